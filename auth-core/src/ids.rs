@@ -1,0 +1,107 @@
+//! Identifiers: client ids and token ids (`jti`).
+//!
+//! A client id from a request, a path or the environment is parsed into a [`ClientId`]
+//! before it is used, so an id with characters no generated id has (`/`, `..`, NUL) is
+//! refused at the boundary instead of reaching a query.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The prefix of every generated client id.
+pub const CLIENT_ID_PREFIX: &str = "cid_";
+/// The longest client id accepted (the root id from the environment included).
+pub const MAX_CLIENT_ID_LEN: usize = 128;
+
+/// Returns `len` bytes from the operating system's CSPRNG, base64url-encoded without padding.
+pub(crate) fn random_token(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A client identifier: 1 to 128 characters of `A-Z a-z 0-9 - _ .`, not `.` or `..`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a client id is 1 to {MAX_CLIENT_ID_LEN} characters of letters, digits, '-', '_' and '.'")]
+pub struct InvalidClientId;
+
+impl ClientId {
+    /// Generates a fresh client id from 32 random bytes.
+    pub fn generate() -> Self {
+        Self(format!("{CLIENT_ID_PREFIX}{}", random_token(32)))
+    }
+
+    pub fn parse(value: &str) -> Result<Self, InvalidClientId> {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+        let valid = !value.is_empty()
+            && value.len() <= MAX_CLIENT_ID_LEN
+            && value.bytes().all(allowed)
+            && value != "."
+            && value != "..";
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidClientId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        ClientId::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A fresh token id (`jti`): 16 random bytes, base64url.
+pub fn new_token_id() -> String {
+    random_token(16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_and_differ() {
+        let a = ClientId::generate();
+        let b = ClientId::generate();
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with(CLIENT_ID_PREFIX));
+        assert_eq!(a.as_str().len(), CLIENT_ID_PREFIX.len() + 43);
+        assert_eq!(ClientId::parse(a.as_str()), Ok(a));
+    }
+
+    #[test]
+    fn ids_with_path_or_control_characters_are_refused() {
+        for bad in ["", ".", "..", "a/b", "a\0b", "a b", "é", "a%2F", &"a".repeat(129)] {
+            assert_eq!(ClientId::parse(bad), Err(InvalidClientId), "{bad:?}");
+        }
+        for good in ["fidesopsadmin", "a..b", "svc-1.prod_x"] {
+            assert!(ClientId::parse(good).is_ok(), "{good:?}");
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Signing keys: PEM loading (Ed25519, P-256, RSA), the RFC 7638 `kid`, and JWKS rendering.
+//!
+//! A key's algorithm is fixed by its type, never by a token header: Ed25519 signs EdDSA,
+//! P-256 signs ES256, RSA (2048 bits or more) signs RS256. The `kid` is the key's RFC 7638
+//! thumbprint, so the same key always has the same id on every replica.
+
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+/// Smallest RSA modulus accepted.
+const MIN_RSA_BITS: usize = 2048;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a PEM private key of a supported type (Ed25519, P-256 or RSA of {MIN_RSA_BITS} bits or more)")]
+    Unsupported,
+    #[error("cannot read the key file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot encode the key")]
+    Encoding,
+}
+
+/// The public half of a key in JWK form (RFC 7517), as published in the JWKS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicJwk {
+    pub kty: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    pub kid: String,
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    pub key_use: &'static str,
+}
+
+/// A JWK Set (RFC 7517 §5).
+#[derive(Debug, Clone, Serialize)]
+pub struct Jwks {
+    pub keys: Vec<PublicJwk>,
+}
+
+/// A public key that verifies tokens: its `kid`, its one algorithm and the key itself.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    pub(crate) kid: String,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) decoding: DecodingKey,
+    pub(crate) jwk: PublicJwk,
+}
+
+impl VerifyingKey {
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    pub fn jwk(&self) -> &PublicJwk {
+        &self.jwk
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
+}
+
+/// A private signing key with its public half.
+#[derive(Clone)]
+pub struct SigningKey {
+    pub(crate) encoding: EncodingKey,
+    public: VerifyingKey,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.public.kid)
+            .field("algorithm", &self.public.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order.
+fn thumbprint(jwk: &PublicJwk) -> String {
+    let canonical = match jwk.kty {
+        "OKP" => format!(
+            r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#,
+            jwk.crv.unwrap_or_default(),
+            jwk.x.as_deref().unwrap_or_default()
+        ),
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            jwk.crv.unwrap_or_default(),
+            jwk.x.as_deref().unwrap_or_default(),
+            jwk.y.as_deref().unwrap_or_default()
+        ),
+        _ => format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            jwk.e.as_deref().unwrap_or_default(),
+            jwk.n.as_deref().unwrap_or_default()
+        ),
+    };
+    b64(Sha256::digest(canonical.as_bytes()))
+}
+
+fn jwk(kty: &'static str, alg: &'static str) -> PublicJwk {
+    PublicJwk {
+        kty,
+        crv: None,
+        x: None,
+        y: None,
+        n: None,
+        e: None,
+        kid: String::new(),
+        alg,
+        key_use: "sig",
+    }
+}
+
+impl SigningKey {
+    /// Parses a PEM private key: PKCS#8 (Ed25519, P-256, RSA), SEC1 (P-256) or PKCS#1 (RSA).
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        if let Some(key) = Self::ed25519_from_pem(pem)? {
+            return Ok(key);
+        }
+        if let Some(key) = Self::p256_from_pem(pem)? {
+            return Ok(key);
+        }
+        if let Some(key) = Self::rsa_from_pem(pem)? {
+            return Ok(key);
+        }
+        Err(KeyError::Unsupported)
+    }
+
+    /// Reads and parses a PEM key file.
+    pub fn from_pem_file(path: &Path) -> Result<Self, KeyError> {
+        Self::from_pem(&std::fs::read_to_string(path)?)
+    }
+
+    /// A fresh Ed25519 key, returned with its PKCS#8 PEM encoding.
+    pub fn generate_ed25519() -> Result<(Self, String), KeyError> {
+        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let pem = key
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .map_err(|_| KeyError::Encoding)?;
+        let pem = pem.to_string();
+        Ok((Self::from_pem(&pem)?, pem))
+    }
+
+    fn ed25519_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
+        use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+        let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) else {
+            return Ok(None);
+        };
+        let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
+        let x = b64(key.verifying_key().as_bytes());
+        let mut public = jwk("OKP", "EdDSA");
+        public.crv = Some("Ed25519");
+        public.x = Some(x.clone());
+        let decoding = DecodingKey::from_ed_components(&x).map_err(|_| KeyError::Encoding)?;
+        Ok(Some(Self::assemble(
+            EncodingKey::from_ed_der(der.as_bytes()),
+            Algorithm::EdDSA,
+            public,
+            decoding,
+        )))
+    }
+
+    fn p256_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+        let key = match p256::SecretKey::from_pkcs8_pem(pem) {
+            Ok(key) => key,
+            Err(_) => match p256::SecretKey::from_sec1_pem(pem) {
+                Ok(key) => key,
+                Err(_) => return Ok(None),
+            },
+        };
+        let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
+        let point = key.public_key().to_encoded_point(false);
+        let (Some(x), Some(y)) = (point.x(), point.y()) else {
+            return Err(KeyError::Encoding);
+        };
+        let mut public = jwk("EC", "ES256");
+        public.crv = Some("P-256");
+        public.x = Some(b64(x));
+        public.y = Some(b64(y));
+        let decoding = DecodingKey::from_ec_components(&b64(x), &b64(y))
+            .map_err(|_| KeyError::Encoding)?;
+        Ok(Some(Self::assemble(
+            EncodingKey::from_ec_der(der.as_bytes()),
+            Algorithm::ES256,
+            public,
+            decoding,
+        )))
+    }
+
+    fn rsa_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
+        use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
+        use rsa::pkcs8::DecodePrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let key = match rsa::RsaPrivateKey::from_pkcs8_pem(pem) {
+            Ok(key) => key,
+            Err(_) => match rsa::RsaPrivateKey::from_pkcs1_pem(pem) {
+                Ok(key) => key,
+                Err(_) => return Ok(None),
+            },
+        };
+        if key.size() * 8 < MIN_RSA_BITS {
+            return Err(KeyError::Unsupported);
+        }
+        let der = key.to_pkcs1_der().map_err(|_| KeyError::Encoding)?;
+        let n = key.n().to_bytes_be();
+        let e = key.e().to_bytes_be();
+        let mut public = jwk("RSA", "RS256");
+        public.n = Some(b64(&n));
+        public.e = Some(b64(&e));
+        Ok(Some(Self::assemble(
+            EncodingKey::from_rsa_der(der.as_bytes()),
+            Algorithm::RS256,
+            public,
+            DecodingKey::from_rsa_raw_components(&n, &e),
+        )))
+    }
+
+    fn assemble(
+        encoding: EncodingKey,
+        algorithm: Algorithm,
+        mut jwk: PublicJwk,
+        decoding: DecodingKey,
+    ) -> Self {
+        let kid = thumbprint(&jwk);
+        jwk.kid.clone_from(&kid);
+        Self {
+            encoding,
+            public: VerifyingKey {
+                kid,
+                algorithm,
+                decoding,
+                jwk,
+            },
+        }
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.public.kid
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.public.algorithm
+    }
+
+    /// The public half, for verifiers and the JWKS.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+}
+
+/// Loads the signing key from `path`, creating an Ed25519 key there first if none exists.
+///
+/// Creation is atomic (written to a temporary file, then hard-linked into place), so
+/// processes starting together all end up with the one key that won.
+pub fn load_or_generate(path: &Path) -> Result<(SigningKey, bool), KeyError> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => return Ok((SigningKey::from_pem(&pem)?, false)),
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+        Err(_) => {}
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let (key, pem) = SigningKey::generate_ed25519()?;
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    write_private(&tmp, &pem)?;
+    let linked = std::fs::hard_link(&tmp, path);
+    std::fs::remove_file(&tmp)?;
+    match linked {
+        Ok(()) => Ok((key, true)),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok((SigningKey::from_pem_file(path)?, false))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 8037 appendix A.1: the Ed25519 test key, and A.3: its RFC 7638 thumbprint.
+    const RFC8037_PEM: &str = "-----BEGIN PRIVATE KEY-----\n\
+        MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n\
+        -----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn ed25519_kid_is_the_rfc_7638_thumbprint() {
+        let key = SigningKey::from_pem(RFC8037_PEM).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::EdDSA);
+        assert_eq!(
+            key.verifying_key().jwk().x.as_deref(),
+            Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+        );
+        assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    #[test]
+    fn p256_and_rsa_keys_load_with_their_algorithms() {
+        use p256::pkcs8::EncodePrivateKey as _;
+        let ec = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let pem = ec.to_pkcs8_pem(Default::default()).unwrap();
+        let key = SigningKey::from_pem(&pem).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::ES256);
+        assert_eq!(key.verifying_key().jwk().crv, Some("P-256"));
+
+        let sec1 = ec.to_sec1_pem(Default::default()).unwrap();
+        assert_eq!(SigningKey::from_pem(&sec1).unwrap().kid(), key.kid());
+
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+        let rsa_key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+        let pem = rsa_key.to_pkcs1_pem(Default::default()).unwrap();
+        let key = SigningKey::from_pem(&pem).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::RS256);
+        assert_eq!(key.verifying_key().jwk().e.as_deref(), Some("AQAB"));
+    }
+
+    #[test]
+    fn garbage_and_small_rsa_keys_are_refused() {
+        assert!(matches!(SigningKey::from_pem("nope"), Err(KeyError::Unsupported)));
+        use rsa::pkcs8::EncodePrivateKey as _;
+        let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        let pem = small.to_pkcs8_pem(Default::default()).unwrap();
+        assert!(matches!(SigningKey::from_pem(&pem), Err(KeyError::Unsupported)));
+    }
+
+    #[test]
+    fn generated_key_is_created_once_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/signing-key.pem");
+        let (first, created) = load_or_generate(&path).unwrap();
+        assert!(created);
+        let (second, created) = load_or_generate(&path).unwrap();
+        assert!(!created);
+        assert_eq!(first.kid(), second.kid());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "the key file is readable by others");
+        }
+    }
+}

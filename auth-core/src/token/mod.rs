@@ -1,0 +1,275 @@
+//! Access tokens: RFC 9068 JWTs, issued by [`TokenIssuer`] and checked by [`TokenVerifier`].
+//!
+//! Header `typ: at+jwt`, `alg` fixed by the key, `kid` the key's thumbprint. Claims: `iss`,
+//! `sub` and `client_id`, `aud` when configured, `iat`, `exp`, `jti`, `scope`, and `iat_us`,
+//! the issuance time in microseconds, which revocation cut-offs are compared against so that
+//! "issued before the revocation" is exact within a second. Verification accepts only the
+//! algorithm of the key the `kid` names (never `none`, never an HMAC keyed with a public key).
+//! Revocation is checked by the caller, after signature and claims (see `crate::revocation`).
+
+pub mod keys;
+
+use std::collections::HashMap;
+
+use jsonwebtoken::{Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ClientId, new_token_id};
+use crate::scopes::{Scope, join_scopes, parse_scope_list};
+use crate::time::Timestamp;
+pub use keys::{Jwks, KeyError, PublicJwk, SigningKey, VerifyingKey};
+
+/// The JOSE `typ` of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+/// Tokens longer than this are refused before any parsing.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    pub iat: i64,
+    /// Issuance time in microseconds since the epoch, for exact revocation cut-offs.
+    pub iat_us: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub exp: i64,
+    pub jti: String,
+    pub scope: String,
+}
+
+/// A token that passed verification, with its parts already typed.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    pub client_id: ClientId,
+    pub scopes: Vec<Scope>,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub claims: AccessTokenClaims,
+}
+
+/// A freshly signed token.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub claims: AccessTokenClaims,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("signing the token failed")]
+pub struct SignError;
+
+/// Why a token was refused. Every variant is a 401 to callers; the variant is for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token is not an access token (typ)")]
+    WrongType,
+    #[error("the token's algorithm is not accepted for its key")]
+    AlgorithmNotAllowed,
+    #[error("the token names an unknown key")]
+    UnknownKey,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token is from another issuer")]
+    WrongIssuer,
+    #[error("the token is for another audience")]
+    WrongAudience,
+}
+
+/// Signs access tokens with one key.
+#[derive(Debug, Clone)]
+pub struct TokenIssuer {
+    key: SigningKey,
+    header: Header,
+    issuer: String,
+    audience: Option<String>,
+    lifetime_secs: i64,
+}
+
+impl TokenIssuer {
+    pub fn new(
+        key: SigningKey,
+        issuer: String,
+        audience: Option<String>,
+        lifetime_secs: i64,
+    ) -> Self {
+        let mut header = Header::new(key.algorithm());
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(key.kid().to_owned());
+        Self {
+            key,
+            header,
+            issuer,
+            audience,
+            lifetime_secs,
+        }
+    }
+
+    pub fn lifetime_secs(&self) -> i64 {
+        self.lifetime_secs
+    }
+
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// Issues a token for `client_id` with `scopes`, as of `now`.
+    pub fn issue(
+        &self,
+        client_id: &ClientId,
+        scopes: &[Scope],
+        now: Timestamp,
+    ) -> Result<IssuedToken, SignError> {
+        let claims = AccessTokenClaims {
+            iss: self.issuer.clone(),
+            sub: client_id.as_str().to_owned(),
+            client_id: client_id.as_str().to_owned(),
+            aud: self.audience.clone(),
+            iat: now.as_secs(),
+            iat_us: now.as_micros(),
+            nbf: None,
+            exp: now.as_secs().saturating_add(self.lifetime_secs),
+            jti: new_token_id(),
+            scope: join_scopes(scopes),
+        };
+        let access_token = jsonwebtoken::encode(&self.header, &claims, &self.key.encoding)
+            .map_err(|_| SignError)?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: self.lifetime_secs,
+            claims,
+        })
+    }
+}
+
+/// Verifies access tokens against a set of public keys.
+#[derive(Debug, Clone)]
+pub struct TokenVerifier {
+    keys: HashMap<String, (VerifyingKey, Validation)>,
+    issuer: String,
+    audience: Option<String>,
+    leeway_secs: i64,
+}
+
+/// Clock skew tolerated between the issuer and a verifier.
+pub const DEFAULT_LEEWAY_SECS: i64 = 30;
+
+impl TokenVerifier {
+    pub fn new(
+        keys: impl IntoIterator<Item = VerifyingKey>,
+        issuer: String,
+        audience: Option<String>,
+    ) -> Self {
+        let keys = keys
+            .into_iter()
+            .map(|key| {
+                // Signature only: time, issuer and audience are checked below against `now`.
+                let mut validation = Validation::new(key.algorithm);
+                validation.required_spec_claims.clear();
+                validation.validate_exp = false;
+                validation.validate_nbf = false;
+                validation.validate_aud = false;
+                validation.leeway = 0;
+                (key.kid.clone(), (key, validation))
+            })
+            .collect();
+        Self {
+            keys,
+            issuer,
+            audience,
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+        }
+    }
+
+    pub fn with_leeway_secs(mut self, leeway_secs: i64) -> Self {
+        self.leeway_secs = leeway_secs;
+        self
+    }
+
+    /// The published key set.
+    pub fn jwks(&self) -> Jwks {
+        let mut keys: Vec<PublicJwk> = self.keys.values().map(|(k, _)| k.jwk.clone()).collect();
+        keys.sort_by(|a, b| a.kid.cmp(&b.kid));
+        Jwks { keys }
+    }
+
+    /// Checks signature, type, issuer, audience and time. Revocation is the caller's next step.
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<VerifiedToken, VerifyError> {
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(VerifyError::Malformed);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(VerifyError::WrongType);
+        }
+        if header.crit.is_some() {
+            return Err(VerifyError::Malformed);
+        }
+        let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+        let (key, validation) = self.keys.get(kid).ok_or(VerifyError::UnknownKey)?;
+        if header.alg != key.algorithm {
+            return Err(VerifyError::AlgorithmNotAllowed);
+        }
+        let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, validation)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
+                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                    VerifyError::AlgorithmNotAllowed
+                }
+                _ => VerifyError::Malformed,
+            })?;
+        let claims = data.claims;
+        self.check_claims(&claims, now)?;
+        let client_id = ClientId::parse(&claims.client_id).map_err(|_| VerifyError::Malformed)?;
+        if claims.sub != claims.client_id {
+            return Err(VerifyError::Malformed);
+        }
+        let scopes = if claims.scope.is_empty() {
+            Vec::new()
+        } else {
+            parse_scope_list(&claims.scope).map_err(|_| VerifyError::Malformed)?
+        };
+        Ok(VerifiedToken {
+            client_id,
+            scopes,
+            issued_at: Timestamp::from_micros(claims.iat_us),
+            expires_at: Timestamp::from_secs(claims.exp),
+            claims,
+        })
+    }
+
+    fn check_claims(&self, claims: &AccessTokenClaims, now: Timestamp) -> Result<(), VerifyError> {
+        if claims.iss != self.issuer {
+            return Err(VerifyError::WrongIssuer);
+        }
+        if self.audience.is_some() && claims.aud != self.audience {
+            return Err(VerifyError::WrongAudience);
+        }
+        let now_secs = now.as_secs();
+        if claims.exp.saturating_add(self.leeway_secs) <= now_secs {
+            return Err(VerifyError::Expired);
+        }
+        let not_before = claims.nbf.unwrap_or(claims.iat).max(claims.iat);
+        if not_before.saturating_sub(self.leeway_secs) > now_secs {
+            return Err(VerifyError::NotYetValid);
+        }
+        if claims.iat_us.div_euclid(1_000_000) != claims.iat {
+            return Err(VerifyError::Malformed);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
