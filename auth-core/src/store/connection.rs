@@ -1,0 +1,157 @@
+//! Database connections: one enum over PostgreSQL and SQLite, pooled with r2d2.
+//!
+//! The backend is chosen from the URL's scheme, never by trial: diesel's derived
+//! `establish` tries each backend in turn, which would turn an unreachable PostgreSQL URL
+//! into an SQLite file of that name. SQLite connections get foreign keys, WAL and a busy
+//! timeout, so the two services can share the embedded file.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection as _};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection as _, ConnectionError};
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Where the database is. `Display` hides any password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected postgres://…, postgresql://… or sqlite://PATH")]
+pub struct InvalidDatabaseUrl;
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, InvalidDatabaseUrl> {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(Self::Postgres(value.to_owned()));
+        }
+        match value.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => Ok(Self::Sqlite(PathBuf::from(path))),
+            _ => Err(InvalidDatabaseUrl),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgresql",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+                let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                let host = host.split_once('?').map_or(host, |(host, _)| host);
+                write!(f, "{scheme}://{host}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// An r2d2 manager that opens the backend named by the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+
+    /// Opens one connection outside any pool (migrations, tests).
+    pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                }
+                let path = path.to_str().ok_or_else(|| {
+                    ConnectionError::InvalidConnectionUrl("the SQLite path is not UTF-8".into())
+                })?;
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.establish().map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledDbConnection = PooledConnection<ConnectionManager>;
+
+/// Builds a pool without connecting: a database that is down at start-up makes requests
+/// answer 503 until it is back, instead of stopping the process.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32, checkout_timeout: Duration) -> DbPool {
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(checkout_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend_and_display_without_password() {
+        let pg = DatabaseUrl::parse("postgres://user:s3cret@db:5432/auth?sslmode=require").unwrap();
+        assert_eq!(pg.backend(), "postgresql");
+        assert_eq!(pg.to_string(), "postgres://db:5432/auth");
+        assert!(!format!("{pg:?}").contains("s3cret"));
+        let lite = DatabaseUrl::parse("sqlite://./data/auth.sqlite").unwrap();
+        assert_eq!(lite, DatabaseUrl::Sqlite("./data/auth.sqlite".into()));
+        for bad in ["", "mysql://x", "sqlite://", "./file.db"] {
+            assert_eq!(DatabaseUrl::parse(bad), Err(InvalidDatabaseUrl), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Test support (feature `testing`): an isolated database per test, on PostgreSQL or SQLite.
+//!
+//! PostgreSQL tests each get a fresh database, migrated, and dropped when the test ends.
+//! `TEST_DATABASE_URL` names the server's maintenance database (default
+//! `postgres://postgres@127.0.0.1:5432/test`). When it cannot be reached the test is
+//! skipped with a message, except under `CI`, where it fails: CI must run every test.
+
+use std::path::PathBuf;
+
+use diesel::RunQueryDsl as _;
+
+use crate::ids::random_token;
+use crate::store::connection::ConnectionManager;
+use crate::store::{DatabaseUrl, migrate};
+
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// True when running under CI, where unreachable services fail tests instead of skipping them.
+pub fn strict() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Skips (returns `None`) outside CI, fails under CI.
+pub fn unavailable<T>(what: &str, why: impl std::fmt::Display) -> Option<T> {
+    assert!(!strict(), "{what} is required under CI but unreachable: {why}");
+    eprintln!("skipping: {what} unreachable ({why}); set CI=1 to make this a failure");
+    None
+}
+
+/// A migrated database that disappears when dropped.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Postgres { admin_url: String, name: String },
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+/// The URL of database `name` on the same server as `admin`.
+fn with_database(admin: &str, name: &str) -> String {
+    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let (server, _) = base.rsplit_once('/').unwrap_or((base, ""));
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    /// A fresh, migrated database; `None` when PostgreSQL is unreachable outside CI.
+    pub fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Postgres => Self::postgres(),
+            Backend::Sqlite => Some(Self::sqlite()),
+        }
+    }
+
+    fn postgres() -> Option<Self> {
+        let admin_url = admin_url();
+        let admin = DatabaseUrl::parse(&admin_url).expect("TEST_DATABASE_URL must be postgres://");
+        let mut conn = match ConnectionManager::new(admin).establish() {
+            Ok(conn) => conn,
+            Err(error) => return unavailable("PostgreSQL (TEST_DATABASE_URL)", error),
+        };
+        let name = format!("auth_test_{}", random_token(9).to_ascii_lowercase().replace('-', "_"));
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .expect("create the test database");
+        let url = DatabaseUrl::parse(&with_database(&admin_url, &name)).expect("test database URL");
+        let db = Self {
+            url,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        };
+        db.migrate();
+        Some(db)
+    }
+
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path: PathBuf = dir.path().join("auth.sqlite");
+        let db = Self {
+            url: DatabaseUrl::Sqlite(path),
+            cleanup: Cleanup::Sqlite(dir),
+        };
+        db.migrate();
+        db
+    }
+
+    fn migrate(&self) {
+        let mut conn = ConnectionManager::new(self.url.clone())
+            .establish()
+            .expect("connect to the test database");
+        migrate::run_migrations(&mut conn).expect("migrate the test database");
+    }
+
+    /// `DATABASE_URL` for a service under test.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let Ok(admin) = DatabaseUrl::parse(admin_url) else { return };
+            if let Ok(mut conn) = ConnectionManager::new(admin).establish() {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_swapped_keeping_the_query() {
+        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(
+            with_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! token-service: the public, unauthenticated service that issues access tokens.
+//!
+//! `main` loads [`Config`], builds [`AppState`], binds a listener and calls [`run`];
+//! tests do the same with their own configuration and a port of their own.
+
+pub mod config;
+pub mod error;
+pub mod request;
+pub mod routes;
+pub mod state;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Serves the token endpoints on `listener` until the returned server is stopped.
+pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(access_log())
+            .configure(routes::config)
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// One line per request: path without query string (a query could carry a secret).
+fn access_log() -> Logger {
+    Logger::new("%a %{method}xi %U %s %b %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .exclude("/health/live")
+}

@@ -1,0 +1,88 @@
+//! `POST /api/v1/oauth/token`: the client-credentials grant (RFC 6749 §4.4).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::scopes::{Scope, join_scopes};
+use auth_core::time::Timestamp;
+use futures_util::StreamExt as _;
+use serde::Serialize;
+
+use crate::error::OAuthError;
+use crate::request::{MAX_FORM_BYTES, TokenForm, TokenRequest, parse_basic, require_form_content_type};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: &'a str,
+}
+
+pub async fn issue(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    // The token's issuance time is taken before the client is read, so a token built from
+    // client data older than a revocation is always older than the revocation's cut-off.
+    let now = Timestamp::now();
+    let basic = parse_basic(request.headers())?;
+    require_form_content_type(request.headers())?;
+    let body = read_body(payload, MAX_FORM_BYTES).await?;
+    let token_request = TokenRequest::from_parts(TokenForm::parse(&body)?, basic)?;
+
+    let client = state
+        .authenticator
+        .authenticate(token_request.client_id, token_request.secret, now)
+        .await?
+        .ok_or_else(OAuthError::invalid_client)?;
+
+    let granted = grant(&client.scopes, token_request.scope)?;
+    let token = state
+        .issuer
+        .issue(&client.client_id, &granted, now)
+        .map_err(|_| OAuthError::server_error())?;
+    tracing::info!(client_id = %client.client_id, scopes = granted.len(), "token issued");
+
+    let scope = join_scopes(&granted);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+        .json(TokenResponse {
+            access_token: &token.access_token,
+            token_type: "Bearer",
+            expires_in: token.expires_in,
+            scope: &scope,
+        }))
+}
+
+/// The scopes to grant: all of the client's, or the requested subset of them in registry order.
+fn grant(allowed: &[Scope], requested: Option<Vec<Scope>>) -> Result<Vec<Scope>, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(allowed.to_vec());
+    };
+    if let Some(missing) = requested.iter().find(|scope| !allowed.contains(scope)) {
+        return Err(OAuthError::invalid_scope(format!(
+            "the client may not request the scope {missing}"
+        )));
+    }
+    Ok(allowed
+        .iter()
+        .filter(|scope| requested.contains(scope))
+        .cloned()
+        .collect())
+}
+
+/// Reads the body up to `limit` bytes; more is refused without reading it all.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(OAuthError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

@@ -1,0 +1,32 @@
+//! Discovery: the JWKS (RFC 7517) and authorization-server metadata (RFC 8414).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use auth_core::store::registry;
+use serde_json::json;
+
+use crate::error::OAuthError;
+use crate::state::AppState;
+
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/jwk-set+json")
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
+        .body(state.jwks.clone())
+}
+
+pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+    let scopes = state.store.run(registry::all).await?;
+    let issuer = &state.issuer_url;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
+        .json(json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/api/v1/oauth/token"),
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": [],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "scopes_supported": scopes,
+        })))
+}

@@ -1,0 +1,62 @@
+//! What every handler shares, built once at start-up.
+
+use actix_web::web::Bytes;
+use auth_core::blocking;
+use auth_core::credentials::ClientAuthenticator;
+use auth_core::keyring::{Keyring, KeyringError};
+use auth_core::secret::{SecretError, SecretHasher};
+use auth_core::store::Store;
+use auth_core::token::TokenIssuer;
+
+use crate::config::Config;
+
+pub struct AppState {
+    pub store: Store,
+    pub issuer: TokenIssuer,
+    pub authenticator: ClientAuthenticator,
+    /// The JWKS document, rendered once.
+    pub jwks: Bytes,
+    pub issuer_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("BCRYPT_COST: {0}")]
+    Hasher(#[from] SecretError),
+    #[error("start-up was interrupted")]
+    Interrupted,
+}
+
+impl AppState {
+    /// Loads keys and prepares the secret hasher (one bcrypt hash), off the async workers.
+    pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let settings = config.auth.clone();
+        let (keyring, hasher) = blocking::run(move || {
+            Ok::<_, StartError>((Keyring::load(&settings)?, SecretHasher::new(settings.bcrypt_cost)?))
+        })
+        .await
+        .map_err(|_| StartError::Interrupted)??;
+        if keyring.generated {
+            tracing::warn!(
+                kid = keyring.signing.kid(),
+                "generated a development signing key under ./data; set OAUTH_SIGNING_KEY_FILE in production"
+            );
+        }
+        let store = Store::new(&config.auth.database_url, config.auth.database_pool_size);
+        let verifier = keyring.verifier(&config.auth);
+        let jwks = serde_json::to_vec(&verifier.jwks()).unwrap_or_default();
+        Ok(Self {
+            authenticator: ClientAuthenticator::new(
+                store.clone(),
+                hasher,
+                config.auth.root.clone(),
+            ),
+            issuer: keyring.issuer(&config.auth),
+            store,
+            jwks: Bytes::from(jwks),
+            issuer_url: config.auth.issuer.clone(),
+        })
+    }
+}

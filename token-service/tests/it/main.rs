@@ -1,0 +1,7 @@
+//! token-service integration tests: real HTTP against a spawned server, on PostgreSQL and
+//! on SQLite, each test with its own database.
+
+mod discovery;
+mod startup;
+mod support;
+mod token;

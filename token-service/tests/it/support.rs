@@ -1,0 +1,218 @@
+//! `TestApp`: a token-service on its own port and its own database, with one helper per endpoint.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use auth_core::config::Env;
+use auth_core::ids::ClientId;
+use auth_core::scopes::parse_scope_list;
+use auth_core::secret::{ClientSecret, SecretHasher};
+use auth_core::store::{Store, clients};
+use auth_core::testing::{Backend, TestDatabase};
+use auth_core::time::Timestamp;
+use auth_core::token::{SigningKey, TokenVerifier};
+use base64::Engine as _;
+use token_service::{AppState, Config};
+
+pub const ROOT_ID: &str = "root-client";
+pub const ROOT_SECRET: &str = "root-secret-for-tests-only";
+pub const ISSUER: &str = "https://auth.test.example";
+
+/// Defines each named test case once per backend: `postgres::name` and `sqlite::name`.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $case() {
+                    if let Some(app) = $crate::support::TestApp::spawn(auth_core::testing::Backend::Postgres).await {
+                        super::$case(app).await;
+                    }
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $case() {
+                    if let Some(app) = $crate::support::TestApp::spawn(auth_core::testing::Backend::Sqlite).await {
+                        super::$case(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_default()
+    }
+
+    pub fn token(&self) -> &str {
+        self.body["access_token"].as_str().expect("an access token")
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub verifier: TokenVerifier,
+    http: awc::Client,
+    _db: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts a token-service with the test defaults overridden by `vars`.
+    pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
+        let db = TestDatabase::create(backend)?;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let key_path = dir.path().join("signing-key.pem");
+        let (_, pem) = SigningKey::generate_ed25519().expect("key");
+        std::fs::write(&key_path, pem).expect("write key");
+
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("DATABASE_URL".into(), db.url_string()),
+            ("DATABASE_POOL_SIZE".into(), "4".into()),
+            ("OAUTH_ROOT_CLIENT_ID".into(), ROOT_ID.into()),
+            ("OAUTH_ROOT_CLIENT_SECRET".into(), ROOT_SECRET.into()),
+            ("OAUTH_ISSUER".into(), ISSUER.into()),
+            ("OAUTH_SIGNING_KEY_FILE".into(), key_path.display().to_string()),
+            ("BCRYPT_COST".into(), "4".into()),
+        ]);
+        for (name, value) in vars {
+            env.insert((*name).into(), (*value).into());
+        }
+        let config = Config::from_env(&Env::from_fn(|name| env.get(name).cloned())).expect("config");
+        let state = AppState::build(&config).await.expect("state");
+        let store = state.store.clone();
+        let keyring = auth_core::keyring::Keyring::load(&config.auth).expect("keys");
+        let verifier = keyring.verifier(&config.auth);
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = token_service::run(state, listener).expect("server");
+        actix_web::rt::spawn(server);
+
+        Some(Self {
+            base: format!("http://127.0.0.1:{port}"),
+            store,
+            verifier,
+            http: awc::Client::default(),
+            _db: db,
+            _dir: dir,
+        })
+    }
+
+    /// Inserts a client with `scopes` directly (admin-service is tested on its own).
+    pub async fn create_client(&self, scopes: &str) -> (String, String) {
+        let id = ClientId::generate();
+        let secret = ClientSecret::generate();
+        let scopes = if scopes.is_empty() { Vec::new() } else { parse_scope_list(scopes).expect("scopes") };
+        let hash = SecretHasher::new(4).expect("hasher").hash(&secret).expect("hash");
+        let (id_text, secret_text) = (id.as_str().to_owned(), secret.expose().to_owned());
+        self.store
+            .run(move |conn| {
+                let now = Timestamp::now().as_micros();
+                clients::insert(
+                    conn,
+                    &clients::NewClient {
+                        id: id.as_str(),
+                        secret_hash: hash.as_str(),
+                        name: None,
+                        description: None,
+                        created_at: now,
+                        updated_at: now,
+                        tokens_valid_after: now,
+                    },
+                    &scopes,
+                )
+            })
+            .await
+            .expect("insert client");
+        (id_text, secret_text)
+    }
+
+    async fn read(mut response: awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>) -> Reply {
+        let bytes = response.body().limit(1 << 20).await.expect("body");
+        let body = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+
+    /// POST a raw body with a content type and extra headers.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<String>, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.http.post(format!("{}{path}", self.base)).insert_header(("content-type", content_type));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        Self::read(request.send_body(body.into()).await.expect("request")).await
+    }
+
+    /// The token endpoint with a form body.
+    pub async fn token_form(&self, pairs: &[(&str, &str)]) -> Reply {
+        self.token_with_headers(pairs, &[]).await
+    }
+
+    pub async fn token_with_headers(&self, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
+        let body = form(pairs);
+        self.post_raw("/api/v1/oauth/token", "application/x-www-form-urlencoded", body, headers).await
+    }
+
+    /// The token endpoint with client_secret_basic.
+    pub async fn token_basic(&self, id: &str, secret: &str, pairs: &[(&str, &str)]) -> Reply {
+        let authorization = basic(id, secret);
+        self.token_with_headers(pairs, &[("authorization", &authorization)]).await
+    }
+
+    /// A token for the root client.
+    pub async fn root_token(&self) -> Reply {
+        self.token_form(&[("grant_type", "client_credentials"), ("client_id", ROOT_ID), ("client_secret", ROOT_SECRET)]).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Self::read(self.http.get(format!("{}{path}", self.base)).send().await.expect("request")).await
+    }
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(id), encode(secret));
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+}
