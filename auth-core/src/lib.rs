@@ -8,6 +8,7 @@ pub mod config;
 pub mod credentials;
 pub mod ids;
 pub mod keyring;
+pub mod revocation;
 pub mod scopes;
 pub mod secret;
 pub mod store;

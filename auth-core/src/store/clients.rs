@@ -112,3 +112,136 @@ pub fn insert(
         Ok(())
     })
 }
+
+/// Live clients, oldest first (a stable order for pagination).
+pub fn list(conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<Client>, StoreError> {
+    Ok(clients::table
+        .filter(clients::deleted_at.is_null())
+        .order((clients::created_at.asc(), clients::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(Client::as_select())
+        .load(conn)?)
+}
+
+/// How many live clients there are.
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(clients::table
+        .filter(clients::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// The scopes of several clients at once, in registry order, keyed by client id.
+pub fn scopes_of_many(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<Scope>>, StoreError> {
+    let rows: Vec<(String, String)> = client_scopes::table
+        .inner_join(scopes::table)
+        .filter(client_scopes::client_id.eq_any(ids))
+        .order(scopes::position.asc())
+        .select((client_scopes::client_id, client_scopes::scope))
+        .load(conn)?;
+    let mut map: std::collections::HashMap<String, Vec<Scope>> = std::collections::HashMap::new();
+    for (id, name) in rows {
+        let scope = Scope::parse(&name).map_err(|_| StoreError::Corrupt("scope"))?;
+        map.entry(id).or_default().push(scope);
+    }
+    Ok(map)
+}
+
+/// Raises a client's cut-off to `at` (never lowers it): its tokens issued before `at` are revoked.
+/// Deleted clients are included, so a late raise after a deletion still takes effect.
+pub fn raise_cutoff(conn: &mut DbConnection, id: &ClientId, at: Timestamp) -> Result<(), StoreError> {
+    diesel::update(
+        clients::table
+            .find(id.as_str())
+            .filter(clients::tokens_valid_after.lt(at.as_micros())),
+    )
+    .set(clients::tokens_valid_after.eq(at.as_micros()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a client deleted, drops its scopes and secrets, and revokes its tokens.
+/// Returns false if there was no live client with that id.
+pub fn soft_delete(conn: &mut DbConnection, id: &ClientId, now: Timestamp) -> Result<bool, StoreError> {
+    let updated = diesel::update(clients::table.find(id.as_str()).filter(clients::deleted_at.is_null()))
+        .set((
+            clients::deleted_at.eq(Some(now.as_micros())),
+            clients::updated_at.eq(now.as_micros()),
+            clients::tokens_valid_after.eq(now.as_micros()),
+            clients::secret_hash.eq(DELETED_SECRET_HASH),
+            clients::previous_secret_hash.eq(None::<String>),
+            clients::previous_secret_expires_at.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    diesel::delete(client_scopes::table.filter(client_scopes::client_id.eq(id.as_str()))).execute(conn)?;
+    Ok(true)
+}
+
+/// What a deleted client's secret hash is overwritten with: no secret verifies against it.
+const DELETED_SECRET_HASH: &str = "!deleted";
+
+/// Replaces a client's scopes. Returns the scopes removed (their tokens must be revoked).
+pub fn replace_scopes(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    new_scopes: &[Scope],
+    now: Timestamp,
+) -> Result<Vec<Scope>, StoreError> {
+    let current = scopes_of(conn, id)?;
+    let removed: Vec<Scope> = current.iter().filter(|s| !new_scopes.contains(s)).cloned().collect();
+    diesel::delete(client_scopes::table.filter(client_scopes::client_id.eq(id.as_str()))).execute(conn)?;
+    for scope in new_scopes {
+        diesel::insert_into(client_scopes::table)
+            .values((client_scopes::client_id.eq(id.as_str()), client_scopes::scope.eq(scope.as_str())))
+            .execute(conn)?;
+    }
+    diesel::update(clients::table.find(id.as_str()))
+        .set(clients::updated_at.eq(now.as_micros()))
+        .execute(conn)?;
+    if !removed.is_empty() {
+        raise_cutoff(conn, id, now)?;
+    }
+    Ok(removed)
+}
+
+/// Installs a new secret hash. `previous` keeps the old hash valid until the given time.
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    new_hash: &SecretHash,
+    previous_until: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let client = find(conn, id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
+    let (previous_hash, previous_expires) = match previous_until {
+        Some(until) => (Some(client.secret_hash), Some(until.as_micros())),
+        None => (None, None),
+    };
+    diesel::update(clients::table.find(id.as_str()))
+        .set((
+            clients::secret_hash.eq(new_hash.as_str()),
+            clients::previous_secret_hash.eq(previous_hash),
+            clients::previous_secret_expires_at.eq(previous_expires),
+            clients::updated_at.eq(now.as_micros()),
+            clients::tokens_valid_after.eq(now.as_micros()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The cut-off of a client, live or deleted: `(tokens_valid_after, deleted)`.
+pub fn cutoff(conn: &mut DbConnection, id: &str) -> Result<Option<(i64, bool)>, StoreError> {
+    let row: Option<(i64, Option<i64>)> = clients::table
+        .find(id)
+        .select((clients::tokens_valid_after, clients::deleted_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(after, deleted)| (after, deleted.is_some())))
+}

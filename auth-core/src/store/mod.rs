@@ -4,6 +4,7 @@
 //! (see [`connection::DbConnection`]). Queries are plain blocking functions taking a
 //! connection; [`Store::run`] runs a closure of them off the async workers.
 
+pub mod audit;
 pub mod clients;
 pub mod connection;
 pub mod migrate;
@@ -117,4 +118,13 @@ impl Store {
 pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
     use diesel::r2d2::R2D2Connection as _;
     conn.ping().map_err(StoreError::Query)
+}
+
+/// Runs `work` in one transaction: all of it commits, or none of it does.
+pub fn transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+{
+    use diesel::Connection as _;
+    conn.transaction(work)
 }

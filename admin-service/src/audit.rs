@@ -1,0 +1,82 @@
+//! Audit events for admin changes: who, what, on which target, from where, and the outcome.
+//!
+//! A successful change writes its event in the change's own transaction ([`Audit::success`]),
+//! so neither exists without the other. A refused attempt by an authenticated caller is
+//! recorded afterwards by [`audited`]. Secrets never enter an event.
+
+use std::future::Future;
+
+use actix_web::{HttpRequest, HttpResponse};
+use auth_core::store::audit::NewAuditEvent;
+use auth_core::store::{Store, audit};
+use auth_core::time::Timestamp;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct Audit {
+    actor: String,
+    action: &'static str,
+    target: Option<String>,
+    source: Option<String>,
+}
+
+impl Audit {
+    pub fn new(req: &HttpRequest, caller: &Caller, action: &'static str, target: Option<&str>) -> Self {
+        let peer = req.peer_addr().map(|addr| addr.ip().to_string());
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect::<String>());
+        let source = match (peer, forwarded) {
+            (Some(peer), Some(forwarded)) => Some(format!("{peer} (x-forwarded-for: {forwarded})")),
+            (peer, _) => peer,
+        };
+        Self {
+            actor: caller.client_id().as_str().to_owned(),
+            action,
+            target: target.map(str::to_owned),
+            source,
+        }
+    }
+
+    fn event(&self, outcome: &str, detail: Option<String>, at: Timestamp) -> NewAuditEvent {
+        NewAuditEvent {
+            occurred_at: at.as_micros(),
+            actor_client_id: self.actor.clone(),
+            action: self.action.to_owned(),
+            target: self.target.clone(),
+            source_address: self.source.clone(),
+            outcome: outcome.to_owned(),
+            detail,
+        }
+    }
+
+    /// The event of a change that succeeded, to insert in the change's transaction.
+    pub fn success(&self, detail: Option<String>, at: Timestamp) -> NewAuditEvent {
+        self.event("success", detail, at)
+    }
+
+    pub fn with_target(mut self, target: &str) -> Self {
+        self.target = Some(target.to_owned());
+        self
+    }
+}
+
+/// Runs a change; if it is refused or fails, records that outcome (best effort).
+pub async fn audited<F>(store: Store, audit: Audit, change: F) -> Result<HttpResponse, ApiError>
+where
+    F: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let result = change.await;
+    if let Err(error) = &result {
+        let outcome = if error.status().is_client_error() { "refused" } else { "failed" };
+        let event = audit.event(outcome, Some(error.code().to_owned()), Timestamp::now());
+        if let Err(store_error) = store.run(move |conn| audit::insert(conn, &event)).await {
+            tracing::warn!(error = %store_error, "could not record a refused admin change");
+        }
+    }
+    result
+}

@@ -1,0 +1,112 @@
+//! Bearer authentication: the [`Caller`] extractor and the per-endpoint scope check.
+//!
+//! A token passes when its signature, type, issuer, audience and times verify and the
+//! database says it is not revoked (by `jti`, by its client's cut-off, or by deletion of
+//! its client). Any other token string, however malformed, is a 401, never a 500.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpRequest, web};
+use auth_core::ids::ClientId;
+use auth_core::revocation::{self, TokenStatus};
+use auth_core::scopes::Scope;
+use auth_core::time::Timestamp;
+use auth_core::token::VerifiedToken;
+use futures_util::future::LocalBoxFuture;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated client behind a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: VerifiedToken,
+    pub is_root: bool,
+}
+
+impl Caller {
+    pub fn client_id(&self) -> &ClientId {
+        &self.token.client_id
+    }
+
+    /// Refuses with 403 unless the token carries `scope`.
+    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
+        if self.token.scopes.iter().any(|s| s.as_str() == scope) {
+            Ok(())
+        } else {
+            Err(ApiError::insufficient_scope(scope))
+        }
+    }
+
+    /// Refuses with 403 unless the caller holds every scope in `scopes` (root holds all).
+    pub fn require_all(&self, scopes: &[Scope]) -> Result<(), ApiError> {
+        if self.is_root {
+            return Ok(());
+        }
+        let missing: Vec<Scope> = scopes
+            .iter()
+            .filter(|s| !self.token.scopes.contains(s))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::escalation(&missing))
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or 401.
+fn bearer_token(headers: &HeaderMap) -> Result<String, ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION);
+    let value = values.next().ok_or_else(ApiError::invalid_token)?;
+    if values.next().is_some() {
+        return Err(ApiError::invalid_token());
+    }
+    let value = value.to_str().map_err(|_| ApiError::invalid_token())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::invalid_token)?;
+    let token = token.trim();
+    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || !token.chars().all(b64token) {
+        return Err(ApiError::invalid_token());
+    }
+    Ok(token.to_owned())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req.headers());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(&"application state missing"))?;
+            let token = token?;
+            let verified = state
+                .verifier
+                .verify(&token, Timestamp::now())
+                .map_err(|reason| {
+                    tracing::debug!(%reason, "bearer token refused");
+                    ApiError::invalid_token()
+                })?;
+            let root = state.root_id.clone();
+            let (verified, status) = state
+                .store
+                .run(move |conn| {
+                    let status = revocation::status(conn, &verified, &root)?;
+                    Ok((verified, status))
+                })
+                .await?;
+            if status != TokenStatus::Active {
+                tracing::debug!(?status, client_id = %verified.client_id, "revoked bearer token refused");
+                return Err(ApiError::invalid_token());
+            }
+            let is_root = verified.client_id == state.root_id;
+            Ok(Caller {
+                token: verified,
+                is_root,
+            })
+        })
+    }
+}

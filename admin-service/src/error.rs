@@ -1,0 +1,183 @@
+//! admin-service errors: one variant per answer, each with its status and a fixed text.
+//!
+//! Bodies are `{"error", "error_description"}` plus, where useful, the scopes concerned.
+//! Unexpected errors are logged with an id and answered with that id only.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use auth_core::scopes::Scope;
+use auth_core::store::StoreError;
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {description}")]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+    challenge: Option<String>,
+    extra: Map<String, Value>,
+}
+
+fn names(scopes: &[Scope]) -> Vec<&str> {
+    scopes.iter().map(Scope::as_str).collect()
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+            challenge: None,
+            extra: Map::new(),
+        }
+    }
+
+    fn with(mut self, key: &str, value: Value) -> Self {
+        self.extra.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Missing, malformed, badly signed, expired or revoked bearer token.
+    pub fn invalid_token() -> Self {
+        Self {
+            challenge: Some("Bearer error=\"invalid_token\"".into()),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the access token is missing, malformed, expired or revoked",
+            )
+        }
+    }
+
+    /// A valid token without the endpoint's scope (RFC 6750 §3.1).
+    pub fn insufficient_scope(scope: &str) -> Self {
+        Self {
+            challenge: Some(format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")),
+            ..Self::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this endpoint requires the scope {scope}"),
+            )
+        }
+        .with("scope", json!(scope))
+    }
+
+    /// The caller tried to grant (or take over) scopes it does not hold.
+    pub fn escalation(missing: &[Scope]) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!(
+                "the caller does not hold, so cannot grant: {}",
+                names(missing).join(", ")
+            ),
+        )
+        .with("missing_scopes", json!(names(missing)))
+    }
+
+    pub fn unknown_scopes(unknown: &[String]) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_scope",
+            format!("unknown scopes: {}", unknown.join(", ")),
+        )
+        .with("unknown_scopes", json!(unknown))
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            "the request body must be application/json",
+        )
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("the request body exceeds {limit} bytes"),
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+    }
+
+    pub fn conflict(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", description)
+    }
+
+    pub fn root_immutable() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "root_client_immutable",
+            "the root client is configured in the environment and cannot be changed through the API",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the service is temporarily unavailable, retry later",
+        )
+    }
+
+    pub fn internal(error: &dyn std::fmt::Display) -> Self {
+        let id = auth_core::ids::new_token_id();
+        tracing::error!(error_id = %id, error = %error, "unexpected error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("an unexpected error occurred (id {id})"),
+        )
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(error = %error, "database unavailable");
+            Self::unavailable()
+        } else {
+            Self::internal(&error)
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(challenge) = self.challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        let mut body = self.extra.clone();
+        body.insert("error".into(), json!(self.code));
+        body.insert("error_description".into(), json!(self.description));
+        response.json(Value::Object(body))
+    }
+}

@@ -1,0 +1,45 @@
+//! admin-service: the separately deployed service that manages clients, scopes and the
+//! audit trail. Every endpoint but health needs a bearer token with the endpoint's scope.
+//!
+//! `main` loads [`Config`], builds [`AppState`], binds a listener and calls [`run`];
+//! tests do the same with their own configuration.
+
+pub mod audit;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Serves the admin endpoints on `listener` until the returned server is stopped.
+pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(access_log())
+            .configure(routes::config)
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// One line per request: path without query string.
+fn access_log() -> Logger {
+    Logger::new("%a %{method}xi %U %s %b %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .exclude("/health/live")
+}

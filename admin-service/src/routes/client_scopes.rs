@@ -1,0 +1,107 @@
+//! A client's scopes: read, and replace (a removal revokes the client's older tokens).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::store::{self, audit, clients, registry};
+use auth_core::time::Timestamp;
+use serde::Deserialize;
+
+use super::clients::{parse_client_id, revoke_until_now, scope_detail};
+use crate::audit::{Audit, audited};
+use crate::auth::Caller;
+use crate::body::read_json;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A bare array (fidesops) or `{"scopes": [...]}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ScopesBody {
+    Scopes(Vec<String>),
+    Object {
+        scopes: Vec<String>,
+    },
+}
+
+pub async fn get(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("client:read")?;
+    let id = parse_client_id(&path)?;
+    if id == state.root_id {
+        return Ok(HttpResponse::Ok().json(state.store.run(registry::all).await?));
+    }
+    let scopes = state
+        .store
+        .run(move |conn| {
+            Ok(match clients::find(conn, &id)? {
+                Some(_) => Some(clients::scopes_of(conn, &id)?),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("client"))?;
+    Ok(HttpResponse::Ok().json(scopes))
+}
+
+pub async fn replace(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let audit = Audit::new(&req, &caller, "client.scopes.replace", Some(path.as_str()));
+    audited(state.store.clone(), audit.clone(), async move {
+        caller.require("client:update")?;
+        let id = parse_client_id(&path)?;
+        if id == state.root_id {
+            return Err(ApiError::root_immutable());
+        }
+        let body: ScopesBody = read_json(req.headers(), payload).await?;
+        let raw = match body {
+            ScopesBody::Scopes(scopes) | ScopesBody::Object { scopes } => scopes,
+        };
+        let wanted = super::scopes::known_scopes(&state, raw).await?;
+
+        let lookup = id.clone();
+        let current = state
+            .store
+            .run(move |conn| {
+                Ok(match clients::find(conn, &lookup)? {
+                    Some(_) => Some(clients::scopes_of(conn, &lookup)?),
+                    None => None,
+                })
+            })
+            .await?
+            .ok_or_else(|| ApiError::not_found("client"))?;
+        // Granting is what needs power: the caller must hold every scope it adds.
+        let added: Vec<_> = wanted.iter().filter(|s| !current.contains(s)).cloned().collect();
+        caller.require_all(&added)?;
+
+        let now = Timestamp::now();
+        let event = audit.success(Some(scope_detail(&wanted)), now);
+        let (target, new_scopes) = (id.clone(), wanted.clone());
+        let removed = state
+            .store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    if clients::find(conn, &target)?.is_none() {
+                        return Ok(None);
+                    }
+                    let removed = clients::replace_scopes(conn, &target, &new_scopes, now)?;
+                    audit::insert(conn, &event)?;
+                    Ok(Some(removed))
+                })
+            })
+            .await?
+            .ok_or_else(|| ApiError::not_found("client"))?;
+        if !removed.is_empty() {
+            revoke_until_now(&state, id.clone()).await?;
+        }
+        tracing::info!(client_id = %id, actor = %caller.client_id(), removed = removed.len(), "client scopes replaced");
+        Ok(HttpResponse::Ok().json(wanted))
+    })
+    .await
+}

@@ -1,0 +1,215 @@
+//! Clients: create, list, read, delete (fidesops-compatible paths and bodies).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::blocking;
+use auth_core::ids::ClientId;
+use auth_core::scopes::Scope;
+use auth_core::secret::ClientSecret;
+use auth_core::store::{self, audit, clients, registry};
+use auth_core::time::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit::{Audit, audited};
+use crate::auth::Caller;
+use crate::body::{Page, read_json};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::client_json;
+
+/// Longest client name and description accepted.
+const MAX_NAME_LEN: usize = 200;
+const MAX_DESCRIPTION_LEN: usize = 2000;
+
+/// fidesops' code and tutorial send a bare array of scopes; its guide sends an object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CreateBody {
+    Scopes(Vec<String>),
+    Object(CreateObject),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateObject {
+    #[serde(default)]
+    scopes: Vec<String>,
+    name: Option<String>,
+    description: Option<String>,
+}
+
+pub async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let audit = Audit::new(&req, &caller, "client.create", None);
+    audited(state.store.clone(), audit.clone(), async move {
+        caller.require("client:create")?;
+        let body: CreateBody = read_json(req.headers(), payload).await?;
+        let (raw_scopes, name, description) = match body {
+            CreateBody::Scopes(scopes) => (scopes, None, None),
+            CreateBody::Object(object) => (object.scopes, object.name, object.description),
+        };
+        let name = checked_text("name", name, MAX_NAME_LEN)?;
+        let description = checked_text("description", description, MAX_DESCRIPTION_LEN)?;
+        let scopes = super::scopes::known_scopes(&state, raw_scopes).await?;
+        caller.require_all(&scopes)?;
+
+        let id = ClientId::generate();
+        let secret = ClientSecret::generate();
+        let hasher = state.hasher.clone();
+        let secret_for_hash = secret.clone();
+        let hash = blocking::run(move || hasher.hash(&secret_for_hash))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| ApiError::internal(&e))?;
+
+        let now = Timestamp::now();
+        let event = audit.with_target(id.as_str()).success(Some(scope_detail(&scopes)), now);
+        let (stored_id, stored_scopes) = (id.clone(), scopes.clone());
+        let (stored_name, stored_description) = (name.clone(), description.clone());
+        state
+            .store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    clients::insert(
+                        conn,
+                        &clients::NewClient {
+                            id: stored_id.as_str(),
+                            secret_hash: hash.as_str(),
+                            name: stored_name.as_deref(),
+                            description: stored_description.as_deref(),
+                            created_at: now.as_micros(),
+                            updated_at: now.as_micros(),
+                            tokens_valid_after: now.as_micros(),
+                        },
+                        &stored_scopes,
+                    )?;
+                    audit::insert(conn, &event)
+                })
+            })
+            .await?;
+        tracing::info!(client_id = %id, actor = %caller.client_id(), "client created");
+        Ok(HttpResponse::Ok().json(json!({
+            "client_id": id,
+            "client_secret": secret.expose(),
+            "name": name,
+            "description": description,
+            "scopes": scopes,
+            "created_at": now.to_rfc3339(),
+        })))
+    })
+    .await
+}
+
+pub async fn list(req: HttpRequest, caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require("client:read")?;
+    let page = Page::from_query(req.query_string())?;
+    let (items, total) = state
+        .store
+        .run(move |conn| {
+            let rows = clients::list(conn, page.offset(), page.size)?;
+            let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+            let mut scopes = clients::scopes_of_many(conn, &ids)?;
+            let items = rows
+                .iter()
+                .map(|c| client_json(c, &scopes.remove(&c.id).unwrap_or_default()))
+                .collect();
+            Ok((items, clients::count(conn)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.envelope(items, total)))
+}
+
+pub async fn get(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("client:read")?;
+    let id = parse_client_id(&path)?;
+    if id == state.root_id {
+        let scopes = state.store.run(registry::all).await?;
+        return Ok(HttpResponse::Ok().json(json!({
+            "client_id": id,
+            "name": "root",
+            "description": "the root client, configured in the environment",
+            "scopes": scopes,
+            "root": true,
+        })));
+    }
+    let found = state
+        .store
+        .run(move |conn| clients::find_with_scopes(conn, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("client"))?;
+    Ok(HttpResponse::Ok().json(client_json(&found.0, &found.1)))
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let audit = Audit::new(&req, &caller, "client.delete", Some(path.as_str()));
+    audited(state.store.clone(), audit.clone(), async move {
+        caller.require("client:delete")?;
+        let id = parse_client_id(&path)?;
+        if id == state.root_id {
+            return Err(ApiError::root_immutable());
+        }
+        let now = Timestamp::now();
+        let event = audit.success(None, now);
+        let target = id.clone();
+        let deleted = state
+            .store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    let deleted = clients::soft_delete(conn, &target, now)?;
+                    if deleted {
+                        audit::insert(conn, &event)?;
+                    }
+                    Ok(deleted)
+                })
+            })
+            .await?;
+        if !deleted {
+            return Err(ApiError::not_found("client"));
+        }
+        revoke_until_now(&state, id.clone()).await?;
+        tracing::info!(client_id = %id, actor = %caller.client_id(), "client deleted");
+        Ok(HttpResponse::NoContent().finish())
+    })
+    .await
+}
+
+/// After a change has committed, revokes every token of `id` issued up to this instant:
+/// a token request that read the client before the commit is covered however late it signs.
+pub async fn revoke_until_now(state: &AppState, id: ClientId) -> Result<(), ApiError> {
+    state
+        .store
+        .run(move |conn| clients::raise_cutoff(conn, &id, Timestamp::now()))
+        .await?;
+    Ok(())
+}
+
+/// A client id from a path; anything no generated id could be is a 400, never a query.
+pub fn parse_client_id(raw: &str) -> Result<ClientId, ApiError> {
+    ClientId::parse(raw).map_err(|_| ApiError::invalid_request("malformed client id"))
+}
+
+fn checked_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => Err(
+            ApiError::invalid_request(format!("{field} must be at most {max} characters without control characters")),
+        ),
+        other => Ok(other),
+    }
+}
+
+pub fn scope_detail(scopes: &[Scope]) -> String {
+    format!("scopes: {}", auth_core::scopes::join_scopes(scopes))
+}

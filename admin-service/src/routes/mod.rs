@@ -1,0 +1,66 @@
+//! Routes of the admin service, mounted by [`config`] in `main` and in tests alike.
+//! Every endpoint but health needs a bearer token (see `crate::auth`).
+
+mod audit_log;
+mod client_scopes;
+mod clients;
+mod health;
+mod scopes;
+mod secret;
+
+use actix_web::{HttpResponse, Resource, Route, web};
+use serde_json::json;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/oauth/client")
+            .route(web::post().to(clients::create))
+            .route(web::get().to(clients::list))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/oauth/client/{id}")
+            .route(web::get().to(clients::get))
+            .route(web::delete().to(clients::delete))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/oauth/client/{id}/scope")
+            .route(web::get().to(client_scopes::get))
+            .route(web::put().to(client_scopes::replace))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(one("/api/v1/oauth/client/{id}/secret", web::post().to(secret::rotate)))
+    .service(
+        web::resource(["/api/v1/oauth/scope", "/api/v1/oauth/scopes"])
+            .route(web::get().to(scopes::list))
+            .route(web::post().to(scopes::add))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(one("/api/v1/oauth/scope/{name}", web::delete().to(scopes::remove)))
+    .service(one("/api/v1/oauth/audit", web::get().to(audit_log::list)))
+    .service(one("/health/live", web::get().to(health::live)))
+    .service(one("/health/ready", web::get().to(health::ready)));
+}
+
+/// A path served by one method; any other method gets a JSON 405.
+fn one(path: &str, route: Route) -> Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed().json(json!({
+        "error": "invalid_request",
+        "error_description": "method not allowed on this endpoint",
+    }))
+}
+
+/// The answer for paths no route serves.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({
+        "error": "not_found",
+        "error_description": "no such endpoint",
+    }))
+}

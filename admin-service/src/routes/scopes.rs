@@ -1,0 +1,120 @@
+//! The scope registry: read it, add custom scopes, remove unused custom scopes.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::scopes::Scope;
+use auth_core::store::registry::{self, RemoveOutcome};
+use auth_core::store::{self, audit};
+use auth_core::time::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit::{Audit, audited};
+use crate::auth::Caller;
+use crate::body::read_json;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddBody {
+    name: String,
+}
+
+/// Turns scope names from a body into registered scopes, deduplicated in order;
+/// any malformed or unregistered name is a 422 naming it.
+pub async fn known_scopes(state: &AppState, raw: Vec<String>) -> Result<Vec<Scope>, ApiError> {
+    let mut scopes: Vec<Scope> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for name in raw {
+        match Scope::parse(&name) {
+            Ok(scope) if !scopes.contains(&scope) => scopes.push(scope),
+            Ok(_) => {}
+            Err(_) => unknown.push(name.chars().take(200).collect()),
+        }
+    }
+    let candidates = scopes.clone();
+    let unregistered = state.store.run(move |conn| registry::unknown(conn, &candidates)).await?;
+    unknown.extend(unregistered.iter().map(ToString::to_string));
+    if unknown.is_empty() {
+        Ok(scopes)
+    } else {
+        Err(ApiError::unknown_scopes(&unknown))
+    }
+}
+
+pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require("scope:read")?;
+    Ok(HttpResponse::Ok().json(state.store.run(registry::all).await?))
+}
+
+pub async fn add(
+    req: HttpRequest,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let audit = Audit::new(&req, &caller, "scope.add", None);
+    audited(state.store.clone(), audit.clone(), async move {
+        caller.require("scope:create_or_update")?;
+        let body: AddBody = read_json(req.headers(), payload).await?;
+        let scope = Scope::parse(&body.name)
+            .map_err(|error| ApiError::invalid_request(format!("invalid scope name: {error}")))?;
+        let event = audit.with_target(scope.as_str()).success(None, Timestamp::now());
+        let added = scope.clone();
+        let created = state
+            .store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    let created = registry::add(conn, &added)?;
+                    if created {
+                        audit::insert(conn, &event)?;
+                    }
+                    Ok(created)
+                })
+            })
+            .await?;
+        let status = if created {
+            actix_web::http::StatusCode::CREATED
+        } else {
+            actix_web::http::StatusCode::OK
+        };
+        Ok(HttpResponse::build(status).json(json!({ "name": scope, "created": created })))
+    })
+    .await
+}
+
+pub async fn remove(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let audit = Audit::new(&req, &caller, "scope.remove", Some(path.as_str()));
+    audited(state.store.clone(), audit.clone(), async move {
+        caller.require("scope:delete")?;
+        let scope = Scope::parse(&path).map_err(|_| ApiError::not_found("scope"))?;
+        let event = audit.success(None, Timestamp::now());
+        let outcome = state
+            .store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    let outcome = registry::remove(conn, &scope)?;
+                    if outcome == RemoveOutcome::Removed {
+                        audit::insert(conn, &event)?;
+                    }
+                    Ok(outcome)
+                })
+            })
+            .await?;
+        match outcome {
+            RemoveOutcome::Removed => Ok(HttpResponse::NoContent().finish()),
+            RemoveOutcome::NotFound => Err(ApiError::not_found("scope")),
+            RemoveOutcome::BuiltIn => Err(ApiError::conflict("built-in scopes cannot be removed")),
+            RemoveOutcome::InUse(holders) => Err(ApiError::conflict(format!(
+                "the scope is still granted to clients (for example {}); remove it from them first",
+                holders.join(", ")
+            ))),
+        }
+    })
+    .await
+}

@@ -1,0 +1,100 @@
+//! Secret rotation: a new secret shown once; the old one works for an optional grace period.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::blocking;
+use auth_core::secret::ClientSecret;
+use auth_core::store::{self, audit, clients};
+use auth_core::time::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::clients::{parse_client_id, revoke_until_now};
+use crate::audit::{Audit, audited};
+use crate::auth::Caller;
+use crate::body::read_optional_json;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The longest grace period for an old secret: seven days.
+const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    #[serde(default)]
+    grace_period_seconds: i64,
+}
+
+pub async fn rotate(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let audit = Audit::new(&req, &caller, "client.secret.rotate", Some(path.as_str()));
+    audited(state.store.clone(), audit.clone(), async move {
+        caller.require("client:update")?;
+        let id = parse_client_id(&path)?;
+        if id == state.root_id {
+            return Err(ApiError::root_immutable());
+        }
+        let body: RotateBody = read_optional_json(req.headers(), payload).await?.unwrap_or_default();
+        if !(0..=MAX_GRACE_SECS).contains(&body.grace_period_seconds) {
+            return Err(ApiError::invalid_request(format!(
+                "grace_period_seconds must be from 0 to {MAX_GRACE_SECS}"
+            )));
+        }
+
+        let lookup = id.clone();
+        let held = state
+            .store
+            .run(move |conn| {
+                Ok(match clients::find(conn, &lookup)? {
+                    Some(_) => Some(clients::scopes_of(conn, &lookup)?),
+                    None => None,
+                })
+            })
+            .await?
+            .ok_or_else(|| ApiError::not_found("client"))?;
+        // The new secret carries all of the client's power: the caller must hold it all.
+        caller.require_all(&held)?;
+
+        let secret = ClientSecret::generate();
+        let hasher = state.hasher.clone();
+        let to_hash = secret.clone();
+        let hash = blocking::run(move || hasher.hash(&to_hash))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| ApiError::internal(&e))?;
+
+        let now = Timestamp::now();
+        let grace_until = (body.grace_period_seconds > 0).then(|| now.plus_secs(body.grace_period_seconds));
+        let event = audit.success(Some(format!("grace_period_seconds: {}", body.grace_period_seconds)), now);
+        let target = id.clone();
+        let rotated = state
+            .store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    if clients::find(conn, &target)?.is_none() {
+                        return Ok(false);
+                    }
+                    clients::rotate_secret(conn, &target, &hash, grace_until, now)?;
+                    audit::insert(conn, &event)?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        if !rotated {
+            return Err(ApiError::not_found("client"));
+        }
+        revoke_until_now(&state, id.clone()).await?;
+        tracing::info!(client_id = %id, actor = %caller.client_id(), "client secret rotated");
+        Ok(HttpResponse::Ok().json(json!({
+            "client_id": id,
+            "client_secret": secret.expose(),
+            "previous_secret_expires_at": grace_until.map(Timestamp::to_rfc3339),
+        })))
+    })
+    .await
+}
