@@ -23,7 +23,12 @@ pub struct Audit {
 }
 
 impl Audit {
-    pub fn new(req: &HttpRequest, caller: &Caller, action: &'static str, target: Option<&str>) -> Self {
+    pub fn new(
+        req: &HttpRequest,
+        caller: &Caller,
+        action: &'static str,
+        target: Option<&str>,
+    ) -> Self {
         let peer = req.peer_addr().map(|addr| addr.ip().to_string());
         let forwarded = req
             .headers()
@@ -72,7 +77,11 @@ where
 {
     let result = change.await;
     if let Err(error) = &result {
-        let outcome = if error.status().is_client_error() { "refused" } else { "failed" };
+        let outcome = if error.status().is_client_error() {
+            "refused"
+        } else {
+            "failed"
+        };
         let event = audit.event(outcome, Some(error.code().to_owned()), Timestamp::now());
         if let Err(store_error) = store.run(move |conn| audit::insert(conn, &event)).await {
             tracing::warn!(error = %store_error, "could not record a refused admin change");

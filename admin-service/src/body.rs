@@ -20,7 +20,8 @@ pub async fn read_optional_json<T: DeserializeOwned>(
 ) -> Result<Option<T>, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::invalid_request("the request body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| ApiError::invalid_request("the request body could not be read"))?;
         if body.len() + chunk.len() > MAX_JSON_BYTES {
             return Err(ApiError::payload_too_large(MAX_JSON_BYTES));
         }
@@ -72,7 +73,9 @@ impl Page {
                     .ok()
                     .filter(|n| (1..=max).contains(n))
                     .ok_or_else(|| {
-                        ApiError::invalid_request(format!("{name} must be a whole number from 1 to {max}"))
+                        ApiError::invalid_request(format!(
+                            "{name} must be a whole number from 1 to {max}"
+                        ))
                     })
             };
             match name.as_ref() {

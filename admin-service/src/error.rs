@@ -55,7 +55,9 @@ impl ApiError {
     /// A valid token without the endpoint's scope (RFC 6750 §3.1).
     pub fn insufficient_scope(scope: &str) -> Self {
         Self {
-            challenge: Some(format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")),
+            challenge: Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+            )),
             ..Self::new(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",
@@ -108,7 +110,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
     }
 
     pub fn conflict(description: impl Into<String>) -> Self {
@@ -169,7 +175,11 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        if let Some(challenge) = self.challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+        if let Some(challenge) = self
+            .challenge
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {

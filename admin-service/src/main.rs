@@ -4,14 +4,19 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use admin_service::{AppState, Config, run};
-use auth_core::config::{AuthSettings, Env};
+use auth_core::config::Env;
 use auth_core::store::connection::ConnectionManager;
-use auth_core::store::{DatabaseUrl, Store, migrate};
+use auth_core::store::{DatabaseUrl, migrate};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] => serve_command().await,
         ["migrate"] => migrate_command(),
         _ => {
@@ -40,7 +45,10 @@ fn migrate_command() -> ExitCode {
         .and_then(|mut conn| migrate::run_migrations(&mut conn).map_err(|e| e.to_string()));
     match result {
         Ok(applied) => {
-            eprintln!("admin-service migrate: {url}: {} migrations applied", applied.len());
+            eprintln!(
+                "admin-service migrate: {url}: {} migrations applied",
+                applied.len()
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -71,26 +79,15 @@ async fn serve_command() -> ExitCode {
 
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::build(&config).await?;
-    check_schema(&state.store, &config.auth).await?;
-    let listener = TcpListener::bind(config.listen)
-        .map_err(|e| format!("ADMIN_SERVICE_ADDR: cannot listen on {}: {e}", config.listen))?;
+    migrate::ensure_current(&state.store).await?;
+    let listener = TcpListener::bind(config.listen).map_err(|e| {
+        format!(
+            "ADMIN_SERVICE_ADDR: cannot listen on {}: {e}",
+            config.listen
+        )
+    })?;
     tracing::info!(addr = %config.listen, database = %config.auth.database_url, "admin-service listening");
     run(state, listener)?.await?;
     tracing::info!("admin-service stopped");
     Ok(())
-}
-
-async fn check_schema(store: &Store, settings: &AuthSettings) -> Result<(), String> {
-    let pending = store
-        .run(|conn| migrate::pending_migrations(conn))
-        .await
-        .map_err(|e| format!("DATABASE_URL ({}): {e}", settings.database_url))?;
-    if pending.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "the database schema is not current ({} pending migrations): run `admin-service migrate` first",
-            pending.len()
-        ))
-    }
 }

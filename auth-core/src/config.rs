@@ -51,9 +51,11 @@ impl ConfigError {
     }
 }
 
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 /// Where variables come from: the process environment, or a map in tests.
 pub struct Env<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Lookup<'a>,
 }
 
 impl<'a> Env<'a> {
@@ -91,10 +93,17 @@ impl<'a> Env<'a> {
     }
 
     /// A listen address.
-    pub fn socket_addr(&self, name: &'static str, default: &str) -> Result<SocketAddr, ConfigError> {
+    pub fn socket_addr(
+        &self,
+        name: &'static str,
+        default: &str,
+    ) -> Result<SocketAddr, ConfigError> {
         let value = self.get(name).unwrap_or_else(|| default.to_owned());
         value.trim().parse().map_err(|_| {
-            ConfigError::new(name, format!("expected HOST:PORT such as {default}, got {value:?}"))
+            ConfigError::new(
+                name,
+                format!("expected HOST:PORT such as {default}, got {value:?}"),
+            )
         })
     }
 }
@@ -158,7 +167,8 @@ impl AuthSettings {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let database_url = env.parse_or(
             "DATABASE_URL",
-            DatabaseUrl::parse(DEFAULT_DATABASE_URL).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
+            DatabaseUrl::parse(DEFAULT_DATABASE_URL)
+                .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
             |v| DatabaseUrl::parse(v).map_err(|e| e.to_string()),
         )?;
         let database_pool_size = env.parse_or("DATABASE_POOL_SIZE", 10, integer_in(1..=200))?;
@@ -180,10 +190,15 @@ impl AuthSettings {
             ));
         }
 
-        let minutes: i64 =
-            env.parse_or("OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", 11_520, integer_in(1..=525_600))?;
-        let token_service_addr = env.socket_addr("TOKEN_SERVICE_ADDR", DEFAULT_TOKEN_SERVICE_ADDR)?;
-        let admin_service_addr = env.socket_addr("ADMIN_SERVICE_ADDR", DEFAULT_ADMIN_SERVICE_ADDR)?;
+        let minutes: i64 = env.parse_or(
+            "OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
+            11_520,
+            integer_in(1..=525_600),
+        )?;
+        let token_service_addr =
+            env.socket_addr("TOKEN_SERVICE_ADDR", DEFAULT_TOKEN_SERVICE_ADDR)?;
+        let admin_service_addr =
+            env.socket_addr("ADMIN_SERVICE_ADDR", DEFAULT_ADMIN_SERVICE_ADDR)?;
         let issuer = env.parse_or(
             "OAUTH_ISSUER",
             format!("http://{token_service_addr}"),
@@ -254,7 +269,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn settings(pairs: &[(&str, &str)]) -> Result<AuthSettings, ConfigError> {
@@ -270,7 +288,10 @@ mod tests {
     #[test]
     fn defaults_follow_the_design() {
         let s = settings(&ROOT).unwrap();
-        assert_eq!(s.database_url, DatabaseUrl::Sqlite("./data/auth.sqlite".into()));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite("./data/auth.sqlite".into())
+        );
         assert_eq!(s.token_lifetime_secs, 11_520 * 60);
         assert_eq!(s.issuer, "http://127.0.0.1:8080");
         assert_eq!(s.bcrypt_cost, 12);
@@ -305,7 +326,11 @@ mod tests {
             let mut pairs = ROOT.to_vec();
             pairs.retain(|(k, _)| *k != name);
             pairs.push((name, value));
-            assert_eq!(settings(&pairs).unwrap_err().variable, name, "{name}={value}");
+            assert_eq!(
+                settings(&pairs).unwrap_err().variable,
+                name,
+                "{name}={value}"
+            );
         }
         let err = settings(&[ROOT[0], ("OAUTH_ROOT_CLIENT_SECRET", "short-secret")]).unwrap_err();
         assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_SECRET");

@@ -73,7 +73,11 @@ impl ClientAuthenticator {
             .store
             .run(move |conn| clients::find_with_scopes(conn, &lookup_id))
             .await?;
-        let _slot = self.bcrypt_slots.acquire().await.map_err(|_| StoreError::Blocking)?;
+        let _slot = self
+            .bcrypt_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Blocking)?;
         let hasher = self.hasher.clone();
         let verified = blocking::run(move || match found {
             None => {

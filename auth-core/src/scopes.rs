@@ -162,7 +162,12 @@ mod tests {
         assert_eq!(DEFAULT_SCOPES[48], "user-permission:read");
         assert_eq!(
             DEFAULT_SCOPES[49..],
-            ["scope:create_or_update", "scope:delete", "token:revoke", "audit:read"]
+            [
+                "scope:create_or_update",
+                "scope:delete",
+                "token:revoke",
+                "audit:read"
+            ]
         );
         let mut sorted = DEFAULT_SCOPES.to_vec();
         sorted.sort_unstable();

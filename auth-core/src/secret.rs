@@ -173,7 +173,10 @@ mod tests {
         let hash = hasher.hash(&exact).unwrap();
         assert!(hasher.verify(&exact, &hash));
         let longer = format!("{}x", "s".repeat(MAX_SECRET_LEN));
-        assert_eq!(ClientSecret::parse(&longer).err(), Some(SecretError::BadLength));
+        assert_eq!(
+            ClientSecret::parse(&longer).err(),
+            Some(SecretError::BadLength)
+        );
         assert_eq!(ClientSecret::parse("").err(), Some(SecretError::BadLength));
     }
 

@@ -28,7 +28,10 @@ pub fn strict() -> bool {
 
 /// Skips (returns `None`) outside CI, fails under CI.
 pub fn unavailable<T>(what: &str, why: impl std::fmt::Display) -> Option<T> {
-    assert!(!strict(), "{what} is required under CI but unreachable: {why}");
+    assert!(
+        !strict(),
+        "{what} is required under CI but unreachable: {why}"
+    );
     eprintln!("skipping: {what} unreachable ({why}); set CI=1 to make this a failure");
     None
 }
@@ -50,7 +53,9 @@ fn admin_url() -> String {
 
 /// The URL of database `name` on the same server as `admin`.
 fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
     let (server, _) = base.rsplit_once('/').unwrap_or((base, ""));
     match query {
         Some(query) => format!("{server}/{name}?{query}"),
@@ -74,7 +79,10 @@ impl TestDatabase {
             Ok(conn) => conn,
             Err(error) => return unavailable("PostgreSQL (TEST_DATABASE_URL)", error),
         };
-        let name = format!("auth_test_{}", random_token(9).to_ascii_lowercase().replace('-', "_"));
+        let name = format!(
+            "auth_test_{}",
+            random_token(9).to_ascii_lowercase().replace('-', "_")
+        );
         diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .expect("create the test database");
@@ -117,10 +125,13 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            let Ok(admin) = DatabaseUrl::parse(admin_url) else { return };
+            let Ok(admin) = DatabaseUrl::parse(admin_url) else {
+                return;
+            };
             if let Ok(mut conn) = ConnectionManager::new(admin).establish() {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut conn);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
             }
         }
     }
@@ -132,7 +143,10 @@ mod tests {
 
     #[test]
     fn database_name_is_swapped_keeping_the_query() {
-        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(
+            with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
         assert_eq!(
             with_database("postgres://u@h/test?sslmode=disable", "x"),
             "postgres://u@h/x?sslmode=disable"

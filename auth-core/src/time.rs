@@ -77,12 +77,18 @@ mod tests {
 
     #[test]
     fn rfc3339_rendering() {
-        assert_eq!(Timestamp::from_micros(0).to_rfc3339(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::from_micros(0).to_rfc3339(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         assert_eq!(
             Timestamp::from_micros(1_795_000_000_123_456).to_rfc3339(),
             "2026-11-18T11:06:40.123456Z"
         );
-        assert_eq!(Timestamp::from_secs(951_782_400).to_rfc3339(), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::from_secs(951_782_400).to_rfc3339(),
+            "2000-02-29T00:00:00.000000Z"
+        );
     }
 
     #[test]

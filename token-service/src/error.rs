@@ -26,7 +26,11 @@ struct ErrorBody<'a> {
 }
 
 impl OAuthError {
-    fn new(status: StatusCode, code: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self {
             status,
             code,

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use auth_core::config::Env;
-use auth_core::store::{Store, migrate};
+use auth_core::store::migrate;
 use token_service::{AppState, Config, run};
 
 #[actix_web::main]
@@ -29,27 +29,15 @@ async fn main() -> ExitCode {
 
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::build(&config).await?;
-    check_schema(&state.store).await?;
-    let listener = TcpListener::bind(config.listen)
-        .map_err(|e| format!("TOKEN_SERVICE_ADDR: cannot listen on {}: {e}", config.listen))?;
+    migrate::ensure_current(&state.store).await?;
+    let listener = TcpListener::bind(config.listen).map_err(|e| {
+        format!(
+            "TOKEN_SERVICE_ADDR: cannot listen on {}: {e}",
+            config.listen
+        )
+    })?;
     tracing::info!(addr = %config.listen, database = %config.auth.database_url, "token-service listening");
     run(state, listener)?.await?;
     tracing::info!("token-service stopped");
     Ok(())
-}
-
-/// Refuses to serve on a schema that `admin-service migrate` has not brought up to date.
-async fn check_schema(store: &Store) -> Result<(), String> {
-    let pending = store
-        .run(|conn| migrate::pending_migrations(conn))
-        .await
-        .map_err(|e| format!("DATABASE_URL ({}): {e}", store.url()))?;
-    if pending.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "the database schema is not current ({} pending migrations): run `admin-service migrate` first",
-            pending.len()
-        ))
-    }
 }

@@ -91,10 +91,15 @@ pub fn parse_basic(headers: &HeaderMap) -> Result<Option<BasicCredentials>, OAut
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(OAuthError::invalid_request("more than one Authorization header"));
+        return Err(OAuthError::invalid_request(
+            "more than one Authorization header",
+        ));
     }
     let value = value.to_str().map_err(|_| OAuthError::invalid_client())?;
-    let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(OAuthError::invalid_client)?;
+    let (scheme, encoded) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(OAuthError::invalid_client)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(OAuthError::invalid_client());
     }
@@ -102,7 +107,9 @@ pub fn parse_basic(headers: &HeaderMap) -> Result<Option<BasicCredentials>, OAut
         .decode(encoded.trim())
         .map_err(|_| OAuthError::invalid_client())?;
     let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(OAuthError::invalid_client)?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(OAuthError::invalid_client)?;
     Ok(Some(BasicCredentials {
         client_id: form_decode(id).ok_or_else(OAuthError::invalid_client)?,
         secret: form_decode(secret).ok_or_else(OAuthError::invalid_client)?,
@@ -134,7 +141,11 @@ impl TokenRequest {
         basic: Option<BasicCredentials>,
     ) -> Result<Self, OAuthError> {
         match form.grant_type.as_deref() {
-            None => return Err(OAuthError::invalid_request("the grant_type parameter is required")),
+            None => {
+                return Err(OAuthError::invalid_request(
+                    "the grant_type parameter is required",
+                ));
+            }
             Some("client_credentials") => {}
             Some(_) => return Err(OAuthError::unsupported_grant_type()),
         }
@@ -151,7 +162,11 @@ impl TokenRequest {
                         "use one client authentication method, not both Basic and client_secret",
                     ));
                 }
-                if form.client_id.as_ref().is_some_and(|id| *id != basic.client_id) {
+                if form
+                    .client_id
+                    .as_ref()
+                    .is_some_and(|id| *id != basic.client_id)
+                {
                     return Err(OAuthError::invalid_request(
                         "client_id in the body differs from the Basic credentials",
                     ));
@@ -179,7 +194,10 @@ mod tests {
 
     fn headers(authorization: &str) -> HeaderMap {
         let mut map = HeaderMap::new();
-        map.insert(header::AUTHORIZATION, HeaderValue::from_str(authorization).unwrap());
+        map.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(authorization).unwrap(),
+        );
         map
     }
 
@@ -189,7 +207,9 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_form_decoded() {
-        let parsed = parse_basic(&headers(&basic("svc%2Da", "p%40ss+word"))).unwrap().unwrap();
+        let parsed = parse_basic(&headers(&basic("svc%2Da", "p%40ss+word")))
+            .unwrap()
+            .unwrap();
         assert_eq!(parsed.client_id, "svc-a");
         assert_eq!(parsed.secret, "p@ss word");
         assert!(parse_basic(&HeaderMap::new()).unwrap().is_none());
@@ -197,7 +217,13 @@ mod tests {
 
     #[test]
     fn malformed_basic_is_invalid_client() {
-        for bad in ["Basic", "Basic !!!", "Bearer abc", &format!("Basic {}", STANDARD.encode("no-colon")), &basic("a", "%zz")] {
+        for bad in [
+            "Basic",
+            "Basic !!!",
+            "Bearer abc",
+            &format!("Basic {}", STANDARD.encode("no-colon")),
+            &basic("a", "%zz"),
+        ] {
             let error = parse_basic(&headers(bad)).unwrap_err();
             assert_eq!(error.code(), "invalid_client", "{bad}");
         }
@@ -215,6 +241,9 @@ mod tests {
         let missing = TokenRequest::from_parts(TokenForm::parse(b"").unwrap(), None).unwrap_err();
         assert_eq!(missing.code(), "invalid_request");
         let other = TokenForm::parse(b"grant_type=password").unwrap();
-        assert_eq!(TokenRequest::from_parts(other, None).unwrap_err().code(), "unsupported_grant_type");
+        assert_eq!(
+            TokenRequest::from_parts(other, None).unwrap_err().code(),
+            "unsupported_grant_type"
+        );
     }
 }

@@ -34,7 +34,10 @@ impl AppState {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let settings = config.auth.clone();
         let (keyring, hasher) = blocking::run(move || {
-            Ok::<_, StartError>((Keyring::load(&settings)?, SecretHasher::new(settings.bcrypt_cost)?))
+            Ok::<_, StartError>((
+                Keyring::load(&settings)?,
+                SecretHasher::new(settings.bcrypt_cost)?,
+            ))
         })
         .await
         .map_err(|_| StartError::Interrupted)??;

@@ -9,7 +9,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::audit_json;
 
-pub async fn list(req: HttpRequest, caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     caller.require("audit:read")?;
     let page = Page::from_query(req.query_string())?;
     let (items, total) = state

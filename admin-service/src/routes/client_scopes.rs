@@ -17,9 +17,7 @@ use crate::state::AppState;
 #[serde(untagged)]
 enum ScopesBody {
     Scopes(Vec<String>),
-    Object {
-        scopes: Vec<String>,
-    },
+    Object { scopes: Vec<String> },
 }
 
 pub async fn get(

@@ -67,7 +67,9 @@ pub async fn create(
             .map_err(|e| ApiError::internal(&e))?;
 
         let now = Timestamp::now();
-        let event = audit.with_target(id.as_str()).success(Some(scope_detail(&scopes)), now);
+        let event = audit
+            .with_target(id.as_str())
+            .success(Some(scope_detail(&scopes)), now);
         let (stored_id, stored_scopes) = (id.clone(), scopes.clone());
         let (stored_name, stored_description) = (name.clone(), description.clone());
         state
@@ -104,7 +106,11 @@ pub async fn create(
     .await
 }
 
-pub async fn list(req: HttpRequest, caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     caller.require("client:read")?;
     let page = Page::from_query(req.query_string())?;
     let (items, total) = state
@@ -201,11 +207,17 @@ pub fn parse_client_id(raw: &str) -> Result<ClientId, ApiError> {
     ClientId::parse(raw).map_err(|_| ApiError::invalid_request("malformed client id"))
 }
 
-fn checked_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+fn checked_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match value {
-        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => Err(
-            ApiError::invalid_request(format!("{field} must be at most {max} characters without control characters")),
-        ),
+        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => {
+            Err(ApiError::invalid_request(format!(
+                "{field} must be at most {max} characters without control characters"
+            )))
+        }
         other => Ok(other),
     }
 }

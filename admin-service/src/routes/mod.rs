@@ -30,14 +30,20 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(client_scopes::replace))
             .default_service(web::to(method_not_allowed)),
     )
-    .service(one("/api/v1/oauth/client/{id}/secret", web::post().to(secret::rotate)))
+    .service(one(
+        "/api/v1/oauth/client/{id}/secret",
+        web::post().to(secret::rotate),
+    ))
     .service(
         web::resource(["/api/v1/oauth/scope", "/api/v1/oauth/scopes"])
             .route(web::get().to(scopes::list))
             .route(web::post().to(scopes::add))
             .default_service(web::to(method_not_allowed)),
     )
-    .service(one("/api/v1/oauth/scope/{name}", web::delete().to(scopes::remove)))
+    .service(one(
+        "/api/v1/oauth/scope/{name}",
+        web::delete().to(scopes::remove),
+    ))
     .service(one("/api/v1/oauth/audit", web::get().to(audit_log::list)))
     .service(one("/health/live", web::get().to(health::live)))
     .service(one("/health/ready", web::get().to(health::ready)));

@@ -33,7 +33,10 @@ pub async fn known_scopes(state: &AppState, raw: Vec<String>) -> Result<Vec<Scop
         }
     }
     let candidates = scopes.clone();
-    let unregistered = state.store.run(move |conn| registry::unknown(conn, &candidates)).await?;
+    let unregistered = state
+        .store
+        .run(move |conn| registry::unknown(conn, &candidates))
+        .await?;
     unknown.extend(unregistered.iter().map(ToString::to_string));
     if unknown.is_empty() {
         Ok(scopes)
@@ -59,7 +62,9 @@ pub async fn add(
         let body: AddBody = read_json(req.headers(), payload).await?;
         let scope = Scope::parse(&body.name)
             .map_err(|error| ApiError::invalid_request(format!("invalid scope name: {error}")))?;
-        let event = audit.with_target(scope.as_str()).success(None, Timestamp::now());
+        let event = audit
+            .with_target(scope.as_str())
+            .success(None, Timestamp::now());
         let added = scope.clone();
         let created = state
             .store

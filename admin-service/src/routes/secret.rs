@@ -39,7 +39,9 @@ pub async fn rotate(
         if id == state.root_id {
             return Err(ApiError::root_immutable());
         }
-        let body: RotateBody = read_optional_json(req.headers(), payload).await?.unwrap_or_default();
+        let body: RotateBody = read_optional_json(req.headers(), payload)
+            .await?
+            .unwrap_or_default();
         if !(0..=MAX_GRACE_SECS).contains(&body.grace_period_seconds) {
             return Err(ApiError::invalid_request(format!(
                 "grace_period_seconds must be from 0 to {MAX_GRACE_SECS}"
@@ -69,8 +71,15 @@ pub async fn rotate(
             .map_err(|e| ApiError::internal(&e))?;
 
         let now = Timestamp::now();
-        let grace_until = (body.grace_period_seconds > 0).then(|| now.plus_secs(body.grace_period_seconds));
-        let event = audit.success(Some(format!("grace_period_seconds: {}", body.grace_period_seconds)), now);
+        let grace_until =
+            (body.grace_period_seconds > 0).then(|| now.plus_secs(body.grace_period_seconds));
+        let event = audit.success(
+            Some(format!(
+                "grace_period_seconds: {}",
+                body.grace_period_seconds
+            )),
+            now,
+        );
         let target = id.clone();
         let rotated = state
             .store

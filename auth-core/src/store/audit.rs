@@ -32,12 +32,18 @@ pub struct AuditEvent {
 }
 
 pub fn insert(conn: &mut DbConnection, event: &NewAuditEvent) -> Result<(), StoreError> {
-    diesel::insert_into(audit_events::table).values(event).execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(event)
+        .execute(conn)?;
     Ok(())
 }
 
 /// Events oldest first.
-pub fn list(conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
     Ok(audit_events::table
         .order(audit_events::id.asc())
         .offset(offset)

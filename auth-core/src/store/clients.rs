@@ -33,10 +33,9 @@ impl Client {
         let mut hashes = vec![SecretHash::from_stored(self.secret_hash.clone())];
         if let (Some(hash), Some(until)) =
             (&self.previous_secret_hash, self.previous_secret_expires_at)
+            && now.as_micros() < until
         {
-            if now.as_micros() < until {
-                hashes.push(SecretHash::from_stored(hash.clone()));
-            }
+            hashes.push(SecretHash::from_stored(hash.clone()));
         }
         hashes
     }
@@ -100,7 +99,9 @@ pub fn insert(
     scopes: &[Scope],
 ) -> Result<(), StoreError> {
     conn.transaction(|conn| {
-        diesel::insert_into(clients::table).values(client).execute(conn)?;
+        diesel::insert_into(clients::table)
+            .values(client)
+            .execute(conn)?;
         for scope in scopes {
             diesel::insert_into(client_scopes::table)
                 .values((
@@ -153,7 +154,11 @@ pub fn scopes_of_many(
 
 /// Raises a client's cut-off to `at` (never lowers it): its tokens issued before `at` are revoked.
 /// Deleted clients are included, so a late raise after a deletion still takes effect.
-pub fn raise_cutoff(conn: &mut DbConnection, id: &ClientId, at: Timestamp) -> Result<(), StoreError> {
+pub fn raise_cutoff(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    at: Timestamp,
+) -> Result<(), StoreError> {
     diesel::update(
         clients::table
             .find(id.as_str())
@@ -166,21 +171,30 @@ pub fn raise_cutoff(conn: &mut DbConnection, id: &ClientId, at: Timestamp) -> Re
 
 /// Marks a client deleted, drops its scopes and secrets, and revokes its tokens.
 /// Returns false if there was no live client with that id.
-pub fn soft_delete(conn: &mut DbConnection, id: &ClientId, now: Timestamp) -> Result<bool, StoreError> {
-    let updated = diesel::update(clients::table.find(id.as_str()).filter(clients::deleted_at.is_null()))
-        .set((
-            clients::deleted_at.eq(Some(now.as_micros())),
-            clients::updated_at.eq(now.as_micros()),
-            clients::tokens_valid_after.eq(now.as_micros()),
-            clients::secret_hash.eq(DELETED_SECRET_HASH),
-            clients::previous_secret_hash.eq(None::<String>),
-            clients::previous_secret_expires_at.eq(None::<i64>),
-        ))
-        .execute(conn)?;
+pub fn soft_delete(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(
+        clients::table
+            .find(id.as_str())
+            .filter(clients::deleted_at.is_null()),
+    )
+    .set((
+        clients::deleted_at.eq(Some(now.as_micros())),
+        clients::updated_at.eq(now.as_micros()),
+        clients::tokens_valid_after.eq(now.as_micros()),
+        clients::secret_hash.eq(DELETED_SECRET_HASH),
+        clients::previous_secret_hash.eq(None::<String>),
+        clients::previous_secret_expires_at.eq(None::<i64>),
+    ))
+    .execute(conn)?;
     if updated == 0 {
         return Ok(false);
     }
-    diesel::delete(client_scopes::table.filter(client_scopes::client_id.eq(id.as_str()))).execute(conn)?;
+    diesel::delete(client_scopes::table.filter(client_scopes::client_id.eq(id.as_str())))
+        .execute(conn)?;
     Ok(true)
 }
 
@@ -195,11 +209,19 @@ pub fn replace_scopes(
     now: Timestamp,
 ) -> Result<Vec<Scope>, StoreError> {
     let current = scopes_of(conn, id)?;
-    let removed: Vec<Scope> = current.iter().filter(|s| !new_scopes.contains(s)).cloned().collect();
-    diesel::delete(client_scopes::table.filter(client_scopes::client_id.eq(id.as_str()))).execute(conn)?;
+    let removed: Vec<Scope> = current
+        .iter()
+        .filter(|s| !new_scopes.contains(s))
+        .cloned()
+        .collect();
+    diesel::delete(client_scopes::table.filter(client_scopes::client_id.eq(id.as_str())))
+        .execute(conn)?;
     for scope in new_scopes {
         diesel::insert_into(client_scopes::table)
-            .values((client_scopes::client_id.eq(id.as_str()), client_scopes::scope.eq(scope.as_str())))
+            .values((
+                client_scopes::client_id.eq(id.as_str()),
+                client_scopes::scope.eq(scope.as_str()),
+            ))
             .execute(conn)?;
     }
     diesel::update(clients::table.find(id.as_str()))

@@ -86,7 +86,9 @@ impl ConnectionManager {
     /// Opens one connection outside any pool (migrations, tests).
     pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Postgresql)
+            }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
@@ -112,7 +114,8 @@ impl ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        self.establish().map_err(diesel::r2d2::Error::ConnectionError)
+        self.establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {

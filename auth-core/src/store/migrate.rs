@@ -53,3 +53,19 @@ fn names<DB: diesel::backend::Backend>(
 fn versions(list: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
 }
+
+/// Start-up check: refuses a schema that `admin-service migrate` has not brought up to date.
+pub async fn ensure_current(store: &super::Store) -> Result<(), String> {
+    let pending = store
+        .run(pending_migrations)
+        .await
+        .map_err(|e| format!("DATABASE_URL ({}): {e}", store.url()))?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the database schema is not current ({} pending migrations): run `admin-service migrate` first",
+            pending.len()
+        ))
+    }
+}

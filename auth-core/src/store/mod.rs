@@ -42,7 +42,10 @@ impl StoreError {
         use diesel::result::Error as E;
         match self {
             Self::Unavailable(_) => true,
-            Self::Query(E::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)) => true,
+            Self::Query(E::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            )) => true,
             Self::Query(E::DatabaseError(diesel::result::DatabaseErrorKind::Unknown, info)) => {
                 // libpq reports a dropped server as an unknown error with this text.
                 let message = info.message();
@@ -71,7 +74,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 

@@ -43,7 +43,9 @@ pub fn add(conn: &mut DbConnection, scope: &Scope) -> Result<bool, StoreError> {
         if exists > 0 {
             return Ok(false);
         }
-        let last: Option<i64> = scopes::table.select(diesel::dsl::max(scopes::position)).first(conn)?;
+        let last: Option<i64> = scopes::table
+            .select(diesel::dsl::max(scopes::position))
+            .first(conn)?;
         diesel::insert_into(scopes::table)
             .values((
                 scopes::name.eq(scope.as_str()),

@@ -55,4 +55,10 @@ diesel::table! {
 diesel::joinable!(client_scopes -> clients (client_id));
 diesel::joinable!(client_scopes -> scopes (scope));
 
-diesel::allow_tables_to_appear_in_same_query!(audit_events, client_scopes, clients, revoked_tokens, scopes,);
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    client_scopes,
+    clients,
+    revoked_tokens,
+    scopes,
+);

@@ -18,7 +18,9 @@ const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("not a PEM private key of a supported type (Ed25519, P-256 or RSA of {MIN_RSA_BITS} bits or more)")]
+    #[error(
+        "not a PEM private key of a supported type (Ed25519, P-256 or RSA of {MIN_RSA_BITS} bits or more)"
+    )]
     Unsupported,
     #[error("cannot read the key file: {0}")]
     Io(#[from] std::io::Error),
@@ -210,8 +212,8 @@ impl SigningKey {
         public.crv = Some("P-256");
         public.x = Some(b64(x));
         public.y = Some(b64(y));
-        let decoding = DecodingKey::from_ec_components(&b64(x), &b64(y))
-            .map_err(|_| KeyError::Encoding)?;
+        let decoding =
+            DecodingKey::from_ec_components(&b64(x), &b64(y)).map_err(|_| KeyError::Encoding)?;
         Ok(Some(Self::assemble(
             EncodingKey::from_ec_der(der.as_bytes()),
             Algorithm::ES256,
@@ -365,11 +367,17 @@ mod tests {
 
     #[test]
     fn garbage_and_small_rsa_keys_are_refused() {
-        assert!(matches!(SigningKey::from_pem("nope"), Err(KeyError::Unsupported)));
+        assert!(matches!(
+            SigningKey::from_pem("nope"),
+            Err(KeyError::Unsupported)
+        ));
         use rsa::pkcs8::EncodePrivateKey as _;
         let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
         let pem = small.to_pkcs8_pem(Default::default()).unwrap();
-        assert!(matches!(SigningKey::from_pem(&pem), Err(KeyError::Unsupported)));
+        assert!(matches!(
+            SigningKey::from_pem(&pem),
+            Err(KeyError::Unsupported)
+        ));
     }
 
     #[test]

@@ -36,7 +36,9 @@ fn edit_part(token: &str, index: usize, edit: impl FnOnce(&mut serde_json::Value
 #[test]
 fn issued_token_verifies_with_the_design_claims() {
     let (issuer, verifier) = issuer_and_verifier();
-    let token = issuer.issue(&client(), &scopes("client:read scope:read"), NOW).unwrap();
+    let token = issuer
+        .issue(&client(), &scopes("client:read scope:read"), NOW)
+        .unwrap();
     let header = jsonwebtoken::decode_header(&token.access_token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     assert_eq!(header.alg, Algorithm::EdDSA);
@@ -48,7 +50,10 @@ fn issued_token_verifies_with_the_design_claims() {
     assert_eq!(verified.issued_at, NOW);
     let claims = verified.claims;
     assert_eq!(claims.iss, ISSUER);
-    assert_eq!((claims.sub.as_str(), claims.client_id.as_str()), ("client-1", "client-1"));
+    assert_eq!(
+        (claims.sub.as_str(), claims.client_id.as_str()),
+        ("client-1", "client-1")
+    );
     assert_eq!(claims.iat, 1_800_000_000);
     assert_eq!(claims.exp, 1_800_003_600);
     assert_eq!(claims.jti.len(), 22);
@@ -62,7 +67,13 @@ fn tokens_have_distinct_ids_and_an_empty_scope_is_allowed() {
     let a = issuer.issue(&client(), &[], NOW).unwrap();
     let b = issuer.issue(&client(), &[], NOW).unwrap();
     assert_ne!(a.claims.jti, b.claims.jti);
-    assert!(verifier.verify(&a.access_token, NOW).unwrap().scopes.is_empty());
+    assert!(
+        verifier
+            .verify(&a.access_token, NOW)
+            .unwrap()
+            .scopes
+            .is_empty()
+    );
 }
 
 #[test]
@@ -71,15 +82,27 @@ fn expired_tokens_are_refused_after_the_leeway() {
     let token = issuer.issue(&client(), &[], NOW).unwrap().access_token;
     let verifier = verifier.with_leeway_secs(0);
     assert!(verifier.verify(&token, NOW.plus_secs(3599)).is_ok());
-    assert_eq!(verifier.verify(&token, NOW.plus_secs(3600)).err(), Some(VerifyError::Expired));
+    assert_eq!(
+        verifier.verify(&token, NOW.plus_secs(3600)).err(),
+        Some(VerifyError::Expired)
+    );
 }
 
 #[test]
 fn tokens_from_the_future_are_not_yet_valid() {
     let (issuer, verifier) = issuer_and_verifier();
-    let token = issuer.issue(&client(), &[], NOW.plus_secs(120)).unwrap().access_token;
-    assert_eq!(verifier.verify(&token, NOW).err(), Some(VerifyError::NotYetValid));
-    assert!(verifier.verify(&token, NOW.plus_secs(100)).is_ok(), "within the leeway");
+    let token = issuer
+        .issue(&client(), &[], NOW.plus_secs(120))
+        .unwrap()
+        .access_token;
+    assert_eq!(
+        verifier.verify(&token, NOW).err(),
+        Some(VerifyError::NotYetValid)
+    );
+    assert!(
+        verifier.verify(&token, NOW.plus_secs(100)).is_ok(),
+        "within the leeway"
+    );
 }
 
 #[test]
@@ -88,7 +111,10 @@ fn another_issuer_is_refused() {
     let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
     let other = TokenIssuer::new(key, "https://evil.test".into(), None, 3600);
     let token = other.issue(&client(), &[], NOW).unwrap().access_token;
-    assert_eq!(verifier.verify(&token, NOW).err(), Some(VerifyError::WrongIssuer));
+    assert_eq!(
+        verifier.verify(&token, NOW).err(),
+        Some(VerifyError::WrongIssuer)
+    );
 }
 
 #[test]
@@ -100,7 +126,10 @@ fn audience_is_checked_when_configured() {
     let right = TokenVerifier::new([public.clone()], ISSUER.into(), Some("api".into()));
     let wrong = TokenVerifier::new([public], ISSUER.into(), Some("other".into()));
     assert!(right.verify(&token, NOW).is_ok());
-    assert_eq!(wrong.verify(&token, NOW).err(), Some(VerifyError::WrongAudience));
+    assert_eq!(
+        wrong.verify(&token, NOW).err(),
+        Some(VerifyError::WrongAudience)
+    );
 }
 
 #[test]
@@ -110,8 +139,15 @@ fn alg_none_is_refused() {
     let unsigned = edit_part(&token, 0, |h| h["alg"] = "none".into());
     let (head, rest) = unsigned.split_once('.').unwrap();
     let (payload, _) = rest.split_once('.').unwrap();
-    for candidate in [format!("{head}.{payload}."), format!("{head}.{payload}"), unsigned] {
-        assert_eq!(verifier.verify(&candidate, NOW).err(), Some(VerifyError::Malformed));
+    for candidate in [
+        format!("{head}.{payload}."),
+        format!("{head}.{payload}"),
+        unsigned,
+    ] {
+        assert_eq!(
+            verifier.verify(&candidate, NOW).err(),
+            Some(VerifyError::Malformed)
+        );
     }
 }
 
@@ -124,9 +160,16 @@ fn hs256_keyed_with_the_public_key_is_refused() {
     header.typ = Some(ACCESS_TOKEN_TYPE.into());
     header.kid = Some(public.kid.clone());
     let raw_public = URL_SAFE_NO_PAD.decode(public.x.unwrap()).unwrap();
-    for secret in [raw_public.as_slice(), serde_json::to_vec(&verifier.jwks()).unwrap().as_slice()] {
-        let forged = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap();
-        assert_eq!(verifier.verify(&forged, NOW).err(), Some(VerifyError::AlgorithmNotAllowed));
+    for secret in [
+        raw_public.as_slice(),
+        serde_json::to_vec(&verifier.jwks()).unwrap().as_slice(),
+    ] {
+        let forged =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap();
+        assert_eq!(
+            verifier.verify(&forged, NOW).err(),
+            Some(VerifyError::AlgorithmNotAllowed)
+        );
     }
 }
 
@@ -135,25 +178,48 @@ fn unknown_or_missing_kid_is_refused() {
     let (issuer, verifier) = issuer_and_verifier();
     let token = issuer.issue(&client(), &[], NOW).unwrap().access_token;
     let unknown = edit_part(&token, 0, |h| h["kid"] = "not-a-key".into());
-    assert_eq!(verifier.verify(&unknown, NOW).err(), Some(VerifyError::UnknownKey));
+    assert_eq!(
+        verifier.verify(&unknown, NOW).err(),
+        Some(VerifyError::UnknownKey)
+    );
     let missing = edit_part(&token, 0, |h| {
         h.as_object_mut().unwrap().remove("kid");
     });
-    assert_eq!(verifier.verify(&missing, NOW).err(), Some(VerifyError::UnknownKey));
+    assert_eq!(
+        verifier.verify(&missing, NOW).err(),
+        Some(VerifyError::UnknownKey)
+    );
 
     let (other_issuer, _) = issuer_and_verifier();
-    let other = other_issuer.issue(&client(), &[], NOW).unwrap().access_token;
-    assert_eq!(verifier.verify(&other, NOW).err(), Some(VerifyError::UnknownKey));
+    let other = other_issuer
+        .issue(&client(), &[], NOW)
+        .unwrap()
+        .access_token;
+    assert_eq!(
+        verifier.verify(&other, NOW).err(),
+        Some(VerifyError::UnknownKey)
+    );
 }
 
 #[test]
 fn tampered_payload_is_refused() {
     let (issuer, verifier) = issuer_and_verifier();
-    let token = issuer.issue(&client(), &scopes("client:read"), NOW).unwrap().access_token;
-    let widened = edit_part(&token, 1, |c| c["scope"] = "client:read client:delete".into());
-    assert_eq!(verifier.verify(&widened, NOW).err(), Some(VerifyError::BadSignature));
+    let token = issuer
+        .issue(&client(), &scopes("client:read"), NOW)
+        .unwrap()
+        .access_token;
+    let widened = edit_part(&token, 1, |c| {
+        c["scope"] = "client:read client:delete".into()
+    });
+    assert_eq!(
+        verifier.verify(&widened, NOW).err(),
+        Some(VerifyError::BadSignature)
+    );
     let extended = edit_part(&token, 1, |c| c["exp"] = (NOW.as_secs() + 999_999).into());
-    assert_eq!(verifier.verify(&extended, NOW).err(), Some(VerifyError::BadSignature));
+    assert_eq!(
+        verifier.verify(&extended, NOW).err(),
+        Some(VerifyError::BadSignature)
+    );
 }
 
 #[test]
@@ -164,18 +230,33 @@ fn tampered_signature_or_header_is_refused() {
     let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
     bytes[10] ^= 0x01;
     let flipped = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(bytes));
-    assert_eq!(verifier.verify(&flipped, NOW).err(), Some(VerifyError::BadSignature));
+    assert_eq!(
+        verifier.verify(&flipped, NOW).err(),
+        Some(VerifyError::BadSignature)
+    );
     let truncated = &token[..token.len() - 4];
     assert!(verifier.verify(truncated, NOW).is_err());
     let retyped = edit_part(&token, 0, |h| h["typ"] = "JWT".into());
-    assert_eq!(verifier.verify(&retyped, NOW).err(), Some(VerifyError::WrongType));
+    assert_eq!(
+        verifier.verify(&retyped, NOW).err(),
+        Some(VerifyError::WrongType)
+    );
 }
 
 #[test]
 fn garbage_is_malformed_never_a_panic() {
     let (_, verifier) = issuer_and_verifier();
     let huge = "a".repeat(MAX_TOKEN_LEN + 1);
-    for garbage in ["", ".", "..", "a.b.c", "a.b", "\u{0}.\u{0}.\u{0}", "ü.ü.ü", huge.as_str()] {
+    for garbage in [
+        "",
+        ".",
+        "..",
+        "a.b.c",
+        "a.b",
+        "\u{0}.\u{0}.\u{0}",
+        "ü.ü.ü",
+        huge.as_str(),
+    ] {
         assert!(verifier.verify(garbage, NOW).is_err(), "{garbage:?}");
     }
 }
@@ -185,7 +266,10 @@ fn previous_keys_still_verify_and_all_are_published() {
     let (old_key, _) = SigningKey::generate_ed25519().unwrap();
     let (new_key, _) = SigningKey::generate_ed25519().unwrap();
     let verifier = TokenVerifier::new(
-        [new_key.verifying_key().clone(), old_key.verifying_key().clone()],
+        [
+            new_key.verifying_key().clone(),
+            old_key.verifying_key().clone(),
+        ],
         ISSUER.into(),
         None,
     );

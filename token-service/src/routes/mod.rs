@@ -9,7 +9,10 @@ use serde_json::json;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(one("/api/v1/oauth/token", web::post().to(token::issue)))
-        .service(one("/.well-known/jwks.json", web::get().to(well_known::jwks)))
+        .service(one(
+            "/.well-known/jwks.json",
+            web::get().to(well_known::jwks),
+        ))
         .service(one(
             "/.well-known/oauth-authorization-server",
             web::get().to(well_known::metadata),

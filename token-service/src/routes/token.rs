@@ -8,7 +8,9 @@ use futures_util::StreamExt as _;
 use serde::Serialize;
 
 use crate::error::OAuthError;
-use crate::request::{MAX_FORM_BYTES, TokenForm, TokenRequest, parse_basic, require_form_content_type};
+use crate::request::{
+    MAX_FORM_BYTES, TokenForm, TokenRequest, parse_basic, require_form_content_type,
+};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -78,7 +80,8 @@ fn grant(allowed: &[Scope], requested: Option<Vec<Scope>>) -> Result<Vec<Scope>,
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
         if body.len() + chunk.len() > limit {
             return Err(OAuthError::payload_too_large(limit));
         }

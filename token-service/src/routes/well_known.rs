@@ -11,7 +11,10 @@ use crate::state::AppState;
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        ))
         .body(state.jwks.clone())
 }
 
@@ -19,7 +22,10 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
     let scopes = state.store.run(registry::all).await?;
     let issuer = &state.issuer_url;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        ))
         .json(json!({
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/api/v1/oauth/token"),

@@ -1,6 +1,8 @@
 //! token-service integration tests: real HTTP against a spawned server, on PostgreSQL and
 //! on SQLite, each test with its own database.
 
+#![allow(clippy::unwrap_used)]
+
 mod discovery;
 mod startup;
 mod support;

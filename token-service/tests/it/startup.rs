@@ -11,7 +11,10 @@ fn run_binary(vars: &[(&str, &str)]) -> (Option<i32>, String) {
         .stdin(Stdio::null())
         .output()
         .expect("run token-service");
-    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]

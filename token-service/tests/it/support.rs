@@ -96,13 +96,17 @@ impl TestApp {
             ("OAUTH_ROOT_CLIENT_ID".into(), ROOT_ID.into()),
             ("OAUTH_ROOT_CLIENT_SECRET".into(), ROOT_SECRET.into()),
             ("OAUTH_ISSUER".into(), ISSUER.into()),
-            ("OAUTH_SIGNING_KEY_FILE".into(), key_path.display().to_string()),
+            (
+                "OAUTH_SIGNING_KEY_FILE".into(),
+                key_path.display().to_string(),
+            ),
             ("BCRYPT_COST".into(), "4".into()),
         ]);
         for (name, value) in vars {
             env.insert((*name).into(), (*value).into());
         }
-        let config = Config::from_env(&Env::from_fn(|name| env.get(name).cloned())).expect("config");
+        let config =
+            Config::from_env(&Env::from_fn(|name| env.get(name).cloned())).expect("config");
         let state = AppState::build(&config).await.expect("state");
         let store = state.store.clone();
         let keyring = auth_core::keyring::Keyring::load(&config.auth).expect("keys");
@@ -127,8 +131,15 @@ impl TestApp {
     pub async fn create_client(&self, scopes: &str) -> (String, String) {
         let id = ClientId::generate();
         let secret = ClientSecret::generate();
-        let scopes = if scopes.is_empty() { Vec::new() } else { parse_scope_list(scopes).expect("scopes") };
-        let hash = SecretHasher::new(4).expect("hasher").hash(&secret).expect("hash");
+        let scopes = if scopes.is_empty() {
+            Vec::new()
+        } else {
+            parse_scope_list(scopes).expect("scopes")
+        };
+        let hash = SecretHasher::new(4)
+            .expect("hasher")
+            .hash(&secret)
+            .expect("hash");
         let (id_text, secret_text) = (id.as_str().to_owned(), secret.expose().to_owned());
         self.store
             .run(move |conn| {
@@ -152,14 +163,18 @@ impl TestApp {
         (id_text, secret_text)
     }
 
-    async fn read(mut response: awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>) -> Reply {
+    async fn read(
+        mut response: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) -> Reply {
         let bytes = response.body().limit(1 << 20).await.expect("body");
         let body = if bytes.is_empty() {
             serde_json::Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         Reply {
             status: response.status(),
@@ -169,8 +184,17 @@ impl TestApp {
     }
 
     /// POST a raw body with a content type and extra headers.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<String>, headers: &[(&str, &str)]) -> Reply {
-        let mut request = self.http.post(format!("{}{path}", self.base)).insert_header(("content-type", content_type));
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<String>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .insert_header(("content-type", content_type));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
@@ -182,24 +206,47 @@ impl TestApp {
         self.token_with_headers(pairs, &[]).await
     }
 
-    pub async fn token_with_headers(&self, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
+    pub async fn token_with_headers(
+        &self,
+        pairs: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = form(pairs);
-        self.post_raw("/api/v1/oauth/token", "application/x-www-form-urlencoded", body, headers).await
+        self.post_raw(
+            "/api/v1/oauth/token",
+            "application/x-www-form-urlencoded",
+            body,
+            headers,
+        )
+        .await
     }
 
     /// The token endpoint with client_secret_basic.
     pub async fn token_basic(&self, id: &str, secret: &str, pairs: &[(&str, &str)]) -> Reply {
         let authorization = basic(id, secret);
-        self.token_with_headers(pairs, &[("authorization", &authorization)]).await
+        self.token_with_headers(pairs, &[("authorization", &authorization)])
+            .await
     }
 
     /// A token for the root client.
     pub async fn root_token(&self) -> Reply {
-        self.token_form(&[("grant_type", "client_credentials"), ("client_id", ROOT_ID), ("client_secret", ROOT_SECRET)]).await
+        self.token_form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ROOT_ID),
+            ("client_secret", ROOT_SECRET),
+        ])
+        .await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        Self::read(self.http.get(format!("{}{path}", self.base)).send().await.expect("request")).await
+        Self::read(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
 }
 
@@ -214,5 +261,8 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 pub fn basic(id: &str, secret: &str) -> String {
     let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
     let pair = format!("{}:{}", encode(id), encode(secret));
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
 }
