@@ -92,13 +92,13 @@ impl Page {
     }
 
     /// The fidesops (fastapi-pagination) envelope.
-    pub fn envelope(&self, items: Vec<serde_json::Value>, total: i64) -> serde_json::Value {
-        serde_json::json!({
-            "items": items,
-            "total": total,
-            "page": self.page,
-            "size": self.size,
-            "pages": (total + self.size - 1) / self.size,
-        })
+    pub fn envelope<T>(&self, items: Vec<T>, total: i64) -> crate::views::Paged<T> {
+        crate::views::Paged {
+            items,
+            total,
+            page: self.page,
+            size: self.size,
+            pages: (total + self.size - 1) / self.size,
+        }
     }
 }

@@ -19,10 +19,11 @@ pub struct OAuthError {
     challenge: bool,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
+/// The error body of every 4xx and 5xx answer (RFC 6749 §5.2).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    pub error_description: &'a str,
 }
 
 impl OAuthError {

@@ -7,8 +7,12 @@ use crate::auth::Caller;
 use crate::body::Page;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views::audit_json;
+use crate::views::{AuditEntry, ErrorBody, Paged};
 
+/// The audit trail, oldest first.
+#[utoipa::path(get, path = "/api/v1/oauth/audit", tag = "audit",
+    params(("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
+    responses((status = 200, body = Paged<AuditEntry>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     req: HttpRequest,
     caller: Caller,
@@ -20,7 +24,10 @@ pub async fn list(
         .store
         .run(move |conn| {
             let events = audit::list(conn, page.offset(), page.size)?;
-            Ok((events.iter().map(audit_json).collect(), audit::count(conn)?))
+            Ok((
+                events.iter().map(AuditEntry::from).collect::<Vec<_>>(),
+                audit::count(conn)?,
+            ))
         })
         .await?;
     Ok(HttpResponse::Ok().json(page.envelope(items, total)))

@@ -11,15 +11,20 @@ use crate::auth::Caller;
 use crate::body::read_json;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::ErrorBody;
 
 /// A bare array (fidesops) or `{"scopes": [...]}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
-enum ScopesBody {
+pub enum ScopesBody {
     Scopes(Vec<String>),
     Object { scopes: Vec<String> },
 }
 
+/// A client's scopes in registry order (the whole registry for the root client).
+#[utoipa::path(get, path = "/api/v1/oauth/client/{id}/scope", tag = "clients", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<String>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get(
     caller: Caller,
     path: web::Path<String>,
@@ -43,6 +48,11 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(scopes))
 }
 
+/// Replaces a client's scopes; removing any revokes the client's older tokens.
+#[utoipa::path(put, path = "/api/v1/oauth/client/{id}/scope", tag = "clients", params(("id" = String, Path)), request_body = ScopesBody,
+    responses((status = 200, body = Vec<String>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "unknown scopes", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn replace(
     req: HttpRequest,
     caller: Caller,

@@ -8,36 +8,40 @@ use auth_core::secret::ClientSecret;
 use auth_core::store::{self, audit, clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Page, read_json};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views::client_json;
+use crate::views::{ClientView, CreatedClient, ErrorBody, Paged, RootClientView};
 
 /// Longest client name and description accepted.
 const MAX_NAME_LEN: usize = 200;
 const MAX_DESCRIPTION_LEN: usize = 2000;
 
 /// fidesops' code and tutorial send a bare array of scopes; its guide sends an object.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
-enum CreateBody {
+pub enum CreateBody {
     Scopes(Vec<String>),
     Object(CreateObject),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateObject {
+pub struct CreateObject {
     #[serde(default)]
     scopes: Vec<String>,
     name: Option<String>,
     description: Option<String>,
 }
 
+/// Creates a client; its secret is in this response only.
+#[utoipa::path(post, path = "/api/v1/oauth/client", tag = "clients", request_body = CreateBody,
+    responses((status = 200, body = CreatedClient), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody),
+        (status = 422, description = "unknown scopes", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn create(
     req: HttpRequest,
     caller: Caller,
@@ -94,18 +98,23 @@ pub async fn create(
             })
             .await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client created");
-        Ok(HttpResponse::Ok().json(json!({
-            "client_id": id,
-            "client_secret": secret.expose(),
-            "name": name,
-            "description": description,
-            "scopes": scopes,
-            "created_at": now.to_rfc3339(),
-        })))
+        Ok(HttpResponse::Ok().json(CreatedClient {
+            client_id: id.to_string(),
+            client_secret: secret.expose().to_owned(),
+            name,
+            description,
+            scopes,
+            created_at: now.to_rfc3339(),
+        }))
     })
     .await
 }
 
+/// Lists clients, oldest first.
+#[utoipa::path(get, path = "/api/v1/oauth/client", tag = "clients",
+    params(("page" = Option<i64>, Query, description = "1-based page"), ("size" = Option<i64>, Query, description = "1 to 100, default 50")),
+    responses((status = 200, body = Paged<ClientView>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn list(
     req: HttpRequest,
     caller: Caller,
@@ -121,7 +130,7 @@ pub async fn list(
             let mut scopes = clients::scopes_of_many(conn, &ids)?;
             let items = rows
                 .iter()
-                .map(|c| client_json(c, &scopes.remove(&c.id).unwrap_or_default()))
+                .map(|c| ClientView::new(c, scopes.remove(&c.id).unwrap_or_default()))
                 .collect();
             Ok((items, clients::count(conn)?))
         })
@@ -129,6 +138,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page.envelope(items, total)))
 }
 
+/// One client (the root client is described from the environment).
+#[utoipa::path(get, path = "/api/v1/oauth/client/{id}", tag = "clients", params(("id" = String, Path)),
+    responses((status = 200, body = ClientView), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get(
     caller: Caller,
     path: web::Path<String>,
@@ -138,22 +151,26 @@ pub async fn get(
     let id = parse_client_id(&path)?;
     if id == state.root_id {
         let scopes = state.store.run(registry::all).await?;
-        return Ok(HttpResponse::Ok().json(json!({
-            "client_id": id,
-            "name": "root",
-            "description": "the root client, configured in the environment",
-            "scopes": scopes,
-            "root": true,
-        })));
+        return Ok(HttpResponse::Ok().json(RootClientView {
+            client_id: id.to_string(),
+            name: "root",
+            description: "the root client, configured in the environment",
+            scopes,
+            root: true,
+        }));
     }
     let found = state
         .store
         .run(move |conn| clients::find_with_scopes(conn, &id))
         .await?
         .ok_or_else(|| ApiError::not_found("client"))?;
-    Ok(HttpResponse::Ok().json(client_json(&found.0, &found.1)))
+    Ok(HttpResponse::Ok().json(ClientView::new(&found.0, found.1)))
 }
 
+/// Deletes a client; every token it holds is refused from then on.
+#[utoipa::path(delete, path = "/api/v1/oauth/client/{id}", tag = "clients", params(("id" = String, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn delete(
     req: HttpRequest,
     caller: Caller,

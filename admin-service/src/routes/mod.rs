@@ -5,6 +5,7 @@ mod audit_log;
 mod client_scopes;
 mod clients;
 mod health;
+pub mod openapi;
 mod scopes;
 mod secret;
 
@@ -45,6 +46,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         web::delete().to(scopes::remove),
     ))
     .service(one("/api/v1/oauth/audit", web::get().to(audit_log::list)))
+    .service(one("/openapi.json", web::get().to(openapi::document)))
     .service(one("/health/live", web::get().to(health::live)))
     .service(one("/health/ready", web::get().to(health::ready)));
 }

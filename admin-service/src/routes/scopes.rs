@@ -6,17 +6,18 @@ use auth_core::store::registry::{self, RemoveOutcome};
 use auth_core::store::{self, audit};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::read_json;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::{ErrorBody, ScopeAdded};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AddBody {
+pub struct AddBody {
+    /// The new scope: printable ASCII without space, `"` or `\\`, at most 128 characters.
     name: String,
 }
 
@@ -45,11 +46,18 @@ pub async fn known_scopes(state: &AppState, raw: Vec<String>) -> Result<Vec<Scop
     }
 }
 
+/// The scope registry, in registry order (also served at `/api/v1/oauth/scopes`).
+#[utoipa::path(get, path = "/api/v1/oauth/scope", tag = "scopes",
+    responses((status = 200, body = Vec<String>), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require("scope:read")?;
     Ok(HttpResponse::Ok().json(state.store.run(registry::all).await?))
 }
 
+/// Adds a custom scope at the end of the registry (201), or confirms it exists (200).
+#[utoipa::path(post, path = "/api/v1/oauth/scope", tag = "scopes", request_body = AddBody,
+    responses((status = 201, body = ScopeAdded), (status = 200, body = ScopeAdded), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn add(
     req: HttpRequest,
     caller: Caller,
@@ -83,11 +91,19 @@ pub async fn add(
         } else {
             actix_web::http::StatusCode::OK
         };
-        Ok(HttpResponse::build(status).json(json!({ "name": scope, "created": created })))
+        Ok(HttpResponse::build(status).json(ScopeAdded {
+            name: scope.to_string(),
+            created,
+        }))
     })
     .await
 }
 
+/// Removes a custom scope no client holds.
+#[utoipa::path(delete, path = "/api/v1/oauth/scope/{name}", tag = "scopes", params(("name" = String, Path)),
+    responses((status = 204), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "built-in, or still granted to a client", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn remove(
     req: HttpRequest,
     caller: Caller,

@@ -6,7 +6,6 @@ use auth_core::secret::ClientSecret;
 use auth_core::store::{self, audit, clients};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::clients::{parse_client_id, revoke_until_now};
 use crate::audit::{Audit, audited};
@@ -14,17 +13,23 @@ use crate::auth::Caller;
 use crate::body::read_optional_json;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::{ErrorBody, RotatedSecret};
 
 /// The longest grace period for an old secret: seven days.
 const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RotateBody {
+pub struct RotateBody {
+    /// How long the previous secret keeps working (0 to 604800 seconds; default 0).
     #[serde(default)]
     grace_period_seconds: i64,
 }
 
+/// Rotates a client's secret (shown once); the caller must hold every scope of the client.
+#[utoipa::path(post, path = "/api/v1/oauth/client/{id}/secret", tag = "clients", params(("id" = String, Path)), request_body(content = Option<RotateBody>),
+    responses((status = 200, body = RotatedSecret), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn rotate(
     req: HttpRequest,
     caller: Caller,
@@ -99,11 +104,11 @@ pub async fn rotate(
         }
         revoke_until_now(&state, id.clone()).await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client secret rotated");
-        Ok(HttpResponse::Ok().json(json!({
-            "client_id": id,
-            "client_secret": secret.expose(),
-            "previous_secret_expires_at": grace_until.map(Timestamp::to_rfc3339),
-        })))
+        Ok(HttpResponse::Ok().json(RotatedSecret {
+            client_id: id.to_string(),
+            client_secret: secret.expose().to_owned(),
+            previous_secret_expires_at: grace_until.map(Timestamp::to_rfc3339),
+        }))
     })
     .await
 }

@@ -1,6 +1,7 @@
 //! Routes of the token service, mounted by [`config`] in `main` and in tests alike.
 
 mod health;
+pub mod openapi;
 mod token;
 mod well_known;
 
@@ -17,6 +18,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/.well-known/oauth-authorization-server",
             web::get().to(well_known::metadata),
         ))
+        .service(one("/openapi.json", web::get().to(openapi::document)))
         .service(one("/health/live", web::get().to(health::live)))
         .service(one("/health/ready", web::get().to(health::ready)));
 }

@@ -7,20 +7,46 @@ use auth_core::time::Timestamp;
 use futures_util::StreamExt as _;
 use serde::Serialize;
 
-use crate::error::OAuthError;
+use crate::error::{ErrorBody, OAuthError};
 use crate::request::{
     MAX_FORM_BYTES, TokenForm, TokenRequest, parse_basic, require_form_content_type,
 };
 use crate::state::AppState;
 
-#[derive(Serialize)]
-struct TokenResponse<'a> {
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: i64,
     scope: &'a str,
 }
 
+/// The request form, as documented; parsing is done by `crate::request`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequestForm {
+    /// Must be `client_credentials`.
+    grant_type: String,
+    /// With `client_secret`, unless the Authorization header carries Basic credentials.
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    /// Space-separated subset of the client's scopes; omitted: all of them.
+    scope: Option<String>,
+}
+
+/// Issues an access token to a client that authenticates with its secret
+/// (client_secret_post or client_secret_basic, not both).
+#[utoipa::path(post, path = "/api/v1/oauth/token", tag = "tokens",
+    request_body(content = TokenRequestForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = ErrorBody),
+        (status = 401, description = "invalid_client: unknown client or wrong secret, indistinguishably", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 503, description = "temporarily_unavailable: the database is unreachable", body = ErrorBody),
+    ),
+    security((), ("basic" = [])))]
 pub async fn issue(
     request: HttpRequest,
     payload: web::Payload,

@@ -5,9 +5,12 @@ use actix_web::{HttpResponse, web};
 use auth_core::store::registry;
 use serde_json::json;
 
-use crate::error::OAuthError;
+use crate::error::{ErrorBody, OAuthError};
 use crate::state::AppState;
 
+/// The public signing keys (RFC 7517), current and previous.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "discovery",
+    responses((status = 200, description = "a JWK Set", content_type = "application/jwk-set+json")))]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
@@ -18,6 +21,9 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
         .body(state.jwks.clone())
 }
 
+/// Authorization server metadata (RFC 8414).
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "discovery",
+    responses((status = 200, description = "RFC 8414 metadata"), (status = 503, body = ErrorBody)))]
 pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let scopes = state.store.run(registry::all).await?;
     let issuer = &state.issuer_url;

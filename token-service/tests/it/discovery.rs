@@ -9,7 +9,8 @@ use crate::support::{ISSUER, TestApp, on_both_backends};
 on_both_backends!(
     jwks_publishes_the_signing_key,
     metadata_describes_the_service,
-    health_reports_the_database
+    health_reports_the_database,
+    openapi_describes_every_endpoint
 );
 
 async fn jwks_publishes_the_signing_key(app: TestApp) {
@@ -89,4 +90,35 @@ async fn database_down_answers_503_and_not_ready() {
         !token.body.to_string().contains("127.0.0.1"),
         "no connection details in the body"
     );
+}
+
+async fn openapi_describes_every_endpoint(app: TestApp) {
+    let reply = app.get("/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply.body["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    let mut paths: Vec<&str> = reply.body["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/.well-known/jwks.json",
+            "/.well-known/oauth-authorization-server",
+            "/api/v1/oauth/token",
+            "/health/live",
+            "/health/ready",
+        ]
+    );
+    let token = &reply.body["paths"]["/api/v1/oauth/token"]["post"];
+    assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
+    assert!(token["responses"]["401"].is_object());
+    assert!(reply.body["components"]["schemas"]["TokenResponse"].is_object());
 }
