@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, web};
 use auth_core::ids::ClientId;
-use auth_core::revocation::{self, TokenStatus};
+use auth_core::revocation::RevocationError;
 use auth_core::scopes::Scope;
 use auth_core::time::Timestamp;
 use auth_core::token::VerifiedToken;
@@ -90,15 +90,16 @@ impl FromRequest for Caller {
                     tracing::debug!(%reason, "bearer token refused");
                     ApiError::invalid_token()
                 })?;
-            let root = state.root_id.clone();
-            let (verified, status) = state
-                .store
-                .run(move |conn| {
-                    let status = revocation::status(conn, &verified, &root)?;
-                    Ok((verified, status))
-                })
-                .await?;
-            if status != TokenStatus::Active {
+            let status =
+                state
+                    .revocations
+                    .status(&verified)
+                    .await
+                    .map_err(|error| match error {
+                        RevocationError::Store(error) => ApiError::from(error),
+                        RevocationError::Unavailable => ApiError::unavailable(),
+                    })?;
+            if !status.is_active() {
                 tracing::debug!(?status, client_id = %verified.client_id, "revoked bearer token refused");
                 return Err(ApiError::invalid_token());
             }

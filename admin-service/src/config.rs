@@ -1,9 +1,10 @@
 //! admin-service configuration: the shared [`AuthSettings`] (variables listed in
-//! `auth_core::config`) and the listen address from `ADMIN_SERVICE_ADDR`.
+//! `auth_core::settings`) and the listen address from `ADMIN_SERVICE_ADDR`.
 
 use std::net::SocketAddr;
 
-use auth_core::config::{AuthSettings, ConfigError, Env};
+use auth_core::config::{ConfigError, Env};
+use auth_core::settings::AuthSettings;
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -31,7 +31,7 @@ fn migrate_command() -> ExitCode {
     let env = Env::process();
     let url = env
         .get("DATABASE_URL")
-        .unwrap_or_else(|| auth_core::config::DEFAULT_DATABASE_URL.to_owned());
+        .unwrap_or_else(|| auth_core::settings::DEFAULT_DATABASE_URL.to_owned());
     let url = match DatabaseUrl::parse(&url) {
         Ok(url) => url,
         Err(error) => {

@@ -3,6 +3,7 @@
 use auth_core::blocking;
 use auth_core::ids::ClientId;
 use auth_core::keyring::{Keyring, KeyringError};
+use auth_core::revocation::{Revocations, SharedError};
 use auth_core::secret::{SecretError, SecretHasher};
 use auth_core::store::Store;
 use auth_core::token::TokenVerifier;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     pub hasher: SecretHasher,
     pub root_id: ClientId,
+    pub revocations: Revocations,
+    pub token_lifetime_secs: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -22,11 +25,14 @@ pub enum StartError {
     Keyring(#[from] KeyringError),
     #[error("BCRYPT_COST: {0}")]
     Hasher(#[from] SecretError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] SharedError),
     #[error("start-up was interrupted")]
     Interrupted,
 }
 
 impl AppState {
+    /// Loads keys, prepares the hasher, and starts following revocations (inside the runtime).
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let settings = config.auth.clone();
         let (keyring, hasher) = blocking::run(move || {
@@ -37,11 +43,20 @@ impl AppState {
         })
         .await
         .map_err(|_| StartError::Interrupted)??;
+        let store = Store::new(&config.auth.database_url, config.auth.database_pool_size);
+        let revocations = Revocations::with_database(
+            &config.auth.revocation_config(),
+            store.clone(),
+            config.auth.root.id.clone(),
+        )?;
+        revocations.start();
         Ok(Self {
-            store: Store::new(&config.auth.database_url, config.auth.database_pool_size),
+            store,
             verifier: keyring.verifier(&config.auth),
             hasher,
             root_id: config.auth.root.id.clone(),
+            revocations,
+            token_lifetime_secs: config.auth.token_lifetime_secs,
         })
     }
 }

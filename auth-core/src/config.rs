@@ -1,38 +1,8 @@
-//! Typed configuration from the environment, read once at start-up and passed explicitly.
-//!
-//! Both services share [`AuthSettings`]; each binary adds its own listen address. Every
-//! variable is validated here and an error names it. Variables (defaults in brackets):
-//!
-//! | variable | meaning |
-//! | --- | --- |
-//! | `DATABASE_URL` | `postgres://…` or `sqlite://PATH` [`sqlite://./data/auth.sqlite`] |
-//! | `DATABASE_POOL_SIZE` | connections per process, 1–200 [10] |
-//! | `OAUTH_ROOT_CLIENT_ID` | the root client's id; never stored [required] |
-//! | `OAUTH_ROOT_CLIENT_SECRET` | the root client's secret, at least 16 bytes [required] |
-//! | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | token lifetime, 1–525600 [11520] |
-//! | `OAUTH_ISSUER` | `iss` and metadata issuer, an http(s) URL [`http://` + `TOKEN_SERVICE_ADDR`] |
-//! | `OAUTH_AUDIENCE` | the `aud` claim, required by verifiers when set [unset] |
-//! | `OAUTH_SIGNING_KEY_FILE` | PEM private key [`./data/signing-key.pem`, generated once] |
-//! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted [none] |
-//! | `BCRYPT_COST` | cost of stored secret hashes, 4–16 [12] |
-//! | `TOKEN_SERVICE_ADDR` | token-service listen address [`127.0.0.1:8080`] |
-//! | `ADMIN_SERVICE_ADDR` | admin-service listen address [`127.0.0.1:8081`] |
-//! | `LOG_FORMAT` | `text` or `json` [`text`] |
+//! Typed configuration from the environment: the [`Env`] source, [`ConfigError`] naming the
+//! variable at fault, and parsers shared by every binary. The services' own settings are in
+//! `crate::settings`; each binary reads its configuration once and passes it explicitly.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-
-use secrecy::SecretString;
-
-use crate::ids::ClientId;
-use crate::secret::BCRYPT_COST_RANGE;
-use crate::store::DatabaseUrl;
-
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/auth.sqlite";
-pub const DEFAULT_SIGNING_KEY_FILE: &str = "./data/signing-key.pem";
-pub const DEFAULT_TOKEN_SERVICE_ADDR: &str = "127.0.0.1:8080";
-pub const DEFAULT_ADMIN_SERVICE_ADDR: &str = "127.0.0.1:8081";
-const MIN_ROOT_SECRET_LEN: usize = 16;
 
 /// A variable that is missing or invalid. The message never repeats a secret's value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +13,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(variable: &'static str, message: impl Into<String>) -> Self {
         Self {
             variable,
             message: message.into(),
@@ -108,7 +78,8 @@ impl<'a> Env<'a> {
     }
 }
 
-fn integer_in<T>(range: std::ops::RangeInclusive<T>) -> impl FnOnce(&str) -> Result<T, String>
+/// A parser for `Env::parse_or` accepting whole numbers in `range`.
+pub fn integer_in<T>(range: std::ops::RangeInclusive<T>) -> impl FnOnce(&str) -> Result<T, String>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
@@ -129,218 +100,14 @@ pub enum LogFormat {
     Json,
 }
 
-/// The root client: full power, credentials only in the environment.
-#[derive(Clone)]
-pub struct RootClient {
-    pub id: ClientId,
-    pub secret: SecretString,
-}
-
-impl std::fmt::Debug for RootClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RootClient")
-            .field("id", &self.id)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
-}
-
-/// Settings both services share.
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    pub database_url: DatabaseUrl,
-    pub database_pool_size: u32,
-    pub root: RootClient,
-    pub token_lifetime_secs: i64,
-    pub issuer: String,
-    pub audience: Option<String>,
-    /// `None`: generate (once) and use the development key under `./data/`.
-    pub signing_key_file: Option<PathBuf>,
-    pub previous_signing_key_files: Vec<PathBuf>,
-    pub bcrypt_cost: u32,
-    pub token_service_addr: SocketAddr,
-    pub admin_service_addr: SocketAddr,
-    pub log_format: LogFormat,
-}
-
-impl AuthSettings {
+impl LogFormat {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let database_url = env.parse_or(
-            "DATABASE_URL",
-            DatabaseUrl::parse(DEFAULT_DATABASE_URL)
-                .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
-            |v| DatabaseUrl::parse(v).map_err(|e| e.to_string()),
-        )?;
-        let database_pool_size = env.parse_or("DATABASE_POOL_SIZE", 10, integer_in(1..=200))?;
-
-        let root_id = env.required("OAUTH_ROOT_CLIENT_ID")?;
-        let root_id = ClientId::parse(root_id.trim())
-            .map_err(|e| ConfigError::new("OAUTH_ROOT_CLIENT_ID", e.to_string()))?;
-        let root_secret = env.required("OAUTH_ROOT_CLIENT_SECRET")?;
-        if root_secret.len() < MIN_ROOT_SECRET_LEN {
-            return Err(ConfigError::new(
-                "OAUTH_ROOT_CLIENT_SECRET",
-                format!("must be at least {MIN_ROOT_SECRET_LEN} bytes"),
-            ));
-        }
-        if root_secret.len() > crate::secret::MAX_SECRET_LEN {
-            return Err(ConfigError::new(
-                "OAUTH_ROOT_CLIENT_SECRET",
-                format!("must be at most {} bytes", crate::secret::MAX_SECRET_LEN),
-            ));
-        }
-
-        let minutes: i64 = env.parse_or(
-            "OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
-            11_520,
-            integer_in(1..=525_600),
-        )?;
-        let token_service_addr =
-            env.socket_addr("TOKEN_SERVICE_ADDR", DEFAULT_TOKEN_SERVICE_ADDR)?;
-        let admin_service_addr =
-            env.socket_addr("ADMIN_SERVICE_ADDR", DEFAULT_ADMIN_SERVICE_ADDR)?;
-        let issuer = env.parse_or(
-            "OAUTH_ISSUER",
-            format!("http://{token_service_addr}"),
-            parse_issuer,
-        )?;
-        let audience = env.get("OAUTH_AUDIENCE").map(|a| a.trim().to_owned());
-        let signing_key_file = env.get("OAUTH_SIGNING_KEY_FILE").map(PathBuf::from);
-        let previous_signing_key_files = env
-            .get("OAUTH_PREVIOUS_SIGNING_KEY_FILES")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(PathBuf::from)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let bcrypt_cost = env.parse_or("BCRYPT_COST", 12, integer_in(BCRYPT_COST_RANGE))?;
-        let log_format = env.parse_or("LOG_FORMAT", LogFormat::Text, |v| {
+        env.parse_or("LOG_FORMAT", Self::Text, |v| {
             match v.to_ascii_lowercase().as_str() {
-                "text" => Ok(LogFormat::Text),
-                "json" => Ok(LogFormat::Json),
+                "text" => Ok(Self::Text),
+                "json" => Ok(Self::Json),
                 _ => Err(format!("expected text or json, got {v:?}")),
             }
-        })?;
-
-        Ok(Self {
-            database_url,
-            database_pool_size,
-            root: RootClient {
-                id: root_id,
-                secret: SecretString::from(root_secret),
-            },
-            token_lifetime_secs: minutes * 60,
-            issuer,
-            audience,
-            signing_key_file,
-            previous_signing_key_files,
-            bcrypt_cost,
-            token_service_addr,
-            admin_service_addr,
-            log_format,
         })
-    }
-}
-
-/// An issuer is an http(s) URL without query or fragment (RFC 8414 §2); a trailing `/` is dropped.
-fn parse_issuer(value: &str) -> Result<String, String> {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !value.contains(['?', '#', ' ']) => {
-            Ok(value.trim_end_matches('/').to_owned())
-        }
-        _ => Err(format!(
-            "expected an http:// or https:// URL without query or fragment, got {value:?}"
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use secrecy::ExposeSecret as _;
-
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<AuthSettings, ConfigError> {
-        let vars = env(pairs);
-        AuthSettings::from_env(&Env::from_fn(|name| vars.get(name).cloned()))
-    }
-
-    const ROOT: [(&str, &str); 2] = [
-        ("OAUTH_ROOT_CLIENT_ID", "root"),
-        ("OAUTH_ROOT_CLIENT_SECRET", "a-long-root-secret"),
-    ];
-
-    #[test]
-    fn defaults_follow_the_design() {
-        let s = settings(&ROOT).unwrap();
-        assert_eq!(
-            s.database_url,
-            DatabaseUrl::Sqlite("./data/auth.sqlite".into())
-        );
-        assert_eq!(s.token_lifetime_secs, 11_520 * 60);
-        assert_eq!(s.issuer, "http://127.0.0.1:8080");
-        assert_eq!(s.bcrypt_cost, 12);
-        assert_eq!(s.admin_service_addr.port(), 8081);
-        assert_eq!(s.root.secret.expose_secret(), "a-long-root-secret");
-        assert!(!format!("{s:?}").contains("a-long-root-secret"));
-    }
-
-    #[test]
-    fn missing_root_secret_names_the_variable() {
-        let err = settings(&ROOT[..1]).unwrap_err();
-        assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_SECRET");
-        assert!(err.to_string().starts_with("OAUTH_ROOT_CLIENT_SECRET:"));
-        let err = settings(&[ROOT[1]]).unwrap_err();
-        assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_ID");
-    }
-
-    #[test]
-    fn invalid_values_name_their_variable_without_echoing_secrets() {
-        let cases = [
-            ("OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
-            ("OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "ten"),
-            ("BCRYPT_COST", "31"),
-            ("DATABASE_URL", "mysql://x"),
-            ("DATABASE_POOL_SIZE", "0"),
-            ("TOKEN_SERVICE_ADDR", "localhost"),
-            ("OAUTH_ISSUER", "auth.example.com"),
-            ("OAUTH_ROOT_CLIENT_ID", "a/b"),
-            ("LOG_FORMAT", "xml"),
-        ];
-        for (name, value) in cases {
-            let mut pairs = ROOT.to_vec();
-            pairs.retain(|(k, _)| *k != name);
-            pairs.push((name, value));
-            assert_eq!(
-                settings(&pairs).unwrap_err().variable,
-                name,
-                "{name}={value}"
-            );
-        }
-        let err = settings(&[ROOT[0], ("OAUTH_ROOT_CLIENT_SECRET", "short-secret")]).unwrap_err();
-        assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_SECRET");
-        assert!(!err.to_string().contains("short-secret"));
-    }
-
-    #[test]
-    fn issuer_trailing_slash_is_dropped() {
-        let mut pairs = ROOT.to_vec();
-        pairs.push(("OAUTH_ISSUER", "https://auth.example.com/"));
-        assert_eq!(settings(&pairs).unwrap().issuer, "https://auth.example.com");
     }
 }

@@ -10,10 +10,10 @@ use secrecy::ExposeSecret as _;
 use tokio::sync::Semaphore;
 
 use crate::blocking;
-use crate::config::RootClient;
 use crate::ids::ClientId;
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
+use crate::settings::RootClient;
 use crate::store::{Store, StoreError, clients, registry};
 use crate::time::Timestamp;
 

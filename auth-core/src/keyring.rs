@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{AuthSettings, DEFAULT_SIGNING_KEY_FILE};
+use crate::settings::{AuthSettings, DEFAULT_SIGNING_KEY_FILE};
 use crate::token::keys::{KeyError, load_or_generate};
 use crate::token::{SigningKey, TokenIssuer, TokenVerifier, VerifyingKey};
 

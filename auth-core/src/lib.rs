@@ -1,19 +1,31 @@
 //! auth-core: the domain of the authorization service, free of any web framework.
 //!
-//! Scopes, client ids and secrets, token signing and verification, the database store,
-//! and typed configuration. The binaries (`token-service`, `admin-service`) map these to HTTP.
+//! Scopes, client ids and secrets, token signing and verification, revocation, and typed
+//! configuration. Features:
+//! - `server` (default): the database store, client authentication and the services'
+//!   settings, used by `token-service` and `admin-service`;
+//! - `actix`: an extractor that lets any actix-web service verify bearer tokens and require
+//!   scopes (resource-server side);
+//! - `client`: a token source for services that call others with client credentials;
+//! - `testing`: isolated databases for integration tests.
 
 pub mod blocking;
 pub mod config;
-pub mod credentials;
 pub mod ids;
-pub mod keyring;
 pub mod revocation;
 pub mod scopes;
 pub mod secret;
-pub mod store;
 pub mod telemetry;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod time;
 pub mod token;
+
+#[cfg(feature = "server")]
+pub mod credentials;
+#[cfg(feature = "server")]
+pub mod keyring;
+#[cfg(feature = "server")]
+pub mod settings;
+#[cfg(feature = "server")]
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;

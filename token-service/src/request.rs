@@ -6,11 +6,13 @@
 //! form-urlencoded before base64 (§2.3.1).
 
 use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, web};
 use auth_core::ids::ClientId;
 use auth_core::scopes::{Scope, parse_scope_list};
 use auth_core::secret::ClientSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt as _;
 
 use crate::error::OAuthError;
 
@@ -33,13 +35,36 @@ pub struct BasicCredentials {
     secret: String,
 }
 
-/// The recognised form parameters, each present at most once.
+/// The recognised parameters of a form body, each present at most once.
 #[derive(Debug, Default)]
-pub struct TokenForm {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    scope: Option<String>,
+pub struct Form {
+    values: Vec<(&'static str, String)>,
+}
+
+/// Reads a form endpoint's request: Basic credentials, content type, bounded body, form.
+pub async fn read_form(
+    request: &HttpRequest,
+    payload: web::Payload,
+    known: &[&'static str],
+) -> Result<(Form, Option<BasicCredentials>), OAuthError> {
+    let basic = parse_basic(request.headers())?;
+    require_form_content_type(request.headers())?;
+    let body = read_body(payload, MAX_FORM_BYTES).await?;
+    Ok((Form::parse(&body, known)?, basic))
+}
+
+/// Reads the body up to `limit` bytes; more is refused without reading it all.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(OAuthError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Refuses any body that is not `application/x-www-form-urlencoded`.
@@ -57,29 +82,78 @@ pub fn require_form_content_type(headers: &HeaderMap) -> Result<(), OAuthError> 
     }
 }
 
-impl TokenForm {
-    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+impl Form {
+    /// Parses `body`, keeping the parameters named in `known` and ignoring the others.
+    pub fn parse(body: &[u8], known: &[&'static str]) -> Result<Self, OAuthError> {
         let mut form = Self::default();
         for (name, value) in form_urlencoded::parse(body) {
             // RFC 6749 §3.1: a parameter without a value is treated as omitted.
             if value.is_empty() {
                 continue;
             }
-            let slot = match name.as_ref() {
-                "grant_type" => &mut form.grant_type,
-                "client_id" => &mut form.client_id,
-                "client_secret" => &mut form.client_secret,
-                "scope" => &mut form.scope,
-                _ => continue,
+            let Some(name) = known.iter().copied().find(|known| *known == name) else {
+                continue;
             };
-            if slot.is_some() {
+            if form.values.iter().any(|(seen, _)| *seen == name) {
                 return Err(OAuthError::invalid_request(format!(
                     "the {name} parameter appears more than once"
                 )));
             }
-            *slot = Some(value.into_owned());
+            form.values.push((name, value.into_owned()));
         }
         Ok(form)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn take(&mut self, name: &str) -> Option<String> {
+        let index = self.values.iter().position(|(n, _)| *n == name)?;
+        Some(self.values.swap_remove(index).1)
+    }
+}
+
+/// Checked client credentials from exactly one method (RFC 6749 §2.3).
+#[derive(Debug)]
+pub struct ClientCredentials {
+    pub client_id: ClientId,
+    pub secret: ClientSecret,
+}
+
+impl ClientCredentials {
+    /// Takes `client_id`/`client_secret` from the form or the Basic header, never both.
+    pub fn from_parts(
+        form: &mut Form,
+        basic: Option<BasicCredentials>,
+    ) -> Result<Self, OAuthError> {
+        let (form_id, form_secret) = (form.take("client_id"), form.take("client_secret"));
+        let (id, secret) = match basic {
+            Some(basic) => {
+                if form_secret.is_some() {
+                    return Err(OAuthError::invalid_request(
+                        "use one client authentication method, not both Basic and client_secret",
+                    ));
+                }
+                if form_id.as_ref().is_some_and(|id| *id != basic.client_id) {
+                    return Err(OAuthError::invalid_request(
+                        "client_id in the body differs from the Basic credentials",
+                    ));
+                }
+                (basic.client_id, basic.secret)
+            }
+            None => match (form_id, form_secret) {
+                (Some(id), Some(secret)) => (id, secret),
+                _ => return Err(OAuthError::invalid_client()),
+            },
+        };
+        Ok(Self {
+            client_id: ClientId::parse(&id).map_err(|_| OAuthError::invalid_client())?,
+            secret: ClientSecret::parse(&secret).map_err(|_| OAuthError::invalid_client())?,
+        })
     }
 }
 
@@ -134,13 +208,13 @@ fn form_decode(value: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// The parameters of the token endpoint.
+pub const TOKEN_PARAMS: &[&str] = &["grant_type", "client_id", "client_secret", "scope"];
+
 impl TokenRequest {
     /// Combines form and header into one request, or the RFC 6749 error for the first fault.
-    pub fn from_parts(
-        form: TokenForm,
-        basic: Option<BasicCredentials>,
-    ) -> Result<Self, OAuthError> {
-        match form.grant_type.as_deref() {
+    pub fn from_parts(mut form: Form, basic: Option<BasicCredentials>) -> Result<Self, OAuthError> {
+        match form.get("grant_type") {
             None => {
                 return Err(OAuthError::invalid_request(
                     "the grant_type parameter is required",
@@ -149,38 +223,16 @@ impl TokenRequest {
             Some("client_credentials") => {}
             Some(_) => return Err(OAuthError::unsupported_grant_type()),
         }
-        let scope = match form.scope.as_deref() {
+        let scope = match form.get("scope") {
             None => None,
             Some(raw) => Some(parse_scope_list(raw).map_err(|error| {
                 OAuthError::invalid_scope(format!("the scope parameter is malformed: {error}"))
             })?),
         };
-        let (id, secret) = match basic {
-            Some(basic) => {
-                if form.client_secret.is_some() {
-                    return Err(OAuthError::invalid_request(
-                        "use one client authentication method, not both Basic and client_secret",
-                    ));
-                }
-                if form
-                    .client_id
-                    .as_ref()
-                    .is_some_and(|id| *id != basic.client_id)
-                {
-                    return Err(OAuthError::invalid_request(
-                        "client_id in the body differs from the Basic credentials",
-                    ));
-                }
-                (basic.client_id, basic.secret)
-            }
-            None => match (form.client_id, form.client_secret) {
-                (Some(id), Some(secret)) => (id, secret),
-                _ => return Err(OAuthError::invalid_client()),
-            },
-        };
+        let credentials = ClientCredentials::from_parts(&mut form, basic)?;
         Ok(Self {
-            client_id: ClientId::parse(&id).map_err(|_| OAuthError::invalid_client())?,
-            secret: ClientSecret::parse(&secret).map_err(|_| OAuthError::invalid_client())?,
+            client_id: credentials.client_id,
+            secret: credentials.secret,
             scope,
         })
     }
@@ -231,16 +283,27 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_refused() {
-        let error = TokenForm::parse(b"grant_type=client_credentials&scope=a&scope=b").unwrap_err();
+        let error = Form::parse(
+            b"grant_type=client_credentials&scope=a&scope=b",
+            TOKEN_PARAMS,
+        )
+        .unwrap_err();
         assert_eq!(error.code(), "invalid_request");
-        assert!(TokenForm::parse(b"grant_type=client_credentials&unknown=1&unknown=2").is_ok());
+        assert!(
+            Form::parse(
+                b"grant_type=client_credentials&unknown=1&unknown=2",
+                TOKEN_PARAMS
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn grant_type_is_checked_before_credentials() {
-        let missing = TokenRequest::from_parts(TokenForm::parse(b"").unwrap(), None).unwrap_err();
+        let missing =
+            TokenRequest::from_parts(Form::parse(b"", TOKEN_PARAMS).unwrap(), None).unwrap_err();
         assert_eq!(missing.code(), "invalid_request");
-        let other = TokenForm::parse(b"grant_type=password").unwrap();
+        let other = Form::parse(b"grant_type=password", TOKEN_PARAMS).unwrap();
         assert_eq!(
             TokenRequest::from_parts(other, None).unwrap_err().code(),
             "unsupported_grant_type"

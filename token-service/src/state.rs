@@ -4,15 +4,18 @@ use actix_web::web::Bytes;
 use auth_core::blocking;
 use auth_core::credentials::ClientAuthenticator;
 use auth_core::keyring::{Keyring, KeyringError};
+use auth_core::revocation::{Revocations, SharedError};
 use auth_core::secret::{SecretError, SecretHasher};
 use auth_core::store::Store;
-use auth_core::token::TokenIssuer;
+use auth_core::token::{TokenIssuer, TokenVerifier};
 
 use crate::config::Config;
 
 pub struct AppState {
     pub store: Store,
     pub issuer: TokenIssuer,
+    pub verifier: TokenVerifier,
+    pub revocations: Revocations,
     pub authenticator: ClientAuthenticator,
     /// The JWKS document, rendered once.
     pub jwks: Bytes,
@@ -25,6 +28,8 @@ pub enum StartError {
     Keyring(#[from] KeyringError),
     #[error("BCRYPT_COST: {0}")]
     Hasher(#[from] SecretError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] SharedError),
     #[error("start-up was interrupted")]
     Interrupted,
 }
@@ -50,7 +55,15 @@ impl AppState {
         let store = Store::new(&config.auth.database_url, config.auth.database_pool_size);
         let verifier = keyring.verifier(&config.auth);
         let jwks = serde_json::to_vec(&verifier.jwks()).unwrap_or_default();
+        let revocations = Revocations::with_database(
+            &config.auth.revocation_config(),
+            store.clone(),
+            config.auth.root.id.clone(),
+        )?;
+        revocations.start();
         Ok(Self {
+            verifier,
+            revocations,
             authenticator: ClientAuthenticator::new(
                 store.clone(),
                 hasher,

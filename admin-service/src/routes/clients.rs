@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::blocking;
 use auth_core::ids::ClientId;
+use auth_core::revocation;
 use auth_core::scopes::Scope;
 use auth_core::secret::ClientSecret;
 use auth_core::store::{self, audit, clients, registry};
@@ -203,6 +204,10 @@ pub async fn delete(
             return Err(ApiError::not_found("client"));
         }
         revoke_until_now(&state, id.clone()).await?;
+        state
+            .revocations
+            .publish_cutoff(id.as_str(), revocation::DELETED)
+            .await;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client deleted");
         Ok(HttpResponse::NoContent().finish())
     })
@@ -211,11 +216,18 @@ pub async fn delete(
 
 /// After a change has committed, revokes every token of `id` issued up to this instant:
 /// a token request that read the client before the commit is covered however late it signs.
+/// Then tells every verifier.
 pub async fn revoke_until_now(state: &AppState, id: ClientId) -> Result<(), ApiError> {
+    let at = Timestamp::now();
+    let target = id.clone();
     state
         .store
-        .run(move |conn| clients::raise_cutoff(conn, &id, Timestamp::now()))
+        .run(move |conn| clients::raise_cutoff(conn, &target, at))
         .await?;
+    state
+        .revocations
+        .publish_cutoff(id.as_str(), at.as_micros())
+        .await;
     Ok(())
 }
 

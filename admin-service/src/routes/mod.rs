@@ -6,6 +6,7 @@ mod client_scopes;
 mod clients;
 mod health;
 pub mod openapi;
+mod revocation;
 mod scopes;
 mod secret;
 
@@ -44,6 +45,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .service(one(
         "/api/v1/oauth/scope/{name}",
         web::delete().to(scopes::remove),
+    ))
+    .service(one(
+        "/api/v1/oauth/client/{id}/revoke",
+        web::post().to(revocation::revoke_client),
+    ))
+    .service(one(
+        "/api/v1/oauth/revocation",
+        web::post().to(revocation::revoke_token),
     ))
     .service(one("/api/v1/oauth/audit", web::get().to(audit_log::list)))
     .service(one("/openapi.json", web::get().to(openapi::document)))

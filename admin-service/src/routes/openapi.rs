@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit_log, client_scopes, clients, health, scopes, secret};
+use super::{audit_log, client_scopes, clients, health, revocation, scopes, secret};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,8 @@ use super::{audit_log, client_scopes, clients, health, scopes, secret};
         scopes::list,
         scopes::add,
         scopes::remove,
+        revocation::revoke_token,
+        revocation::revoke_client,
         audit_log::list,
         health::live,
         health::ready,

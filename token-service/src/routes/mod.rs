@@ -1,7 +1,9 @@
 //! Routes of the token service, mounted by [`config`] in `main` and in tests alike.
 
 mod health;
+mod introspect;
 pub mod openapi;
+mod revoke;
 mod token;
 mod well_known;
 
@@ -10,6 +12,11 @@ use serde_json::json;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(one("/api/v1/oauth/token", web::post().to(token::issue)))
+        .service(one("/api/v1/oauth/revoke", web::post().to(revoke::revoke)))
+        .service(one(
+            "/api/v1/oauth/introspect",
+            web::post().to(introspect::introspect),
+        ))
         .service(one(
             "/.well-known/jwks.json",
             web::get().to(well_known::jwks),

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{health, token, well_known};
+use super::{health, introspect, revoke, token, well_known};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,8 @@ use super::{health, token, well_known};
     ),
     paths(
         token::issue,
+        revoke::revoke,
+        introspect::introspect,
         well_known::jwks,
         well_known::metadata,
         health::live,

@@ -4,13 +4,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::scopes::{Scope, join_scopes};
 use auth_core::time::Timestamp;
-use futures_util::StreamExt as _;
 use serde::Serialize;
 
 use crate::error::{ErrorBody, OAuthError};
-use crate::request::{
-    MAX_FORM_BYTES, TokenForm, TokenRequest, parse_basic, require_form_content_type,
-};
+use crate::request::{TOKEN_PARAMS, TokenRequest, read_form};
 use crate::state::AppState;
 
 /// A successful token response (RFC 6749 §5.1).
@@ -55,10 +52,8 @@ pub async fn issue(
     // The token's issuance time is taken before the client is read, so a token built from
     // client data older than a revocation is always older than the revocation's cut-off.
     let now = Timestamp::now();
-    let basic = parse_basic(request.headers())?;
-    require_form_content_type(request.headers())?;
-    let body = read_body(payload, MAX_FORM_BYTES).await?;
-    let token_request = TokenRequest::from_parts(TokenForm::parse(&body)?, basic)?;
+    let (form, basic) = read_form(&request, payload, TOKEN_PARAMS).await?;
+    let token_request = TokenRequest::from_parts(form, basic)?;
 
     let client = state
         .authenticator
@@ -100,18 +95,4 @@ fn grant(allowed: &[Scope], requested: Option<Vec<Scope>>) -> Result<Vec<Scope>,
         .filter(|scope| requested.contains(scope))
         .cloned()
         .collect())
-}
-
-/// Reads the body up to `limit` bytes; more is refused without reading it all.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
-        if body.len() + chunk.len() > limit {
-            return Err(OAuthError::payload_too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }

@@ -112,6 +112,8 @@ async fn openapi_describes_every_endpoint(app: TestApp) {
         [
             "/.well-known/jwks.json",
             "/.well-known/oauth-authorization-server",
+            "/api/v1/oauth/introspect",
+            "/api/v1/oauth/revoke",
             "/api/v1/oauth/token",
             "/health/live",
             "/health/ready",

@@ -1,0 +1,276 @@
+//! Revocation: is a verified token still good, and telling every verifier when it is not.
+//!
+//! A token is revoked when its `jti` was revoked, or when it was issued (to the microsecond)
+//! before its client's cut-off: deletion, scope removal, secret rotation and revoke-all raise
+//! that cut-off. The database is the truth (`db`); Redis caches it for every verifier and
+//! carries change messages (`shared`); each process keeps a short local cache that those
+//! messages keep current (`cache`). A check asks, in order: the local cache (only while
+//! subscribed), Redis (only once its cache is complete), the database (if this process has
+//! one); with none of them it fails closed. Processes with a database also keep Redis in
+//! step (`sync`).
+
+mod cache;
+#[cfg(feature = "server")]
+pub mod db;
+mod shared;
+#[cfg(feature = "server")]
+mod sync;
+
+use std::sync::Arc;
+
+pub use shared::SharedError;
+
+use crate::token::VerifiedToken;
+
+/// The cut-off of a deleted client: every token of it is revoked.
+pub const DELETED: i64 = i64::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    /// Revoked by `jti`.
+    RevokedToken,
+    /// Issued before its client's cut-off.
+    RevokedByClientCutoff,
+    /// Its client was deleted or never existed.
+    UnknownClient,
+}
+
+impl TokenStatus {
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
+}
+
+/// The verdict for a token issued at `issued_at_us`, given what is known of it.
+pub(crate) fn decide(revoked: bool, cutoff: i64, issued_at_us: i64) -> TokenStatus {
+    if revoked {
+        TokenStatus::RevokedToken
+    } else if cutoff == DELETED {
+        TokenStatus::UnknownClient
+    } else if issued_at_us < cutoff {
+        TokenStatus::RevokedByClientCutoff
+    } else {
+        TokenStatus::Active
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevocationError {
+    /// Neither Redis (complete) nor a database could answer: the token must be refused.
+    #[error("revocation state is unavailable")]
+    Unavailable,
+    #[cfg(feature = "server")]
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// How to reach the shared cache.
+#[derive(Debug, Clone)]
+pub struct RevocationConfig {
+    /// `None`: no shared cache; the database answers every check.
+    pub redis_url: Option<String>,
+    pub key_prefix: String,
+    /// The longest token lifetime, which bounds how long records are kept.
+    pub token_lifetime_secs: i64,
+    /// Accept tokens when nothing can answer (only for verifiers without a database, and
+    /// only if the operator chose availability over revocation).
+    pub fail_open: bool,
+}
+
+/// Revocation checks and publications; cheap to clone.
+#[derive(Clone)]
+pub struct Revocations {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Option<Arc<shared::SharedCache>>,
+    cache: Arc<cache::LocalCache>,
+    #[cfg(feature = "server")]
+    database: Option<(crate::store::Store, crate::ids::ClientId)>,
+    fail_open: bool,
+    lifetime_secs: i64,
+}
+
+impl std::fmt::Debug for Revocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revocations")
+            .field("shared", &self.inner.shared.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Revocations {
+    /// A checker without a database (resource servers). Call [`Revocations::start`] inside
+    /// the runtime to follow the change channel.
+    pub fn new(config: &RevocationConfig) -> Result<Self, SharedError> {
+        Self::build(config, None)
+    }
+
+    /// A checker backed by the database, which also keeps the shared cache in step.
+    #[cfg(feature = "server")]
+    pub fn with_database(
+        config: &RevocationConfig,
+        store: crate::store::Store,
+        root: crate::ids::ClientId,
+    ) -> Result<Self, SharedError> {
+        Self::build(config, Some((store, root)))
+    }
+
+    fn build(
+        config: &RevocationConfig,
+        #[cfg_attr(not(feature = "server"), allow(unused_variables))] database: Option<(
+            DatabaseParts,
+            crate::ids::ClientId,
+        )>,
+    ) -> Result<Self, SharedError> {
+        let shared = match &config.redis_url {
+            Some(url) => Some(Arc::new(shared::SharedCache::new(url, &config.key_prefix)?)),
+            None => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                shared,
+                cache: Arc::default(),
+                #[cfg(feature = "server")]
+                database,
+                fail_open: config.fail_open,
+                lifetime_secs: config.token_lifetime_secs,
+            }),
+        })
+    }
+
+    /// Starts following the change channel (and, with a database, keeping Redis in step).
+    /// Must be called from within a tokio runtime; the tasks live as long as the runtime.
+    pub fn start(&self) {
+        let Some(shared) = &self.inner.shared else {
+            return;
+        };
+        tokio::spawn(Arc::clone(shared).follow(Arc::clone(&self.inner.cache)));
+        #[cfg(feature = "server")]
+        if let Some((store, _)) = &self.inner.database {
+            let syncer = sync::Syncer {
+                shared: Arc::clone(shared),
+                store: store.clone(),
+                lifetime_secs: self.inner.lifetime_secs,
+            };
+            tokio::spawn(syncer.run());
+        }
+    }
+
+    /// `"disabled"`, `"up"` (complete and subscribed), or `"down"`.
+    pub async fn shared_state(&self) -> &'static str {
+        match &self.inner.shared {
+            None => "disabled",
+            Some(shared) => match shared.is_ready().await {
+                Ok(true) if shared.subscribed() => "up",
+                _ => "down",
+            },
+        }
+    }
+
+    /// Whether a verified token has been revoked since it was issued.
+    pub async fn status(&self, token: &VerifiedToken) -> Result<TokenStatus, RevocationError> {
+        let jti = token.claims.jti.as_str();
+        let client = token.client_id.as_str();
+        let issued = token.issued_at.as_micros();
+        if let Some(shared) = &self.inner.shared {
+            let epoch = self.inner.cache.epoch();
+            if shared.subscribed()
+                && let Some(status) = self.inner.cache.lookup(jti, client, issued)
+            {
+                return Ok(status);
+            }
+            match shared.lookup(jti, client).await {
+                Ok(Some(answer)) => {
+                    if shared.subscribed() {
+                        self.inner
+                            .cache
+                            .store(epoch, jti, answer.revoked, client, answer.cutoff);
+                    }
+                    return Ok(decide(answer.revoked, answer.cutoff, issued));
+                }
+                Ok(None) => tracing::debug!("shared revocation cache incomplete"),
+                Err(error) => tracing::debug!(%error, "shared revocation cache unreachable"),
+            }
+        }
+        #[cfg(feature = "server")]
+        if let Some((store, root)) = &self.inner.database {
+            let (token, root) = (token.clone(), root.clone());
+            return Ok(store
+                .run(move |conn| db::status(conn, &token, &root))
+                .await?);
+        }
+        if self.inner.fail_open {
+            tracing::warn!(
+                "revocation state unavailable; accepting the token (fail-open configured)"
+            );
+            return Ok(TokenStatus::Active);
+        }
+        Err(RevocationError::Unavailable)
+    }
+
+    /// Tells every verifier that a token was revoked. Call after the database commit; a
+    /// failure here is repaired by the syncers, so it is logged, not returned.
+    pub async fn publish_token_revoked(&self, jti: &str, expires_at_secs: i64) {
+        self.inner.cache.token_revoked(jti);
+        if let Some(shared) = &self.inner.shared
+            && let Err(error) = shared.token_revoked(jti, expires_at_secs, true).await
+        {
+            tracing::warn!(%error, "could not publish a token revocation; the sync will retry");
+        }
+    }
+
+    /// Tells every verifier that a client's cut-off rose to `cutoff` ([`DELETED`] for a
+    /// deletion). Call after the database commit.
+    pub async fn publish_cutoff(&self, client_id: &str, cutoff: i64) {
+        self.inner.cache.cutoff_raised(client_id, cutoff);
+        if let Some(shared) = &self.inner.shared {
+            let keep_ms = keep_cutoff_ms(
+                cutoff,
+                crate::time::Timestamp::now(),
+                self.inner.lifetime_secs,
+            );
+            if let Err(error) = shared.cutoff_raised(client_id, cutoff, keep_ms, true).await {
+                tracing::warn!(%error, "could not publish a client revocation; the sync will retry");
+            }
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+type DatabaseParts = crate::store::Store;
+#[cfg(not(feature = "server"))]
+type DatabaseParts = std::convert::Infallible;
+
+/// How long a cut-off key must live: until every token issued before it has expired.
+pub(crate) fn keep_cutoff_ms(cutoff: i64, now: crate::time::Timestamp, lifetime_secs: i64) -> i64 {
+    let horizon = if cutoff == DELETED {
+        now.as_micros()
+    } else {
+        cutoff
+    };
+    let until = horizon.saturating_add(lifetime_secs.saturating_add(60).saturating_mul(1_000_000));
+    (until - now.as_micros()) / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decide_compares_to_the_microsecond() {
+        assert_eq!(
+            decide(false, 1_000_001, 1_000_000),
+            TokenStatus::RevokedByClientCutoff
+        );
+        assert_eq!(decide(false, 1_000_000, 1_000_000), TokenStatus::Active);
+        assert_eq!(decide(false, 0, 5), TokenStatus::Active);
+        assert_eq!(decide(true, 0, 5), TokenStatus::RevokedToken);
+        assert_eq!(
+            decide(false, DELETED, i64::MAX - 1),
+            TokenStatus::UnknownClient
+        );
+    }
+}

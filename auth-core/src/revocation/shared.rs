@@ -1,0 +1,261 @@
+//! The shared revocation cache in Redis, and the pub/sub channel that carries changes.
+//!
+//! Keys (under the configured prefix): `rev:jti:<jti>` for revoked tokens, expiring with the
+//! token; `rev:client:<id>` for a client's cut-off in microseconds (only ever raised, by a
+//! script), expiring once every token it covers has; `rev:ready`, set once the cache holds
+//! everything the database does. A flushed or restarted Redis has no `rev:ready`, so no
+//! verifier trusts its emptiness: those with a database use it and rebuild the cache, those
+//! without fail closed until the rebuild is done.
+//!
+//! Messages on `rev:events`: `j <jti>` and `c <client_id> <cutoff>`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use redis::AsyncCommands as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::cache::LocalCache;
+
+/// How long one Redis command may take before the check falls back.
+pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+
+const MAX_SET_SCRIPT: &str = r"
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SharedError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("redis did not answer in time")]
+    Timeout,
+}
+
+/// What Redis knows about one token, once its cache is complete.
+pub(crate) struct SharedAnswer {
+    pub revoked: bool,
+    pub cutoff: i64,
+}
+
+pub(crate) struct SharedCache {
+    client: redis::Client,
+    conn: std::sync::Mutex<Option<ConnectionManager>>,
+    prefix: String,
+    subscribed: AtomicBool,
+    max_set: redis::Script,
+}
+
+async fn timed<T>(work: impl Future<Output = redis::RedisResult<T>>) -> Result<T, SharedError> {
+    match tokio::time::timeout(REDIS_TIMEOUT, work).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(SharedError::Timeout),
+    }
+}
+
+impl SharedCache {
+    pub(crate) fn new(url: &str, prefix: &str) -> Result<Self, SharedError> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            conn: std::sync::Mutex::new(None),
+            prefix: prefix.to_owned(),
+            subscribed: AtomicBool::new(false),
+            max_set: redis::Script::new(MAX_SET_SCRIPT),
+        })
+    }
+
+    fn key(&self, parts: &[&str]) -> String {
+        let mut key = format!("{}:rev", self.prefix);
+        for part in parts {
+            key.push(':');
+            key.push_str(part);
+        }
+        key
+    }
+
+    pub(crate) fn channel(&self) -> String {
+        self.key(&["events"])
+    }
+
+    /// True while pub/sub messages are arriving, so the local cache may be trusted.
+    pub(crate) fn subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire)
+    }
+
+    /// A multiplexed connection, made on first use; it reconnects by itself afterwards.
+    async fn connection(&self) -> Result<ConnectionManager, SharedError> {
+        if let Some(conn) = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        {
+            return Ok(conn);
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = timed(self.client.get_connection_manager_with_config(config)).await?;
+        *self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// `None` when the cache is not complete (flushed, restarted, not yet built).
+    pub(crate) async fn lookup(
+        &self,
+        jti: &str,
+        client_id: &str,
+    ) -> Result<Option<SharedAnswer>, SharedError> {
+        let mut conn = self.connection().await?;
+        let keys = [
+            self.key(&["ready"]),
+            self.key(&["jti", jti]),
+            self.key(&["client", client_id]),
+        ];
+        let values: Vec<Option<String>> = timed(conn.mget(&keys)).await?;
+        let mut values = values.into_iter();
+        let (ready, revoked, cutoff) = (
+            values.next().flatten(),
+            values.next().flatten(),
+            values.next().flatten(),
+        );
+        if ready.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(SharedAnswer {
+            revoked: revoked.is_some(),
+            cutoff: cutoff.and_then(|c| c.parse().ok()).unwrap_or(0),
+        }))
+    }
+
+    pub(crate) async fn is_ready(&self) -> Result<bool, SharedError> {
+        let mut conn = self.connection().await?;
+        Ok(timed(conn.exists(self.key(&["ready"]))).await?)
+    }
+
+    #[cfg(feature = "server")]
+    pub(crate) async fn mark_ready(&self) -> Result<(), SharedError> {
+        let mut conn = self.connection().await?;
+        timed(conn.set::<_, _, ()>(self.key(&["ready"]), "1")).await
+    }
+
+    #[cfg(feature = "server")]
+    /// Takes the rebuild lock for `ttl`; false if another process holds it.
+    pub(crate) async fn try_lock_rebuild(&self, ttl: Duration) -> Result<bool, SharedError> {
+        let mut conn = self.connection().await?;
+        let options = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::PX(
+                u64::try_from(ttl.as_millis()).unwrap_or(30_000),
+            ));
+        let set: Option<String> =
+            timed(conn.set_options(self.key(&["rebuild-lock"]), std::process::id(), options))
+                .await?;
+        Ok(set.is_some())
+    }
+
+    #[cfg(feature = "server")]
+    pub(crate) async fn unlock_rebuild(&self) -> Result<(), SharedError> {
+        let mut conn = self.connection().await?;
+        timed(conn.del::<_, ()>(self.key(&["rebuild-lock"]))).await
+    }
+
+    /// Records a revoked token until `expires_at_secs`; publishes if it is news.
+    pub(crate) async fn token_revoked(
+        &self,
+        jti: &str,
+        expires_at_secs: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        let mut conn = self.connection().await?;
+        let expiry = u64::try_from(expires_at_secs.max(1)).unwrap_or(1);
+        let options = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::EXAT(expiry));
+        let set: Option<String> =
+            timed(conn.set_options(self.key(&["jti", jti]), "1", options)).await?;
+        let news = set.is_some();
+        if news && publish {
+            timed(conn.publish::<_, _, ()>(self.channel(), format!("j {jti}"))).await?;
+        }
+        Ok(news)
+    }
+
+    /// Raises a client's cut-off, keeping it for `keep_ms`; publishes if it rose.
+    pub(crate) async fn cutoff_raised(
+        &self,
+        client_id: &str,
+        cutoff: i64,
+        keep_ms: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        let mut conn = self.connection().await?;
+        let raised: i64 = timed(
+            self.max_set
+                .key(self.key(&["client", client_id]))
+                .arg(cutoff)
+                .arg(keep_ms.max(1))
+                .invoke_async(&mut conn),
+        )
+        .await?;
+        if raised == 1 && publish {
+            timed(conn.publish::<_, _, ()>(self.channel(), format!("c {client_id} {cutoff}")))
+                .await?;
+        }
+        Ok(raised == 1)
+    }
+
+    /// Keeps the local cache in step with the channel, reconnecting forever. While not
+    /// subscribed the local cache is bypassed, and it is cleared on every (re)subscription.
+    pub(crate) async fn follow(self: Arc<Self>, cache: Arc<LocalCache>) {
+        let channel = self.channel();
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            if let Ok(Ok(mut pubsub)) =
+                tokio::time::timeout(REDIS_TIMEOUT, self.client.get_async_pubsub()).await
+                && pubsub.subscribe(&channel).await.is_ok()
+            {
+                cache.clear();
+                self.subscribed.store(true, Ordering::Release);
+                tracing::info!("revocation channel subscribed");
+                backoff = Duration::from_millis(50);
+                let mut messages = pubsub.on_message();
+                while let Some(message) = messages.next().await {
+                    match message.get_payload::<String>() {
+                        Ok(payload) => apply_message(&cache, &payload),
+                        Err(_) => cache.clear(),
+                    }
+                }
+                self.subscribed.store(false, Ordering::Release);
+                cache.clear();
+                tracing::warn!("revocation channel lost; checking Redis or the database directly");
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+fn apply_message(cache: &LocalCache, payload: &str) {
+    let mut parts = payload.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("j"), Some(jti), None) => cache.token_revoked(jti),
+        (Some("c"), Some(client), Some(cutoff)) => match cutoff.parse() {
+            Ok(cutoff) => cache.cutoff_raised(client, cutoff),
+            Err(_) => cache.clear(),
+        },
+        _ => cache.clear(),
+    }
+}

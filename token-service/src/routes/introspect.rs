@@ -1,0 +1,93 @@
+//! `POST /api/v1/oauth/introspect`: token state for services that cannot verify JWTs (RFC 7662).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::revocation::RevocationError;
+use auth_core::time::Timestamp;
+use serde::Serialize;
+
+use crate::error::{ErrorBody, OAuthError};
+use crate::request::{ClientCredentials, read_form};
+use crate::state::AppState;
+
+const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
+
+/// RFC 7662 §2.2. Inactive tokens carry nothing but `active: false`.
+#[derive(Serialize, Default, utoipa::ToSchema)]
+pub struct Introspection {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+}
+
+/// Whether a token is active, for an authenticated client.
+#[utoipa::path(post, path = "/api/v1/oauth/introspect", tag = "tokens",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "token, optional token_type_hint, and client credentials unless Basic is used"),
+    responses(
+        (status = 200, body = Introspection),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ),
+    security((), ("basic" = [])))]
+pub async fn introspect(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let now = Timestamp::now();
+    let (mut form, basic) = read_form(&request, payload, PARAMS).await?;
+    let credentials = ClientCredentials::from_parts(&mut form, basic)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?
+        .to_owned();
+    state
+        .authenticator
+        .authenticate(credentials.client_id, credentials.secret, now)
+        .await?
+        .ok_or_else(OAuthError::invalid_client)?;
+
+    let answer = match state.verifier.verify(&token, now) {
+        Err(_) => Introspection::default(),
+        Ok(verified) => match state.revocations.status(&verified).await {
+            Ok(status) if status.is_active() => {
+                let claims = verified.claims;
+                Introspection {
+                    active: true,
+                    scope: Some(claims.scope),
+                    client_id: Some(claims.client_id),
+                    sub: Some(claims.sub),
+                    token_type: Some("Bearer"),
+                    exp: Some(claims.exp),
+                    iat: Some(claims.iat),
+                    iss: Some(claims.iss),
+                    aud: claims.aud,
+                    jti: Some(claims.jti),
+                }
+            }
+            Ok(_) => Introspection::default(),
+            Err(RevocationError::Store(error)) => return Err(error.into()),
+            Err(RevocationError::Unavailable) => return Err(OAuthError::temporarily_unavailable()),
+        },
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .json(answer))
+}

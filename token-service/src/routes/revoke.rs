@@ -1,0 +1,73 @@
+//! `POST /api/v1/oauth/revoke`: a client revokes one of its own tokens (RFC 7009).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::revocation::db;
+use auth_core::time::Timestamp;
+
+use crate::error::{ErrorBody, OAuthError};
+use crate::request::{ClientCredentials, read_form};
+use crate::state::AppState;
+
+const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
+
+/// Revokes a token of the authenticated client. An unknown, invalid or expired token
+/// answers 200 too (RFC 7009 §2.2); a token of another client is refused.
+#[utoipa::path(post, path = "/api/v1/oauth/revoke", tag = "tokens",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "token, optional token_type_hint, and client credentials unless Basic is used"),
+    responses(
+        (status = 200, description = "revoked, or nothing to revoke"),
+        (status = 400, description = "invalid_request, or unauthorized_client for another client's token", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ),
+    security((), ("basic" = [])))]
+pub async fn revoke(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let now = Timestamp::now();
+    let (mut form, basic) = read_form(&request, payload, PARAMS).await?;
+    let credentials = ClientCredentials::from_parts(&mut form, basic)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?
+        .to_owned();
+    let caller = state
+        .authenticator
+        .authenticate(credentials.client_id, credentials.secret, now)
+        .await?
+        .ok_or_else(OAuthError::invalid_client)?;
+
+    let Ok(verified) = state.verifier.verify(&token, now) else {
+        return Ok(done());
+    };
+    if verified.client_id != caller.client_id && !caller.is_root {
+        return Err(OAuthError::unauthorized_client(
+            "the token was not issued to this client",
+        ));
+    }
+    let (jti, client, expires_at) = (
+        verified.claims.jti.clone(),
+        verified.client_id.clone(),
+        verified.expires_at,
+    );
+    let record_jti = jti.clone();
+    state
+        .store
+        .run(move |conn| db::insert_revoked(conn, &record_jti, client.as_str(), expires_at, now))
+        .await?;
+    state
+        .revocations
+        .publish_token_revoked(&jti, expires_at.as_secs() + 1)
+        .await;
+    tracing::info!(client_id = %caller.client_id, "token revoked by its client");
+    Ok(done())
+}
+
+fn done() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .finish()
+}
