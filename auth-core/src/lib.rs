@@ -19,10 +19,14 @@ pub mod telemetry;
 pub mod time;
 pub mod token;
 
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "server")]
 pub mod credentials;
 #[cfg(feature = "server")]
 pub mod keyring;
+#[cfg(feature = "actix")]
+pub mod resource;
 #[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]

@@ -86,6 +86,80 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// A public key as published in a JWKS, before it is checked.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct JwkInput {
+    pub kty: String,
+    pub crv: Option<String>,
+    pub x: Option<String>,
+    pub y: Option<String>,
+    pub n: Option<String>,
+    pub e: Option<String>,
+    pub kid: Option<String>,
+    #[serde(rename = "use")]
+    pub key_use: Option<String>,
+}
+
+impl VerifyingKey {
+    /// A verifying key from a published JWK: Ed25519 (EdDSA), P-256 (ES256) or RSA (RS256).
+    /// Its `kid` is the published one, or the RFC 7638 thumbprint when none is given.
+    pub fn from_jwk(input: &JwkInput) -> Result<Self, KeyError> {
+        if input.key_use.as_deref().is_some_and(|u| u != "sig") {
+            return Err(KeyError::Unsupported);
+        }
+        let text = |v: &Option<String>| v.clone().ok_or(KeyError::Unsupported);
+        let (algorithm, mut jwk, decoding) = match (input.kty.as_str(), input.crv.as_deref()) {
+            ("OKP", Some("Ed25519")) => {
+                let x = text(&input.x)?;
+                let mut public = jwk("OKP", "EdDSA");
+                public.crv = Some("Ed25519");
+                public.x = Some(x.clone());
+                let decoding =
+                    DecodingKey::from_ed_components(&x).map_err(|_| KeyError::Unsupported)?;
+                (Algorithm::EdDSA, public, decoding)
+            }
+            ("EC", Some("P-256")) => {
+                let (x, y) = (text(&input.x)?, text(&input.y)?);
+                let mut public = jwk("EC", "ES256");
+                public.crv = Some("P-256");
+                public.x = Some(x.clone());
+                public.y = Some(y.clone());
+                let decoding =
+                    DecodingKey::from_ec_components(&x, &y).map_err(|_| KeyError::Unsupported)?;
+                (Algorithm::ES256, public, decoding)
+            }
+            ("RSA", _) => {
+                let (n, e) = (text(&input.n)?, text(&input.e)?);
+                let modulus = URL_SAFE_NO_PAD
+                    .decode(&n)
+                    .map_err(|_| KeyError::Unsupported)?;
+                if modulus.len() * 8 < MIN_RSA_BITS {
+                    return Err(KeyError::Unsupported);
+                }
+                let mut public = jwk("RSA", "RS256");
+                public.n = Some(n.clone());
+                public.e = Some(e.clone());
+                let decoding =
+                    DecodingKey::from_rsa_components(&n, &e).map_err(|_| KeyError::Unsupported)?;
+                (Algorithm::RS256, public, decoding)
+            }
+            _ => return Err(KeyError::Unsupported),
+        };
+        let kid = input
+            .kid
+            .clone()
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| thumbprint(&jwk));
+        jwk.kid.clone_from(&kid);
+        Ok(Self {
+            kid,
+            algorithm,
+            decoding,
+            jwk,
+        })
+    }
+}
+
 /// A private signing key with its public half.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -363,6 +437,31 @@ mod tests {
         let key = SigningKey::from_pem(&pem).unwrap();
         assert_eq!(key.algorithm(), Algorithm::RS256);
         assert_eq!(key.verifying_key().jwk().e.as_deref(), Some("AQAB"));
+    }
+
+    #[test]
+    fn published_jwks_round_trip_into_verifying_keys() {
+        let (ed, _) = SigningKey::generate_ed25519().unwrap();
+        use p256::pkcs8::EncodePrivateKey as _;
+        let ec = SigningKey::from_pem(
+            &p256::SecretKey::random(&mut rand::rngs::OsRng)
+                .to_pkcs8_pem(Default::default())
+                .unwrap(),
+        )
+        .unwrap();
+        for key in [ed, ec] {
+            let published = serde_json::to_value(key.verifying_key().jwk()).unwrap();
+            let input: JwkInput = serde_json::from_value(published).unwrap();
+            let parsed = VerifyingKey::from_jwk(&input).unwrap();
+            assert_eq!(parsed.kid(), key.kid());
+            assert_eq!(parsed.algorithm(), key.algorithm());
+        }
+        let hmac: JwkInput =
+            serde_json::from_value(serde_json::json!({"kty": "oct", "k": "c2VjcmV0"})).unwrap();
+        assert!(
+            VerifyingKey::from_jwk(&hmac).is_err(),
+            "symmetric keys are never accepted"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ClientId, new_token_id};
 use crate::scopes::{Scope, join_scopes, parse_scope_list};
 use crate::time::Timestamp;
-pub use keys::{Jwks, KeyError, PublicJwk, SigningKey, VerifyingKey};
+pub use keys::{JwkInput, Jwks, KeyError, PublicJwk, SigningKey, VerifyingKey};
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";

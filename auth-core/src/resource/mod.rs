@@ -1,0 +1,245 @@
+//! Resource-server verification for actix-web services (feature `actix`).
+//!
+//! Register a [`ResourceServer`] as app data and take [`Authenticated`] in a handler: the
+//! bearer token is verified against the token service's JWKS and checked for revocation
+//! (Redis behind a local cache that pub/sub keeps current; fail closed when nothing can
+//! answer). Each route then calls [`Authenticated::require`] for the scope it needs.
+//! Errors answer 401 with `WWW-Authenticate: Bearer error="invalid_token"`, 403
+//! `insufficient_scope` naming the scope, or 503 when revocation cannot be checked.
+
+mod jwks;
+
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+pub use jwks::{JwksError, JwksVerifier, MIN_REFETCH};
+use serde_json::json;
+
+use crate::config::{ConfigError, Env};
+use crate::revocation::{RevocationConfig, Revocations, SharedError};
+use crate::time::Timestamp;
+use crate::token::VerifiedToken;
+
+/// How a resource server reaches the token service and the revocation cache.
+///
+/// | variable | meaning |
+/// | --- | --- |
+/// | `TOKEN_SERVICE_URL` | base URL of token-service (its JWKS is under `/.well-known/jwks.json`) [required] |
+/// | `OAUTH_ISSUER` | expected `iss` [`TOKEN_SERVICE_URL`] |
+/// | `OAUTH_AUDIENCE` | expected `aud` [unset: not checked] |
+/// | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | longest token lifetime [11520] |
+/// | `REDIS_URL` | the shared revocation cache [required unless fail-open] |
+/// | `REDIS_KEY_PREFIX` | its namespace [`authsvc`] |
+/// | `REVOCATION_FAIL_OPEN` | `true` accepts tokens when revocation cannot be checked [false] |
+#[derive(Debug, Clone)]
+pub struct ResourceServerConfig {
+    pub token_service_url: String,
+    pub issuer: String,
+    pub audience: Option<String>,
+    pub revocation: RevocationConfig,
+}
+
+impl ResourceServerConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let url = env
+            .required("TOKEN_SERVICE_URL")?
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::new(
+                "TOKEN_SERVICE_URL",
+                "expected an http:// or https:// URL",
+            ));
+        }
+        let issuer = env.get("OAUTH_ISSUER").map_or_else(
+            || url.clone(),
+            |i| i.trim().trim_end_matches('/').to_owned(),
+        );
+        let minutes: i64 = env.parse_or(
+            "OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
+            11_520,
+            crate::config::integer_in(1..=525_600),
+        )?;
+        let fail_open = env.parse_or("REVOCATION_FAIL_OPEN", false, |v| match v {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err("expected true or false".to_owned()),
+        })?;
+        let redis_url = env.get("REDIS_URL").map(|u| u.trim().to_owned());
+        if redis_url.is_none() && !fail_open {
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "is required to check revocation (or set REVOCATION_FAIL_OPEN=true)",
+            ));
+        }
+        let key_prefix = env
+            .get("REDIS_KEY_PREFIX")
+            .unwrap_or_else(|| "authsvc".to_owned());
+        Ok(Self {
+            token_service_url: url,
+            issuer,
+            audience: env.get("OAUTH_AUDIENCE").map(|a| a.trim().to_owned()),
+            revocation: RevocationConfig {
+                redis_url,
+                key_prefix,
+                token_lifetime_secs: minutes * 60,
+                fail_open,
+            },
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("TOKEN_SERVICE_URL: {0}")]
+    Jwks(#[from] JwksError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] SharedError),
+}
+
+/// Verification state shared by every request of a resource server.
+#[derive(Clone, Debug)]
+pub struct ResourceServer {
+    verifier: Arc<JwksVerifier>,
+    revocations: Revocations,
+}
+
+impl ResourceServer {
+    /// Fetches the JWKS and starts following revocations. Call inside the runtime.
+    pub async fn start(config: &ResourceServerConfig) -> Result<Self, StartError> {
+        let url = format!("{}/.well-known/jwks.json", config.token_service_url);
+        let verifier =
+            JwksVerifier::fetch(url, config.issuer.clone(), config.audience.clone()).await?;
+        let revocations = Revocations::new(&config.revocation)?;
+        revocations.start();
+        Ok(Self {
+            verifier: Arc::new(verifier),
+            revocations,
+        })
+    }
+
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    /// Verifies a bearer token and checks that it is not revoked.
+    pub async fn authenticate(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let verified = self
+            .verifier
+            .verify(token, Timestamp::now())
+            .await
+            .map_err(|reason| {
+                tracing::debug!(%reason, "bearer token refused");
+                AuthError::InvalidToken
+            })?;
+        match self.revocations.status(&verified).await {
+            Ok(status) if status.is_active() => Ok(verified),
+            Ok(status) => {
+                tracing::debug!(?status, client_id = %verified.client_id, "revoked bearer token refused");
+                Err(AuthError::InvalidToken)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "revocation cannot be checked; refusing the token");
+                Err(AuthError::Unavailable)
+            }
+        }
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    #[error("the access token is missing, malformed, expired or revoked")]
+    InvalidToken,
+    #[error("this endpoint requires the scope {0}")]
+    InsufficientScope(String),
+    #[error("the token cannot be checked right now, retry later")]
+    Unavailable,
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (code, challenge) = match self {
+            Self::InvalidToken => (
+                "invalid_token",
+                Some("Bearer error=\"invalid_token\"".to_owned()),
+            ),
+            Self::InsufficientScope(scope) => (
+                "insufficient_scope",
+                Some(format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+                )),
+            ),
+            Self::Unavailable => ("temporarily_unavailable", None),
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if matches!(self, Self::Unavailable) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.json(json!({ "error": code, "error_description": self.to_string() }))
+    }
+}
+
+/// The verified caller of a request.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub token: VerifiedToken,
+}
+
+impl Authenticated {
+    /// Refuses with 403 unless the token carries `scope`.
+    pub fn require(&self, scope: &str) -> Result<(), AuthError> {
+        if self.token.scopes.iter().any(|s| s.as_str() == scope) {
+            Ok(())
+        } else {
+            Err(AuthError::InsufficientScope(scope.to_owned()))
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+    let token = token.trim();
+    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.chars().all(b64token))
+        .then(|| token.to_owned())
+}
+
+impl FromRequest for Authenticated {
+    type Error = AuthError;
+    type Future = LocalBoxFuture<'static, Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let server = req.app_data::<web::Data<ResourceServer>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let server = server.ok_or(AuthError::Unavailable)?;
+            let token = token.ok_or(AuthError::InvalidToken)?;
+            Ok(Self {
+                token: server.authenticate(&token).await?,
+            })
+        })
+    }
+}

@@ -1,0 +1,155 @@
+//! example-service: a resource service built on auth-core's `actix` and `client` features.
+//!
+//! - `GET /whoami`: any valid, unrevoked token; answers the caller's client id and scopes.
+//! - `GET /datasets`: requires the `dataset:read` scope.
+//! - `GET /registry`: calls admin-service's scope registry with this service's own token
+//!   (client credentials from `EXAMPLE_CLIENT_ID` / `EXAMPLE_CLIENT_SECRET`).
+//! - `GET /health/live`.
+//!
+//! Configuration: the resource-server variables of `auth_core::resource::ResourceServerConfig`,
+//! plus `EXAMPLE_SERVICE_ADDR` [127.0.0.1:8090], `ADMIN_SERVICE_URL`, `EXAMPLE_CLIENT_ID`,
+//! `EXAMPLE_CLIENT_SECRET` (the last three only for `/registry`).
+
+use std::process::ExitCode;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use auth_core::client::TokenSource;
+use auth_core::config::{ConfigError, Env, LogFormat};
+use auth_core::ids::ClientId;
+use auth_core::resource::{AuthError, Authenticated, ResourceServer, ResourceServerConfig};
+use auth_core::secret::ClientSecret;
+use serde_json::json;
+
+struct Outgoing {
+    admin_url: String,
+    tokens: TokenSource,
+    http: reqwest::Client,
+}
+
+async fn whoami(caller: Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "client_id": caller.token.client_id,
+        "scopes": caller.token.scopes,
+    }))
+}
+
+async fn datasets(caller: Authenticated) -> Result<HttpResponse, AuthError> {
+    caller.require("dataset:read")?;
+    Ok(HttpResponse::Ok().json(json!({ "datasets": ["orders", "customers"] })))
+}
+
+async fn registry(_caller: Authenticated, outgoing: web::Data<Option<Outgoing>>) -> HttpResponse {
+    let Some(outgoing) = outgoing.as_ref() else {
+        return HttpResponse::NotFound().json(json!({
+            "error": "not_found",
+            "error_description": "outgoing calls are not configured",
+        }));
+    };
+    let token = match outgoing.tokens.token().await {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::warn!(%error, "could not get a token for the outgoing call");
+            return HttpResponse::BadGateway().json(json!({
+                "error": "bad_gateway",
+                "error_description": "could not get a token",
+            }));
+        }
+    };
+    let url = format!("{}/api/v1/oauth/scope", outgoing.admin_url);
+    match outgoing
+        .http
+        .get(url)
+        .bearer_auth(&token.value)
+        .send()
+        .await
+    {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            HttpResponse::Ok().json(json!({ "upstream_status": status, "scopes": body }))
+        }
+        Err(_) => HttpResponse::BadGateway().json(json!({
+            "error": "bad_gateway",
+            "error_description": "admin-service did not answer",
+        })),
+    }
+}
+
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+fn outgoing(env: &Env<'_>) -> Result<Option<Outgoing>, ConfigError> {
+    let (Some(admin_url), Some(id), Some(secret)) = (
+        env.get("ADMIN_SERVICE_URL"),
+        env.get("EXAMPLE_CLIENT_ID"),
+        env.get("EXAMPLE_CLIENT_SECRET"),
+    ) else {
+        return Ok(None);
+    };
+    let token_url = env.required("TOKEN_SERVICE_URL")?;
+    let id =
+        ClientId::parse(&id).map_err(|e| ConfigError::new("EXAMPLE_CLIENT_ID", e.to_string()))?;
+    let secret = ClientSecret::parse(&secret)
+        .map_err(|e| ConfigError::new("EXAMPLE_CLIENT_SECRET", e.to_string()))?;
+    let tokens = TokenSource::new(&token_url, id, secret, None)
+        .map_err(|e| ConfigError::new("TOKEN_SERVICE_URL", e.to_string()))?;
+    Ok(Some(Outgoing {
+        admin_url: admin_url.trim_end_matches('/').to_owned(),
+        tokens,
+        http: reqwest::Client::new(),
+    }))
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let env = Env::process();
+    let configured = (|| {
+        let config = ResourceServerConfig::from_env(&env)?;
+        let addr = env.socket_addr("EXAMPLE_SERVICE_ADDR", "127.0.0.1:8090")?;
+        Ok::<_, ConfigError>((config, addr, outgoing(&env)?, LogFormat::from_env(&env)?))
+    })();
+    let (config, addr, outgoing, log_format) = match configured {
+        Ok(parts) => parts,
+        Err(error) => {
+            eprintln!("example-service: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    auth_core::telemetry::init(log_format);
+    let server = match ResourceServer::start(&config).await {
+        Ok(server) => web::Data::new(server),
+        Err(error) => {
+            eprintln!("example-service: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outgoing: web::Data<Option<Outgoing>> = web::Data::new(outgoing);
+    let bound = HttpServer::new(move || {
+        App::new()
+            .app_data(server.clone())
+            .app_data(outgoing.clone())
+            .route("/whoami", web::get().to(whoami))
+            .route("/datasets", web::get().to(datasets))
+            .route("/registry", web::get().to(registry))
+            .route("/health/live", web::get().to(live))
+    })
+    .bind(addr);
+    let result = match bound {
+        Ok(server) => {
+            tracing::info!(%addr, "example-service listening");
+            server.run().await
+        }
+        Err(error) => {
+            eprintln!("example-service: EXAMPLE_SERVICE_ADDR: cannot listen on {addr}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("example-service: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

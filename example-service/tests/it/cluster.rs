@@ -1,0 +1,420 @@
+//! Real processes for system tests: the workspace's built binaries, each on its own port,
+//! stopped when dropped. `scripts/test` builds every binary before the tests run.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use auth_core::testing::{Backend, TestDatabase, unavailable};
+use auth_core::token::SigningKey;
+
+pub const ROOT_ID: &str = "root";
+pub const ROOT_SECRET: &str = "system-test-root-secret";
+pub const ISSUER: &str = "http://auth.system-test";
+
+/// A binary of this workspace, built next to this test's own executable.
+pub fn binary(name: &str) -> PathBuf {
+    if name == "example-service" {
+        return PathBuf::from(env!("CARGO_BIN_EXE_example-service"));
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running process; killed when dropped. Its output goes to a log file.
+pub struct Process {
+    pub name: String,
+    pub base: String,
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl Process {
+    pub fn spawn(
+        name: &str,
+        port: u16,
+        args: &[&str],
+        env: &[(String, String)],
+        logs: &std::path::Path,
+    ) -> Self {
+        let log = logs.join(format!("{name}-{port}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(binary(name))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        Self {
+            name: name.to_owned(),
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            log,
+        }
+    }
+
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `GET /health/live` answers 200.
+    pub async fn wait_live(&mut self, http: &awc::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = http.get(format!("{}/health/live", self.base)).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited with {status}:\n{}", self.name, self.output());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never became live:\n{}",
+                self.name,
+                self.output()
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A redis-server of the test's own, so it can be stopped and flushed without touching others.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    pub fn start() -> Option<Self> {
+        let mut server = Self {
+            port: free_port(),
+            child: None,
+        };
+        server.restart()?;
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts the server, empty.
+    pub fn restart(&mut self) -> Option<()> {
+        let spawned = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        match spawned {
+            Ok(child) => self.child = Some(child),
+            Err(error) => return unavailable("redis-server (for fault tests)", error),
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis_ping(&self.url()).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(())
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn flushall(&self) {
+        let mut conn = redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        redis::cmd("FLUSHALL").query::<()>(&mut conn).unwrap();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn redis_ping(url: &str) -> redis::RedisResult<String> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_connection_with_timeout(Duration::from_secs(1))?;
+    redis::cmd("PING").query(&mut conn)
+}
+
+/// The shared Redis of the machine (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
+pub fn shared_redis() -> Option<String> {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    match redis_ping(&url) {
+        Ok(_) => Some(url),
+        Err(error) => unavailable("Redis (TEST_REDIS_URL)", error),
+    }
+}
+
+/// token-service, admin-service and example-service processes on one database and Redis.
+pub struct Cluster {
+    pub tokens: Vec<Process>,
+    pub admins: Vec<Process>,
+    pub example: Process,
+    pub http: awc::Client,
+    _db: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub async fn start(
+        redis_url: &str,
+        token_services: usize,
+        admin_services: usize,
+    ) -> Option<Self> {
+        let db = TestDatabase::create(Backend::Postgres)?;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("signing-key.pem");
+        std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+        let prefix = format!("systest{}", free_port());
+        let common: Vec<(String, String)> = [
+            ("DATABASE_URL", db.url_string()),
+            ("DATABASE_POOL_SIZE", "4".into()),
+            ("OAUTH_ROOT_CLIENT_ID", ROOT_ID.into()),
+            ("OAUTH_ROOT_CLIENT_SECRET", ROOT_SECRET.into()),
+            ("OAUTH_ISSUER", ISSUER.into()),
+            ("OAUTH_SIGNING_KEY_FILE", key.display().to_string()),
+            ("BCRYPT_COST", "4".into()),
+            ("REDIS_URL", redis_url.into()),
+            ("REDIS_KEY_PREFIX", prefix),
+            ("RUST_LOG", "warn".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let with = |extra: &[(&str, String)]| {
+            let mut env = common.clone();
+            env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+            env
+        };
+        let http = awc::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .finish();
+        let spawn = |name: &str, addr_var: &str, n: usize| -> Vec<Process> {
+            (0..n)
+                .map(|_| {
+                    let port = free_port();
+                    Process::spawn(
+                        name,
+                        port,
+                        &[],
+                        &with(&[(addr_var, format!("127.0.0.1:{port}"))]),
+                        dir.path(),
+                    )
+                })
+                .collect()
+        };
+        let mut tokens = spawn("token-service", "TOKEN_SERVICE_ADDR", token_services);
+        let mut admins = spawn("admin-service", "ADMIN_SERVICE_ADDR", admin_services);
+        for process in tokens.iter_mut().chain(admins.iter_mut()) {
+            process.wait_live(&http).await;
+        }
+        let port = free_port();
+        let mut example = Process::spawn(
+            "example-service",
+            port,
+            &[],
+            &with(&[
+                ("EXAMPLE_SERVICE_ADDR", format!("127.0.0.1:{port}")),
+                ("TOKEN_SERVICE_URL", tokens[0].base.clone()),
+            ]),
+            dir.path(),
+        );
+        example.wait_live(&http).await;
+        Some(Self {
+            tokens,
+            admins,
+            example,
+            http,
+            _db: db,
+            _dir: dir,
+        })
+    }
+
+    async fn send(
+        &self,
+        request: awc::ClientRequest,
+        body: Option<String>,
+    ) -> (u16, serde_json::Value) {
+        let sent = match body {
+            Some(body) => request.send_body(body).await,
+            None => request.send().await,
+        };
+        let mut response = sent.unwrap();
+        let bytes = response.body().await.unwrap();
+        (
+            response.status().as_u16(),
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A token from token-service `index`.
+    pub async fn token(&self, index: usize, id: &str, secret: &str) -> String {
+        let body = form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ]);
+        let request = self
+            .http
+            .post(format!("{}/api/v1/oauth/token", self.tokens[index].base))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"));
+        let (status, body) = self.send(request, Some(body)).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// An admin call through admin-service `index`.
+    pub async fn admin(
+        &self,
+        index: usize,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.admins[index].base);
+        let request = match method {
+            "GET" => self.http.get(url),
+            "POST" => self.http.post(url),
+            "PUT" => self.http.put(url),
+            "DELETE" => self.http.delete(url),
+            other => panic!("method {other}"),
+        }
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .insert_header(("content-type", "application/json"));
+        self.send(request, body.map(|b| b.to_string())).await
+    }
+
+    /// Creates a client with `scopes` using the root client; returns (id, secret).
+    pub async fn create_client(&self, scopes: &[&str]) -> (String, String) {
+        let root = self.token(0, ROOT_ID, ROOT_SECRET).await;
+        let (status, body) = self
+            .admin(
+                0,
+                "POST",
+                "/api/v1/oauth/client",
+                &root,
+                Some(serde_json::json!(scopes)),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["client_id"].as_str().unwrap().to_owned(),
+            body["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Every process's verdict on `token`: for each, `Some(true)` accepted, `Some(false)`
+    /// refused as invalid, `None` could not tell (503).
+    pub async fn verdicts(&self, token: &str) -> Vec<(String, Option<bool>)> {
+        let mut verdicts = Vec::new();
+        for (i, admin) in self.admins.iter().enumerate() {
+            let (status, _) = self
+                .admin(i, "GET", "/api/v1/oauth/client?size=1", token, None)
+                .await;
+            verdicts.push((
+                format!("admin-service#{i} {}", admin.base),
+                status_verdict(status),
+            ));
+        }
+        for token_service in &self.tokens {
+            let request = self
+                .http
+                .post(format!("{}/api/v1/oauth/introspect", token_service.base))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"));
+            let body = form(&[
+                ("token", token),
+                ("client_id", ROOT_ID),
+                ("client_secret", ROOT_SECRET),
+            ]);
+            let (status, body) = self.send(request, Some(body)).await;
+            let verdict = match status {
+                200 => Some(body["active"] == true),
+                503 => None,
+                other => panic!("introspection answered {other}: {body}"),
+            };
+            verdicts.push((format!("token-service {}", token_service.base), verdict));
+        }
+        let request = self
+            .http
+            .get(format!("{}/whoami", self.example.base))
+            .insert_header(("authorization", format!("Bearer {token}")));
+        let (status, _) = self.send(request, None).await;
+        verdicts.push(("example-service".to_owned(), status_verdict(status)));
+        verdicts
+    }
+}
+
+fn status_verdict(status: u16) -> Option<bool> {
+    match status {
+        200 => Some(true),
+        401 => Some(false),
+        503 => None,
+        other => panic!("unexpected status {other}"),
+    }
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        serializer.append_pair(k, v);
+    }
+    serializer.finish()
+}
