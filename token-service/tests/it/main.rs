@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod discovery;
+mod revocation;
 mod startup;
 mod support;
 mod token;

@@ -72,6 +72,8 @@ pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub verifier: TokenVerifier,
+    /// Signs tokens with the service's key, for cases a request cannot produce (expired).
+    pub issuer: auth_core::token::TokenIssuer,
     http: awc::Client,
     _db: TestDatabase,
     _dir: tempfile::TempDir,
@@ -111,6 +113,7 @@ impl TestApp {
         let store = state.store.clone();
         let keyring = auth_core::keyring::Keyring::load(&config.auth).expect("keys");
         let verifier = keyring.verifier(&config.auth);
+        let issuer = keyring.issuer(&config.auth);
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
@@ -121,6 +124,7 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             store,
             verifier,
+            issuer,
             http: awc::Client::default(),
             _db: db,
             _dir: dir,
