@@ -34,7 +34,7 @@ impl Audit {
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(200).collect::<String>());
+            .map(printable);
         let source = match (peer, forwarded) {
             (Some(peer), Some(forwarded)) => Some(format!("{peer} (x-forwarded-for: {forwarded})")),
             (peer, _) => peer,
@@ -42,7 +42,7 @@ impl Audit {
         Self {
             actor: caller.client_id().as_str().to_owned(),
             action,
-            target: target.map(str::to_owned),
+            target: target.map(printable),
             source,
         }
     }
@@ -65,9 +65,21 @@ impl Audit {
     }
 
     pub fn with_target(mut self, target: &str) -> Self {
-        self.target = Some(target.to_owned());
+        self.target = Some(printable(target));
         self
     }
+}
+
+/// Longest request-supplied text kept in an event.
+const MAX_FIELD_CHARS: usize = 200;
+
+/// Request-supplied text made storable on every backend: control characters (NUL among
+/// them, which PostgreSQL text cannot hold) become `?`, and it is cut to a bounded length.
+fn printable(text: &str) -> String {
+    text.chars()
+        .take(MAX_FIELD_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// Runs a change; if it is refused or fails, records that outcome (best effort).

@@ -44,6 +44,32 @@ pub async fn read_optional_json<T: DeserializeOwned>(
         .map_err(|error| ApiError::invalid_request(format!("the JSON body is invalid: {error}")))
 }
 
+/// Reads a body that must be a JSON object (serde would also accept an array for a struct).
+pub async fn read_optional_object<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    payload: web::Payload,
+) -> Result<Option<T>, ApiError> {
+    let Some(value) = read_optional_json::<serde_json::Value>(headers, payload).await? else {
+        return Ok(None);
+    };
+    if !value.is_object() {
+        return Err(ApiError::invalid_request("the JSON body must be an object"));
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|error| ApiError::invalid_request(format!("the JSON body is invalid: {error}")))
+}
+
+/// Reads a JSON object body that must be present.
+pub async fn read_object<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    payload: web::Payload,
+) -> Result<T, ApiError> {
+    read_optional_object(headers, payload)
+        .await?
+        .ok_or_else(|| ApiError::invalid_request("a JSON body is required"))
+}
+
 /// Reads a body that must be present.
 pub async fn read_json<T: DeserializeOwned>(
     headers: &HeaderMap,

@@ -16,7 +16,8 @@ pub mod views;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 
 pub use config::Config;
@@ -29,6 +30,8 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
         App::new()
             .app_data(state.clone())
             .wrap(access_log())
+            // Admin answers (secrets in create and rotate among them) are never cached.
+            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
             .configure(routes::config)
             .default_service(web::to(routes::not_found))
     })

@@ -18,7 +18,13 @@ use crate::views::ErrorBody;
 #[serde(untagged)]
 pub enum ScopesBody {
     Scopes(Vec<String>),
-    Object { scopes: Vec<String> },
+    Object(ScopesObject),
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopesObject {
+    scopes: Vec<String>,
 }
 
 /// A client's scopes in registry order (the whole registry for the root client).
@@ -69,7 +75,7 @@ pub async fn replace(
         }
         let body: ScopesBody = read_json(req.headers(), payload).await?;
         let raw = match body {
-            ScopesBody::Scopes(scopes) | ScopesBody::Object { scopes } => scopes,
+            ScopesBody::Scopes(scopes) | ScopesBody::Object(ScopesObject { scopes }) => scopes,
         };
         let wanted = super::scopes::known_scopes(&state, raw).await?;
 

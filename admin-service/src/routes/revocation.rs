@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::clients::{parse_client_id, revoke_until_now};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_json;
+use crate::body::read_object;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::ErrorBody;
@@ -37,7 +37,7 @@ pub async fn revoke_token(
     let audit = Audit::new(&req, &caller, "token.revoke", None);
     audited(state.store.clone(), audit.clone(), async move {
         caller.require("token:revoke")?;
-        let body: RevokeBody = read_json(req.headers(), payload).await?;
+        let body: RevokeBody = read_object(req.headers(), payload).await?;
         let now = Timestamp::now();
         let (jti, client_id, expires_at) = match body {
             RevokeBody::Token { token } => match state.verifier.verify(&token, now) {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_json;
+use crate::body::read_object;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{ErrorBody, ScopeAdded};
@@ -67,7 +67,7 @@ pub async fn add(
     let audit = Audit::new(&req, &caller, "scope.add", None);
     audited(state.store.clone(), audit.clone(), async move {
         caller.require("scope:create_or_update")?;
-        let body: AddBody = read_json(req.headers(), payload).await?;
+        let body: AddBody = read_object(req.headers(), payload).await?;
         let scope = Scope::parse(&body.name)
             .map_err(|error| ApiError::invalid_request(format!("invalid scope name: {error}")))?;
         let event = audit

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::clients::{parse_client_id, revoke_until_now};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_optional_json;
+use crate::body::read_optional_object;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{ErrorBody, RotatedSecret};
@@ -44,7 +44,7 @@ pub async fn rotate(
         if id == state.root_id {
             return Err(ApiError::root_immutable());
         }
-        let body: RotateBody = read_optional_json(req.headers(), payload)
+        let body: RotateBody = read_optional_object(req.headers(), payload)
             .await?
             .unwrap_or_default();
         if !(0..=MAX_GRACE_SECS).contains(&body.grace_period_seconds) {

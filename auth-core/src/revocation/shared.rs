@@ -142,7 +142,7 @@ impl SharedCache {
 
     pub(crate) async fn is_ready(&self) -> Result<bool, SharedError> {
         let mut conn = self.connection().await?;
-        Ok(timed(conn.exists(self.key(&["ready"]))).await?)
+        timed(conn.exists(self.key(&["ready"]))).await
     }
 
     #[cfg(feature = "server")]

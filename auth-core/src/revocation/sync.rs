@@ -38,7 +38,7 @@ impl Syncer {
                 }
             }
             ticks = ticks.wrapping_add(1);
-            if ticks % PURGE_EVERY == 0 {
+            if ticks.is_multiple_of(PURGE_EVERY) {
                 self.purge().await;
             }
             tokio::time::sleep(TICK).await;

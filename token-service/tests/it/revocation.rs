@@ -21,19 +21,41 @@ on_both_backends!(
 const GRANT: (&str, &str) = ("grant_type", "client_credentials");
 
 async fn token_for(app: &TestApp, id: &str, secret: &str) -> String {
-    let reply = app.token_form(&[GRANT, ("client_id", id), ("client_secret", secret)]).await;
+    let reply = app
+        .token_form(&[GRANT, ("client_id", id), ("client_secret", secret)])
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     reply.token().to_owned()
 }
 
 async fn revoke(app: &TestApp, id: &str, secret: &str, token: &str) -> Reply {
-    let body = crate::support::form(&[("token", token), ("client_id", id), ("client_secret", secret)]);
-    app.post_raw("/api/v1/oauth/revoke", "application/x-www-form-urlencoded", body, &[]).await
+    let body = crate::support::form(&[
+        ("token", token),
+        ("client_id", id),
+        ("client_secret", secret),
+    ]);
+    app.post_raw(
+        "/api/v1/oauth/revoke",
+        "application/x-www-form-urlencoded",
+        body,
+        &[],
+    )
+    .await
 }
 
 async fn introspect(app: &TestApp, token: &str) -> Reply {
-    let body = crate::support::form(&[("token", token), ("client_id", ROOT_ID), ("client_secret", ROOT_SECRET)]);
-    app.post_raw("/api/v1/oauth/introspect", "application/x-www-form-urlencoded", body, &[]).await
+    let body = crate::support::form(&[
+        ("token", token),
+        ("client_id", ROOT_ID),
+        ("client_secret", ROOT_SECRET),
+    ]);
+    app.post_raw(
+        "/api/v1/oauth/introspect",
+        "application/x-www-form-urlencoded",
+        body,
+        &[],
+    )
+    .await
 }
 
 async fn a_client_revokes_its_own_token(app: TestApp) {
@@ -44,18 +66,38 @@ async fn a_client_revokes_its_own_token(app: TestApp) {
     let reply = revoke(&app, &id, &secret, &token).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
-    assert_eq!(introspect(&app, &token).await.body, serde_json::json!({ "active": false }));
-    assert_eq!(introspect(&app, &other).await.body["active"], true, "only that token");
-    assert_eq!(revoke(&app, &id, &secret, &token).await.status, StatusCode::OK, "twice is fine");
+    assert_eq!(
+        introspect(&app, &token).await.body,
+        serde_json::json!({ "active": false })
+    );
+    assert_eq!(
+        introspect(&app, &other).await.body["active"],
+        true,
+        "only that token"
+    );
+    assert_eq!(
+        revoke(&app, &id, &secret, &token).await.status,
+        StatusCode::OK,
+        "twice is fine"
+    );
 }
 
 async fn revoking_unknown_or_garbage_tokens_answers_200(app: TestApp) {
     let (id, secret) = app.create_client("").await;
     for token in ["garbage", "a.b.c", &"x".repeat(7_000)] {
-        assert_eq!(revoke(&app, &id, &secret, token).await.status, StatusCode::OK, "{:.20}", token);
+        assert_eq!(
+            revoke(&app, &id, &secret, token).await.status,
+            StatusCode::OK,
+            "{:.20}",
+            token
+        );
     }
     let oversized = revoke(&app, &id, &secret, &"x".repeat(20_000)).await;
-    assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE, "a body over the form limit");
+    assert_eq!(
+        oversized.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a body over the form limit"
+    );
     assert_eq!(oversized.error(), "invalid_request");
 }
 
@@ -66,8 +108,16 @@ async fn a_client_cannot_revoke_another_clients_token(app: TestApp) {
     let reply = revoke(&app, &a_id, &a_secret, &b_token).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error(), "unauthorized_client");
-    assert_eq!(introspect(&app, &b_token).await.body["active"], true, "nothing changed");
-    assert_eq!(revoke(&app, ROOT_ID, ROOT_SECRET, &b_token).await.status, StatusCode::OK, "root may");
+    assert_eq!(
+        introspect(&app, &b_token).await.body["active"],
+        true,
+        "nothing changed"
+    );
+    assert_eq!(
+        revoke(&app, ROOT_ID, ROOT_SECRET, &b_token).await.status,
+        StatusCode::OK,
+        "root may"
+    );
     assert_eq!(introspect(&app, &b_token).await.body["active"], false);
 }
 
@@ -77,9 +127,20 @@ async fn revocation_needs_client_authentication_and_a_token(app: TestApp) {
     let wrong = revoke(&app, &id, "ocs_wrong", &token).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.error(), "invalid_client");
-    assert_eq!(introspect(&app, &token).await.body["active"], true, "nothing changed");
+    assert_eq!(
+        introspect(&app, &token).await.body["active"],
+        true,
+        "nothing changed"
+    );
     let body = crate::support::form(&[("client_id", &id), ("client_secret", &secret)]);
-    let missing = app.post_raw("/api/v1/oauth/revoke", "application/x-www-form-urlencoded", body, &[]).await;
+    let missing = app
+        .post_raw(
+            "/api/v1/oauth/revoke",
+            "application/x-www-form-urlencoded",
+            body,
+            &[],
+        )
+        .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert_eq!(missing.error(), "invalid_request");
 }
@@ -102,7 +163,12 @@ async fn introspection_reports_active_tokens(app: TestApp) {
     let basic = crate::support::basic(&id, &secret);
     let body = crate::support::form(&[("token", &token)]);
     let own = app
-        .post_raw("/api/v1/oauth/introspect", "application/x-www-form-urlencoded", body, &[("authorization", &basic)])
+        .post_raw(
+            "/api/v1/oauth/introspect",
+            "application/x-www-form-urlencoded",
+            body,
+            &[("authorization", &basic)],
+        )
         .await;
     assert_eq!(own.body["active"], true);
 }
@@ -110,12 +176,25 @@ async fn introspection_reports_active_tokens(app: TestApp) {
 async fn introspection_reports_revoked_expired_and_garbage_tokens_inactive(app: TestApp) {
     let (id, secret) = app.create_client("client:read").await;
     let revoked = token_for(&app, &id, &secret).await;
-    assert_eq!(revoke(&app, &id, &secret, &revoked).await.status, StatusCode::OK);
+    assert_eq!(
+        revoke(&app, &id, &secret, &revoked).await.status,
+        StatusCode::OK
+    );
     let client = ClientId::parse(&id).unwrap();
     let long_ago = Timestamp::now().plus_secs(-30 * 24 * 3600);
-    let expired = app.issuer.issue(&client, &[], long_ago).unwrap().access_token;
+    let expired = app
+        .issuer
+        .issue(&client, &[], long_ago)
+        .unwrap()
+        .access_token;
     let inactive = serde_json::json!({ "active": false });
-    for token in [revoked.as_str(), expired.as_str(), "garbage", "e30.e30.e30", &"a".repeat(7_000)] {
+    for token in [
+        revoked.as_str(),
+        expired.as_str(),
+        "garbage",
+        "e30.e30.e30",
+        &"a".repeat(7_000),
+    ] {
         let reply = introspect(&app, token).await;
         assert_eq!(reply.status, StatusCode::OK, "{:.30}", token);
         assert_eq!(reply.body, inactive, "{:.30}", token);
@@ -126,10 +205,20 @@ async fn introspection_needs_client_authentication(app: TestApp) {
     let (id, secret) = app.create_client("").await;
     let token = token_for(&app, &id, &secret).await;
     let body = crate::support::form(&[("token", &token)]);
-    let anonymous = app.post_raw("/api/v1/oauth/introspect", "application/x-www-form-urlencoded", body, &[]).await;
+    let anonymous = app
+        .post_raw(
+            "/api/v1/oauth/introspect",
+            "application/x-www-form-urlencoded",
+            body,
+            &[],
+        )
+        .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert_eq!(anonymous.error(), "invalid_client");
-    assert!(anonymous.body.get("active").is_none(), "nothing about the token");
+    assert!(
+        anonymous.body.get("active").is_none(),
+        "nothing about the token"
+    );
 }
 
 async fn purge_removes_only_what_no_longer_matters(app: TestApp) {
@@ -139,7 +228,13 @@ async fn purge_removes_only_what_no_longer_matters(app: TestApp) {
     let removed = app
         .store
         .run(move |conn| {
-            db::insert_revoked(conn, "expired-jti", &live_client, now.plus_secs(-1), now.plus_secs(-100))?;
+            db::insert_revoked(
+                conn,
+                "expired-jti",
+                &live_client,
+                now.plus_secs(-1),
+                now.plus_secs(-100),
+            )?;
             db::insert_revoked(conn, "live-jti", &live_client, now.plus_secs(100), now)?;
             db::purge(conn, now, lifetime)
         })

@@ -1,0 +1,19 @@
+//! admin-service integration tests: real HTTP against a spawned admin-service and a
+//! token-service sharing one database, one signing key and one environment. Each test has
+//! its own database (PostgreSQL; the flows marked `on_both_backends!` also on SQLite).
+
+#![allow(clippy::unwrap_used)]
+
+mod audit;
+mod authentication;
+mod authorization;
+mod bad_input;
+mod custom_scopes;
+mod endpoints;
+mod escalation;
+mod invalidation;
+mod openapi;
+mod operator_flow;
+mod races;
+mod rotation;
+mod support;
