@@ -66,7 +66,7 @@ async fn serve_command() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    auth_core::telemetry::init(config.auth.log_format);
+    let _telemetry = auth_core::telemetry::init(config.auth.log_format, "admin-service");
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

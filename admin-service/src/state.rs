@@ -1,8 +1,11 @@
 //! What every handler shares, built once at start-up.
 
+use std::sync::Arc;
+
 use auth_core::blocking;
 use auth_core::ids::ClientId;
 use auth_core::keyring::{Keyring, KeyringError};
+use auth_core::metrics::Metrics;
 use auth_core::revocation::{Revocations, SharedError};
 use auth_core::secret::{SecretError, SecretHasher};
 use auth_core::store::Store;
@@ -17,6 +20,7 @@ pub struct AppState {
     pub root_id: ClientId,
     pub revocations: Revocations,
     pub token_lifetime_secs: i64,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +48,12 @@ impl AppState {
         .await
         .map_err(|_| StartError::Interrupted)??;
         let store = Store::new(&config.auth.database_url, config.auth.database_pool_size);
+        let metrics = Arc::new(Metrics::new());
         let revocations = Revocations::with_database(
             &config.auth.revocation_config(),
             store.clone(),
             config.auth.root.id.clone(),
+            Arc::clone(&metrics),
         )?;
         revocations.start();
         Ok(Self {
@@ -57,6 +63,7 @@ impl AppState {
             root_id: config.auth.root.id.clone(),
             revocations,
             token_lifetime_secs: config.auth.token_lifetime_secs,
+            metrics,
         })
     }
 }

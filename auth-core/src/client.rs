@@ -132,9 +132,8 @@ impl TokenSource {
             form.push(("scope", scope));
         }
         let started = Instant::now();
-        let response = self
-            .http
-            .post(&self.token_url)
+        let request = self.http.post(&self.token_url);
+        let response = with_trace_context(request)
             .basic_auth(
                 form_encode(self.client_id.as_str()),
                 Some(form_encode(self.secret.expose())),
@@ -161,6 +160,31 @@ impl TokenSource {
             scope: body.scope,
             refresh_at: started + lifetime.saturating_sub(margin),
         })
+    }
+}
+
+/// Adds the current span's W3C trace context (`traceparent`) to an outgoing request, so the
+/// callee's spans join the caller's trace. Without a configured propagator it adds nothing.
+pub fn with_trace_context(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let mut headers = reqwest::header::HeaderMap::new();
+    let context = tracing::Span::current().context();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut HeaderInjector(&mut headers));
+    });
+    request.headers(headers)
+}
+
+struct HeaderInjector<'a>(&'a mut reqwest::header::HeaderMap);
+
+impl opentelemetry::propagation::Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(key.as_bytes()),
+            reqwest::header::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
     }
 }
 

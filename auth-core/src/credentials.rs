@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::blocking;
 use crate::ids::ClientId;
+use crate::metrics::{Metrics, ResultLabel};
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
 use crate::settings::RootClient;
@@ -31,16 +32,23 @@ pub struct ClientAuthenticator {
     hasher: SecretHasher,
     root: Arc<RootClient>,
     bcrypt_slots: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 impl ClientAuthenticator {
-    pub fn new(store: Store, hasher: SecretHasher, root: RootClient) -> Self {
+    pub fn new(
+        store: Store,
+        hasher: SecretHasher,
+        root: RootClient,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             store,
             hasher,
             root: Arc::new(root),
             bcrypt_slots: Arc::new(Semaphore::new(cpus)),
+            metrics,
         }
     }
 
@@ -73,22 +81,30 @@ impl ClientAuthenticator {
             .store
             .run(move |conn| clients::find_with_scopes(conn, &lookup_id))
             .await?;
-        let _slot = self
-            .bcrypt_slots
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Blocking)?;
+        self.metrics
+            .secret_cache
+            .get_or_create(&ResultLabel { result: "miss" })
+            .inc();
+        self.metrics.bcrypt_waiting.inc();
+        let slot = self.bcrypt_slots.acquire().await;
+        self.metrics.bcrypt_waiting.dec();
+        let _slot = slot.map_err(|_| StoreError::Blocking)?;
+        self.metrics.bcrypt_verifications.inc();
         let hasher = self.hasher.clone();
-        let verified = blocking::run(move || match found {
-            None => {
-                hasher.verify_unknown(&secret);
-                None
+        let span = tracing::info_span!("secret.verify");
+        let verified = blocking::run(move || {
+            let _entered = span.enter();
+            match found {
+                None => {
+                    hasher.verify_unknown(&secret);
+                    None
+                }
+                Some((client, scopes)) => client
+                    .secret_hashes(now)
+                    .iter()
+                    .any(|hash| hasher.verify(&secret, hash))
+                    .then_some(scopes),
             }
-            Some((client, scopes)) => client
-                .secret_hashes(now)
-                .iter()
-                .any(|hash| hasher.verify(&secret, hash))
-                .then_some(scopes),
         })
         .await?;
         Ok(verified.map(|scopes| AuthenticatedClient {

@@ -12,10 +12,10 @@
 pub mod blocking;
 pub mod config;
 pub mod ids;
+pub mod metrics;
 pub mod revocation;
 pub mod scopes;
 pub mod secret;
-pub mod telemetry;
 pub mod time;
 pub mod token;
 
@@ -24,12 +24,18 @@ pub mod client;
 #[cfg(feature = "server")]
 pub mod credentials;
 #[cfg(feature = "server")]
+pub mod health;
+#[cfg(feature = "server")]
 pub mod keyring;
+#[cfg(feature = "actix")]
+pub mod request_telemetry;
 #[cfg(feature = "actix")]
 pub mod resource;
 #[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "telemetry")]
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -4,18 +4,22 @@
 //! - `GET /datasets`: requires the `dataset:read` scope.
 //! - `GET /registry`: calls admin-service's scope registry with this service's own token
 //!   (client credentials from `EXAMPLE_CLIENT_ID` / `EXAMPLE_CLIENT_SECRET`).
-//! - `GET /health/live`.
+//! - `GET /health/live`, `GET /metrics`.
 //!
 //! Configuration: the resource-server variables of `auth_core::resource::ResourceServerConfig`,
 //! plus `EXAMPLE_SERVICE_ADDR` [127.0.0.1:8090], `ADMIN_SERVICE_URL`, `EXAMPLE_CLIENT_ID`,
 //! `EXAMPLE_CLIENT_SECRET` (the last three only for `/registry`).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_core::client::TokenSource;
 use auth_core::config::{ConfigError, Env, LogFormat};
 use auth_core::ids::ClientId;
+use auth_core::metrics::Metrics;
+use auth_core::request_telemetry;
 use auth_core::resource::{AuthError, Authenticated, ResourceServer, ResourceServerConfig};
 use auth_core::secret::ClientSecret;
 use serde_json::json;
@@ -56,13 +60,8 @@ async fn registry(_caller: Authenticated, outgoing: web::Data<Option<Outgoing>>)
         }
     };
     let url = format!("{}/api/v1/oauth/scope", outgoing.admin_url);
-    match outgoing
-        .http
-        .get(url)
-        .bearer_auth(&token.value)
-        .send()
-        .await
-    {
+    let request = outgoing.http.get(url).bearer_auth(&token.value);
+    match auth_core::client::with_trace_context(request).send().await {
         Ok(response) => {
             let status = response.status().as_u16();
             let body: serde_json::Value = response.json().await.unwrap_or_default();
@@ -73,6 +72,12 @@ async fn registry(_caller: Authenticated, outgoing: web::Data<Option<Outgoing>>)
             "error_description": "admin-service did not answer",
         })),
     }
+}
+
+async fn metrics_text(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render())
 }
 
 async fn live() -> HttpResponse {
@@ -116,8 +121,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    auth_core::telemetry::init(log_format);
-    let server = match ResourceServer::start(&config).await {
+    let _telemetry = auth_core::telemetry::init(log_format, "example-service");
+    let metrics = Arc::new(Metrics::new());
+    let server = match ResourceServer::start(&config, Arc::clone(&metrics)).await {
         Ok(server) => web::Data::new(server),
         Err(error) => {
             eprintln!("example-service: {error}");
@@ -125,14 +131,18 @@ async fn main() -> ExitCode {
         }
     };
     let outgoing: web::Data<Option<Outgoing>> = web::Data::new(outgoing);
+    let metrics = web::Data::from(metrics);
     let bound = HttpServer::new(move || {
         App::new()
             .app_data(server.clone())
             .app_data(outgoing.clone())
+            .app_data(metrics.clone())
+            .wrap(from_fn(request_telemetry::middleware))
             .route("/whoami", web::get().to(whoami))
             .route("/datasets", web::get().to(datasets))
             .route("/registry", web::get().to(registry))
             .route("/health/live", web::get().to(live))
+            .route("/metrics", web::get().to(metrics_text))
     })
     .bind(addr);
     let result = match bound {

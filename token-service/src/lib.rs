@@ -13,18 +13,23 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use auth_core::request_telemetry;
 
 pub use config::Config;
 pub use state::AppState;
 
 /// Serves the token endpoints on `listener` until the returned server is stopped.
 pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let metrics = web::Data::from(std::sync::Arc::clone(&state.metrics));
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(metrics.clone())
             .wrap(access_log())
+            .wrap(from_fn(request_telemetry::middleware))
             .configure(routes::config)
             .default_service(web::to(routes::not_found))
     })

@@ -16,7 +16,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    auth_core::telemetry::init(config.auth.log_format);
+    let _telemetry = auth_core::telemetry::init(config.auth.log_format, "token-service");
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -1,9 +1,12 @@
 //! What every handler shares, built once at start-up.
 
+use std::sync::Arc;
+
 use actix_web::web::Bytes;
 use auth_core::blocking;
 use auth_core::credentials::ClientAuthenticator;
 use auth_core::keyring::{Keyring, KeyringError};
+use auth_core::metrics::Metrics;
 use auth_core::revocation::{Revocations, SharedError};
 use auth_core::secret::{SecretError, SecretHasher};
 use auth_core::store::Store;
@@ -20,6 +23,7 @@ pub struct AppState {
     /// The JWKS document, rendered once.
     pub jwks: Bytes,
     pub issuer_url: String,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,10 +59,12 @@ impl AppState {
         let store = Store::new(&config.auth.database_url, config.auth.database_pool_size);
         let verifier = keyring.verifier(&config.auth);
         let jwks = serde_json::to_vec(&verifier.jwks()).unwrap_or_default();
+        let metrics = Arc::new(Metrics::new());
         let revocations = Revocations::with_database(
             &config.auth.revocation_config(),
             store.clone(),
             config.auth.root.id.clone(),
+            Arc::clone(&metrics),
         )?;
         revocations.start();
         Ok(Self {
@@ -68,11 +74,13 @@ impl AppState {
                 store.clone(),
                 hasher,
                 config.auth.root.clone(),
+                Arc::clone(&metrics),
             ),
             issuer: keyring.issuer(&config.auth),
             store,
             jwks: Bytes::from(jwks),
             issuer_url: config.auth.issuer.clone(),
+            metrics,
         })
     }
 }

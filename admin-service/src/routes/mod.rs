@@ -57,6 +57,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .service(one("/api/v1/oauth/audit", web::get().to(audit_log::list)))
     .service(one("/openapi.json", web::get().to(openapi::document)))
     .service(one("/health/live", web::get().to(health::live)))
+    .service(one("/metrics", web::get().to(health::metrics)))
     .service(one("/health/ready", web::get().to(health::ready)));
 }
 

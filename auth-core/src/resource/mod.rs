@@ -111,11 +111,14 @@ pub struct ResourceServer {
 
 impl ResourceServer {
     /// Fetches the JWKS and starts following revocations. Call inside the runtime.
-    pub async fn start(config: &ResourceServerConfig) -> Result<Self, StartError> {
+    pub async fn start(
+        config: &ResourceServerConfig,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<Self, StartError> {
         let url = format!("{}/.well-known/jwks.json", config.token_service_url);
         let verifier =
             JwksVerifier::fetch(url, config.issuer.clone(), config.audience.clone()).await?;
-        let revocations = Revocations::new(&config.revocation)?;
+        let revocations = Revocations::new(&config.revocation, metrics)?;
         revocations.start();
         Ok(Self {
             verifier: Arc::new(verifier),

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 pub use shared::SharedError;
 
+use crate::metrics::Metrics;
 use crate::token::VerifiedToken;
 
 /// The cut-off of a deleted client: every token of it is revoked.
@@ -86,6 +87,7 @@ pub struct Revocations {
 
 struct Inner {
     shared: Option<Arc<shared::SharedCache>>,
+    metrics: Arc<Metrics>,
     cache: Arc<cache::LocalCache>,
     #[cfg(feature = "server")]
     database: Option<(crate::store::Store, crate::ids::ClientId)>,
@@ -104,8 +106,8 @@ impl std::fmt::Debug for Revocations {
 impl Revocations {
     /// A checker without a database (resource servers). Call [`Revocations::start`] inside
     /// the runtime to follow the change channel.
-    pub fn new(config: &RevocationConfig) -> Result<Self, SharedError> {
-        Self::build(config, None)
+    pub fn new(config: &RevocationConfig, metrics: Arc<Metrics>) -> Result<Self, SharedError> {
+        Self::build(config, metrics, None)
     }
 
     /// A checker backed by the database, which also keeps the shared cache in step.
@@ -114,24 +116,31 @@ impl Revocations {
         config: &RevocationConfig,
         store: crate::store::Store,
         root: crate::ids::ClientId,
+        metrics: Arc<Metrics>,
     ) -> Result<Self, SharedError> {
-        Self::build(config, Some((store, root)))
+        Self::build(config, metrics, Some((store, root)))
     }
 
     fn build(
         config: &RevocationConfig,
+        metrics: Arc<Metrics>,
         #[cfg_attr(not(feature = "server"), allow(unused_variables))] database: Option<(
             DatabaseParts,
             crate::ids::ClientId,
         )>,
     ) -> Result<Self, SharedError> {
         let shared = match &config.redis_url {
-            Some(url) => Some(Arc::new(shared::SharedCache::new(url, &config.key_prefix)?)),
+            Some(url) => Some(Arc::new(shared::SharedCache::new(
+                url,
+                &config.key_prefix,
+                Arc::clone(&metrics),
+            )?)),
             None => None,
         };
         Ok(Self {
             inner: Arc::new(Inner {
                 shared,
+                metrics,
                 cache: Arc::default(),
                 #[cfg(feature = "server")]
                 database,
@@ -172,6 +181,21 @@ impl Revocations {
 
     /// Whether a verified token has been revoked since it was issued.
     pub async fn status(&self, token: &VerifiedToken) -> Result<TokenStatus, RevocationError> {
+        let (source, result) = self.check(token).await;
+        let outcome = match &result {
+            Ok(status) if status.is_active() => "active",
+            Ok(_) => "revoked",
+            Err(_) => "unavailable",
+        };
+        self.inner.metrics.revocation_check(source, outcome);
+        result
+    }
+
+    /// The answer and which source gave it: `cache`, `redis`, `database` or `none`.
+    async fn check(
+        &self,
+        token: &VerifiedToken,
+    ) -> (&'static str, Result<TokenStatus, RevocationError>) {
         let jti = token.claims.jti.as_str();
         let client = token.client_id.as_str();
         let issued = token.issued_at.as_micros();
@@ -180,7 +204,7 @@ impl Revocations {
             if shared.subscribed()
                 && let Some(status) = self.inner.cache.lookup(jti, client, issued)
             {
-                return Ok(status);
+                return ("cache", Ok(status));
             }
             match shared.lookup(jti, client).await {
                 Ok(Some(answer)) => {
@@ -189,7 +213,7 @@ impl Revocations {
                             .cache
                             .store(epoch, jti, answer.revoked, client, answer.cutoff);
                     }
-                    return Ok(decide(answer.revoked, answer.cutoff, issued));
+                    return ("redis", Ok(decide(answer.revoked, answer.cutoff, issued)));
                 }
                 Ok(None) => tracing::debug!("shared revocation cache incomplete"),
                 Err(error) => tracing::debug!(%error, "shared revocation cache unreachable"),
@@ -198,17 +222,16 @@ impl Revocations {
         #[cfg(feature = "server")]
         if let Some((store, root)) = &self.inner.database {
             let (token, root) = (token.clone(), root.clone());
-            return Ok(store
-                .run(move |conn| db::status(conn, &token, &root))
-                .await?);
+            let answer = store.run(move |conn| db::status(conn, &token, &root)).await;
+            return ("database", answer.map_err(RevocationError::from));
         }
         if self.inner.fail_open {
             tracing::warn!(
                 "revocation state unavailable; accepting the token (fail-open configured)"
             );
-            return Ok(TokenStatus::Active);
+            return ("none", Ok(TokenStatus::Active));
         }
-        Err(RevocationError::Unavailable)
+        ("none", Err(RevocationError::Unavailable))
     }
 
     /// Tells every verifier that a token was revoked. Call after the database commit; a

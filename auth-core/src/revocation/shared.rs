@@ -47,6 +47,7 @@ pub(crate) struct SharedAnswer {
 
 pub(crate) struct SharedCache {
     client: redis::Client,
+    metrics: Arc<crate::metrics::Metrics>,
     conn: std::sync::Mutex<Option<ConnectionManager>>,
     prefix: String,
     subscribed: AtomicBool,
@@ -61,9 +62,14 @@ async fn timed<T>(work: impl Future<Output = redis::RedisResult<T>>) -> Result<T
 }
 
 impl SharedCache {
-    pub(crate) fn new(url: &str, prefix: &str) -> Result<Self, SharedError> {
+    pub(crate) fn new(
+        url: &str,
+        prefix: &str,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<Self, SharedError> {
         Ok(Self {
             client: redis::Client::open(url)?,
+            metrics,
             conn: std::sync::Mutex::new(None),
             prefix: prefix.to_owned(),
             subscribed: AtomicBool::new(false),
@@ -113,7 +119,7 @@ impl SharedCache {
     }
 
     /// `None` when the cache is not complete (flushed, restarted, not yet built).
-    pub(crate) async fn lookup(
+    async fn lookup_inner(
         &self,
         jti: &str,
         client_id: &str,
@@ -173,7 +179,7 @@ impl SharedCache {
     }
 
     /// Records a revoked token until `expires_at_secs`; publishes if it is news.
-    pub(crate) async fn token_revoked(
+    async fn token_revoked_inner(
         &self,
         jti: &str,
         expires_at_secs: i64,
@@ -194,7 +200,7 @@ impl SharedCache {
     }
 
     /// Raises a client's cut-off, keeping it for `keep_ms`; publishes if it rose.
-    pub(crate) async fn cutoff_raised(
+    async fn cutoff_raised_inner(
         &self,
         client_id: &str,
         cutoff: i64,
@@ -244,6 +250,58 @@ impl SharedCache {
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+/// The public face of the commands above: each failure is counted by operation.
+impl SharedCache {
+    /// `None` when the cache is not complete (flushed, restarted, not yet built).
+    #[tracing::instrument(name = "redis.lookup", skip_all)]
+    pub(crate) async fn lookup(
+        &self,
+        jti: &str,
+        client_id: &str,
+    ) -> Result<Option<SharedAnswer>, SharedError> {
+        let result = self.lookup_inner(jti, client_id).await;
+        self.count_error(&result, "lookup");
+        result
+    }
+
+    /// Records a revoked token until `expires_at_secs`; publishes if it is news.
+    #[tracing::instrument(name = "redis.revoke_token", skip_all)]
+    pub(crate) async fn token_revoked(
+        &self,
+        jti: &str,
+        expires_at_secs: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        let result = self
+            .token_revoked_inner(jti, expires_at_secs, publish)
+            .await;
+        self.count_error(&result, "revoke_token");
+        result
+    }
+
+    /// Raises a client's cut-off, keeping it for `keep_ms`; publishes if it rose.
+    #[tracing::instrument(name = "redis.raise_cutoff", skip_all)]
+    pub(crate) async fn cutoff_raised(
+        &self,
+        client_id: &str,
+        cutoff: i64,
+        keep_ms: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        let result = self
+            .cutoff_raised_inner(client_id, cutoff, keep_ms, publish)
+            .await;
+        self.count_error(&result, "raise_cutoff");
+        result
+    }
+
+    fn count_error<T>(&self, result: &Result<T, SharedError>, operation: &'static str) {
+        if result.is_err() {
+            self.metrics.redis_error(operation);
         }
     }
 }

@@ -106,6 +106,7 @@ impl Store {
     {
         let pool = self.pool.clone();
         blocking::run(move || {
+            let _span = tracing::info_span!("db.query").entered();
             let mut conn = pool.get().map_err(StoreError::Unavailable)?;
             query(&mut conn)
         })

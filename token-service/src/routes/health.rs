@@ -1,14 +1,11 @@
-//! Liveness (the process answers) and readiness (its database answers too).
-
-use std::time::Duration;
+//! Liveness (the process answers), readiness (its dependencies, each with its state), and
+//! metrics for Prometheus.
 
 use actix_web::{HttpResponse, web};
-use auth_core::store;
+use auth_core::health::readiness;
 use serde_json::json;
 
 use crate::state::AppState;
-
-const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The process answers.
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200)))]
@@ -16,18 +13,22 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The process and its database answer.
+/// The database answers (required) and Redis (reported: `up`, `down` or `disabled`).
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200), (status = 503)))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let check = tokio::time::timeout(READY_TIMEOUT, state.store.run(store::ping)).await;
-    let database_up = matches!(check, Ok(Ok(())));
-    let body = json!({
-        "status": if database_up { "ready" } else { "unavailable" },
-        "checks": { "database": if database_up { "up" } else { "down" } },
-    });
-    if database_up {
-        HttpResponse::Ok().json(body)
+    let readiness = readiness(&state.store, &state.revocations).await;
+    if readiness.is_ready() {
+        HttpResponse::Ok().json(readiness)
     } else {
-        HttpResponse::ServiceUnavailable().json(body)
+        HttpResponse::ServiceUnavailable().json(readiness)
     }
+}
+
+/// Prometheus metrics (OpenMetrics text).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let (open, idle) = state.store.pool_state();
+    state.metrics.set_pool(open, idle);
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
 }

@@ -27,6 +27,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         ))
         .service(one("/openapi.json", web::get().to(openapi::document)))
         .service(one("/health/live", web::get().to(health::live)))
+        .service(one("/metrics", web::get().to(health::metrics)))
         .service(one("/health/ready", web::get().to(health::ready)));
 }
 

@@ -2,6 +2,8 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::metrics::ReasonLabel;
+use auth_core::request_telemetry;
 use auth_core::scopes::{Scope, join_scopes};
 use auth_core::time::Timestamp;
 use serde::Serialize;
@@ -49,6 +51,31 @@ pub async fn issue(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
+    let result = issue_token(request, payload, &state).await;
+    match &result {
+        Ok(_) => {
+            state.metrics.tokens_issued.inc();
+            request_telemetry::record_outcome("issued");
+        }
+        Err(error) => {
+            state
+                .metrics
+                .tokens_refused
+                .get_or_create(&ReasonLabel {
+                    reason: error.code(),
+                })
+                .inc();
+            request_telemetry::record_outcome(error.code());
+        }
+    }
+    result
+}
+
+async fn issue_token(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, OAuthError> {
     // The token's issuance time is taken before the client is read, so a token built from
     // client data older than a revocation is always older than the revocation's cut-off.
     let now = Timestamp::now();
@@ -60,6 +87,7 @@ pub async fn issue(
         .authenticate(token_request.client_id, token_request.secret, now)
         .await?
         .ok_or_else(OAuthError::invalid_client)?;
+    request_telemetry::record_client(client.client_id.as_str());
 
     let granted = grant(&client.scopes, token_request.scope)?;
     let token = state

@@ -1,0 +1,232 @@
+//! Prometheus metrics: one registry per process, handed to the parts that count.
+//!
+//! Names follow Prometheus conventions (`_total` counters, `_seconds` histograms). Labels
+//! carry routes (patterns, not paths), reasons and outcomes: never a client id, a token or
+//! anything from a request body, so cardinality stays bounded.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabel {
+    pub operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CheckLabels {
+    /// Which answered: `cache`, `redis`, `database`, or `none`.
+    pub source: &'static str,
+    /// `active`, `revoked`, or `unavailable`.
+    pub outcome: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to ~4 s.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.0005, 2.0, 14,
+    ))
+}
+
+/// Every metric this service exports.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    pub tokens_issued: Counter,
+    pub tokens_refused: Family<ReasonLabel, Counter>,
+    pub secret_cache: Family<ResultLabel, Counter>,
+    pub bcrypt_waiting: Gauge,
+    pub bcrypt_verifications: Counter,
+    pub db_pool: Family<StateLabel, Gauge>,
+    pub redis_errors: Family<OperationLabel, Counter>,
+    pub revocation_checks: Family<CheckLabels, Counter>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            requests.clone(),
+        );
+        let tokens_issued = Counter::default();
+        registry.register(
+            "oauth_tokens_issued",
+            "Access tokens issued",
+            tokens_issued.clone(),
+        );
+        let tokens_refused = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "oauth_token_requests_refused",
+            "Token requests refused, by error code",
+            tokens_refused.clone(),
+        );
+        let secret_cache = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "secret_verification_cache",
+            "Client secret checks answered from the verified-credentials cache (hit) or by bcrypt (miss)",
+            secret_cache.clone(),
+        );
+        let bcrypt_waiting = Gauge::default();
+        registry.register(
+            "bcrypt_waiting",
+            "bcrypt verifications queued for a CPU slot",
+            bcrypt_waiting.clone(),
+        );
+        let bcrypt_verifications = Counter::default();
+        registry.register(
+            "bcrypt_verifications",
+            "bcrypt verifications run",
+            bcrypt_verifications.clone(),
+        );
+        let db_pool = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            db_pool.clone(),
+        );
+        let redis_errors = Family::<OperationLabel, Counter>::default();
+        registry.register(
+            "redis_errors",
+            "Redis commands that failed or timed out",
+            redis_errors.clone(),
+        );
+        let revocation_checks = Family::<CheckLabels, Counter>::default();
+        registry.register(
+            "revocation_checks",
+            "Revocation checks by answering source and outcome",
+            revocation_checks.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            tokens_issued,
+            tokens_refused,
+            secret_cache,
+            bcrypt_waiting,
+            bcrypt_verifications,
+            db_pool,
+            redis_errors,
+            revocation_checks,
+        }
+    }
+
+    pub fn redis_error(&self, operation: &'static str) {
+        self.redis_errors
+            .get_or_create(&OperationLabel { operation })
+            .inc();
+    }
+
+    pub fn revocation_check(&self, source: &'static str, outcome: &'static str) {
+        self.revocation_checks
+            .get_or_create(&CheckLabels { source, outcome })
+            .inc();
+    }
+
+    /// Sets the pool gauges (sampled at scrape time).
+    pub fn set_pool(&self, open: u32, idle: u32) {
+        let active = i64::from(open.saturating_sub(idle));
+        self.db_pool
+            .get_or_create(&StateLabel { state: "active" })
+            .set(active);
+        self.db_pool
+            .get_or_create(&StateLabel { state: "idle" })
+            .set(i64::from(idle));
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family_with_labels() {
+        let metrics = Metrics::new();
+        metrics.tokens_issued.inc();
+        metrics
+            .tokens_refused
+            .get_or_create(&ReasonLabel {
+                reason: "invalid_client",
+            })
+            .inc();
+        metrics.revocation_check("redis", "active");
+        metrics.set_pool(3, 1);
+        metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                route: "/x".into(),
+                method: "GET".into(),
+                status: 200,
+            })
+            .observe(0.002);
+        let text = metrics.render();
+        assert!(text.contains("oauth_tokens_issued_total 1"), "{text}");
+        assert!(
+            text.contains("oauth_token_requests_refused_total{reason=\"invalid_client\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("revocation_checks_total{source=\"redis\",outcome=\"active\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("db_pool_connections{state=\"active\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "http_request_duration_seconds_count{route=\"/x\",method=\"GET\",status=\"200\"} 1"
+            ),
+            "{text}"
+        );
+    }
+}
