@@ -7,4 +7,5 @@ mod discovery;
 mod revocation;
 mod startup;
 mod support;
+mod telemetry;
 mod token;

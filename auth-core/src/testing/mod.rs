@@ -13,6 +13,8 @@ use crate::ids::random_token;
 use crate::store::connection::ConnectionManager;
 use crate::store::{DatabaseUrl, migrate};
 
+pub mod process;
+
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
