@@ -1,29 +1,126 @@
-//! Client authentication for the token endpoint: root from the environment, others by bcrypt.
+//! Client authentication for the token endpoint: root from the environment, others by
+//! bcrypt, and a cache of verified credentials so a warm request costs no bcrypt.
 //!
 //! Unknown clients cost the same bcrypt work as a wrong secret, and both give the same
-//! answer. bcrypt runs on the blocking pool, at most one verification per CPU at a time,
-//! so a flood of wrong secrets queues instead of starving everything else.
+//! answer. bcrypt runs on the blocking pool with a bounded number of slots (half the CPUs,
+//! at least one) and a bounded queue, so a flood of wrong secrets cannot starve everything
+//! else; past the queue bound requests are shed with 503.
+//!
+//! The cache maps a client to the SHA-256 digests of secrets that verified, with the
+//! client's scopes and the instant that state was read. It is used only while this process
+//! follows the change channel (Redis pub/sub): any change to the client (scopes, secret,
+//! deletion, revocation) bumps the client's version and the entry no longer matches.
+//! Tokens built from an entry carry its read instant as `iat_us`, so an entry that is
+//! stale for the few milliseconds a change takes to arrive yields only revoked tokens.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret as _;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
 use crate::blocking;
 use crate::ids::ClientId;
 use crate::metrics::{Metrics, ResultLabel};
+use crate::revocation::{ClientVersion, Revocations};
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
 use crate::settings::RootClient;
 use crate::store::{Store, StoreError, clients, registry};
 use crate::time::Timestamp;
 
+/// How long a verified secret is trusted without news (changes evict it at once).
+const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Past this many clients the cache starts over.
+const CACHE_CAPACITY: usize = 50_000;
+/// Past this many queued bcrypt verifications, new ones are shed.
+const MAX_BCRYPT_QUEUE: usize = 256;
+
 /// A client whose credentials checked out, with the scopes it may be granted.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedClient {
     pub client_id: ClientId,
-    pub scopes: Vec<Scope>,
+    pub scopes: Arc<[Scope]>,
     pub is_root: bool,
+    /// When the client state behind this answer was read (the token's `iat_us`).
+    pub state_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Too many secret checks are queued; retry later.
+    #[error("too many secret verifications are queued")]
+    Busy,
+}
+
+struct CachedClient {
+    version: ClientVersion,
+    scopes: Arc<[Scope]>,
+    state_at: Timestamp,
+    /// SHA-256 of each secret that verified, with when to stop trusting it.
+    secrets: Vec<([u8; 32], Instant)>,
+}
+
+#[derive(Default)]
+struct VerifiedCredentials {
+    clients: Mutex<HashMap<ClientId, CachedClient>>,
+}
+
+impl VerifiedCredentials {
+    fn get(
+        &self,
+        id: &ClientId,
+        digest: &[u8; 32],
+        version: ClientVersion,
+    ) -> Option<(Arc<[Scope]>, Timestamp)> {
+        let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = clients.get(id).filter(|e| e.version == version)?;
+        let now = Instant::now();
+        let known = entry
+            .secrets
+            .iter()
+            .any(|(known, until)| *until > now && bool::from(known.ct_eq(digest)));
+        known.then(|| (Arc::clone(&entry.scopes), entry.state_at))
+    }
+
+    fn insert(
+        &self,
+        id: ClientId,
+        digest: [u8; 32],
+        until: Instant,
+        version: ClientVersion,
+        scopes: Arc<[Scope]>,
+        state_at: Timestamp,
+    ) {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if clients.len() >= CACHE_CAPACITY && !clients.contains_key(&id) {
+            clients.clear();
+        }
+        let entry = clients.entry(id).or_insert_with(|| CachedClient {
+            version,
+            scopes: Arc::clone(&scopes),
+            state_at,
+            secrets: Vec::new(),
+        });
+        if entry.version != version || entry.state_at < state_at {
+            *entry = CachedClient {
+                version,
+                scopes,
+                state_at,
+                secrets: Vec::new(),
+            };
+        }
+        let now = Instant::now();
+        entry
+            .secrets
+            .retain(|(known, until)| *until > now && known != &digest);
+        entry.secrets.push((digest, until));
+    }
 }
 
 #[derive(Clone)]
@@ -33,6 +130,8 @@ pub struct ClientAuthenticator {
     root: Arc<RootClient>,
     bcrypt_slots: Arc<Semaphore>,
     metrics: Arc<Metrics>,
+    revocations: Revocations,
+    cache: Arc<VerifiedCredentials>,
 }
 
 impl ClientAuthenticator {
@@ -40,6 +139,7 @@ impl ClientAuthenticator {
         store: Store,
         hasher: SecretHasher,
         root: RootClient,
+        revocations: Revocations,
         metrics: Arc<Metrics>,
     ) -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
@@ -47,8 +147,10 @@ impl ClientAuthenticator {
             store,
             hasher,
             root: Arc::new(root),
-            bcrypt_slots: Arc::new(Semaphore::new(cpus)),
+            bcrypt_slots: Arc::new(Semaphore::new((cpus / 2).max(1))),
             metrics,
+            revocations,
+            cache: Arc::default(),
         }
     }
 
@@ -63,7 +165,7 @@ impl ClientAuthenticator {
         client_id: ClientId,
         secret: ClientSecret,
         now: Timestamp,
-    ) -> Result<Option<AuthenticatedClient>, StoreError> {
+    ) -> Result<Option<AuthenticatedClient>, AuthenticateError> {
         if client_id == self.root.id {
             if !secrets_equal(secret.expose(), self.root.secret.expose_secret()) {
                 return Ok(None);
@@ -71,24 +173,82 @@ impl ClientAuthenticator {
             let scopes = self.store.run(registry::all).await?;
             return Ok(Some(AuthenticatedClient {
                 client_id,
-                scopes,
+                scopes: scopes.into(),
                 is_root: true,
+                state_at: now,
             }));
         }
+
+        let digest: [u8; 32] = Sha256::digest(secret.expose().as_bytes()).into();
+        // Read before the database, so a change arriving meanwhile invalidates the entry.
+        let version = self.revocations.client_version(client_id.as_str());
+        if let Some(version) = version
+            && let Some((scopes, state_at)) = self.cache.get(&client_id, &digest, version)
+        {
+            self.metrics
+                .secret_cache
+                .get_or_create(&ResultLabel { result: "hit" })
+                .inc();
+            return Ok(Some(AuthenticatedClient {
+                client_id,
+                scopes,
+                is_root: false,
+                state_at,
+            }));
+        }
+        self.metrics
+            .secret_cache
+            .get_or_create(&ResultLabel { result: "miss" })
+            .inc();
 
         let lookup_id = client_id.clone();
         let found = self
             .store
             .run(move |conn| clients::find_with_scopes(conn, &lookup_id))
             .await?;
-        self.metrics
-            .secret_cache
-            .get_or_create(&ResultLabel { result: "miss" })
-            .inc();
+        let verified = self.verify(found, secret, now).await?;
+        let Some((scopes, valid_until)) = verified else {
+            return Ok(None);
+        };
+        let scopes: Arc<[Scope]> = scopes.into();
+        if let Some(version) = version {
+            let ttl = valid_until.map_or(CACHE_TTL, |until| {
+                let left = until.as_micros().saturating_sub(now.as_micros());
+                CACHE_TTL.min(Duration::from_micros(u64::try_from(left).unwrap_or(0)))
+            });
+            self.cache.insert(
+                client_id.clone(),
+                digest,
+                Instant::now() + ttl,
+                version,
+                Arc::clone(&scopes),
+                now,
+            );
+        }
+        Ok(Some(AuthenticatedClient {
+            client_id,
+            scopes,
+            is_root: false,
+            state_at: now,
+        }))
+    }
+
+    /// bcrypt against the client's hashes (or a dummy for an unknown client), in a bounded
+    /// slot. Returns the scopes and, for a secret in its grace period, when it stops working.
+    async fn verify(
+        &self,
+        found: Option<(clients::Client, Vec<Scope>)>,
+        secret: ClientSecret,
+        now: Timestamp,
+    ) -> Result<Option<(Vec<Scope>, Option<Timestamp>)>, AuthenticateError> {
+        if self.metrics.bcrypt_waiting.get() >= i64::try_from(MAX_BCRYPT_QUEUE).unwrap_or(i64::MAX)
+        {
+            return Err(AuthenticateError::Busy);
+        }
         self.metrics.bcrypt_waiting.inc();
         let slot = self.bcrypt_slots.acquire().await;
         self.metrics.bcrypt_waiting.dec();
-        let _slot = slot.map_err(|_| StoreError::Blocking)?;
+        let _slot = slot.map_err(|_| AuthenticateError::Busy)?;
         self.metrics.bcrypt_verifications.inc();
         let hasher = self.hasher.clone();
         let span = tracing::info_span!("secret.verify");
@@ -101,16 +261,13 @@ impl ClientAuthenticator {
                 }
                 Some((client, scopes)) => client
                     .secret_hashes(now)
-                    .iter()
-                    .any(|hash| hasher.verify(&secret, hash))
-                    .then_some(scopes),
+                    .into_iter()
+                    .find(|(hash, _)| hasher.verify(&secret, hash))
+                    .map(|(_, until)| (scopes, until)),
             }
         })
-        .await?;
-        Ok(verified.map(|scopes| AuthenticatedClient {
-            client_id,
-            scopes,
-            is_root: false,
-        }))
+        .await
+        .map_err(StoreError::from)?;
+        Ok(verified)
     }
 }

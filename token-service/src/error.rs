@@ -101,6 +101,18 @@ impl OAuthError {
     }
 }
 
+impl From<auth_core::credentials::AuthenticateError> for OAuthError {
+    fn from(error: auth_core::credentials::AuthenticateError) -> Self {
+        match error {
+            auth_core::credentials::AuthenticateError::Store(error) => error.into(),
+            auth_core::credentials::AuthenticateError::Busy => {
+                tracing::warn!("secret verification queue full; shedding a request");
+                Self::temporarily_unavailable()
+            }
+        }
+    }
+}
+
 impl From<auth_core::store::StoreError> for OAuthError {
     fn from(error: auth_core::store::StoreError) -> Self {
         if error.is_unavailable() {

@@ -69,13 +69,14 @@ impl AppState {
         revocations.start();
         Ok(Self {
             verifier,
-            revocations,
             authenticator: ClientAuthenticator::new(
                 store.clone(),
                 hasher,
                 config.auth.root.clone(),
+                revocations.clone(),
                 Arc::clone(&metrics),
             ),
+            revocations,
             issuer: keyring.issuer(&config.auth),
             store,
             jwks: Bytes::from(jwks),

@@ -111,7 +111,10 @@ pub async fn replace(
             })
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
-        if !removed.is_empty() {
+        if removed.is_empty() {
+            // Nothing to revoke, but caches of this client's scopes must drop them.
+            state.revocations.publish_client_changed(id.as_str()).await;
+        } else {
             revoke_until_now(&state, id.clone()).await?;
         }
         tracing::info!(client_id = %id, actor = %caller.client_id(), removed = removed.len(), "client scopes replaced");

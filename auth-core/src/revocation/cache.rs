@@ -23,12 +23,23 @@ struct Maps {
     tokens: HashMap<String, (bool, Instant)>,
     /// client id → cut-off (microseconds; 0 when none)
     cutoffs: HashMap<String, (i64, Instant)>,
+    /// client id → how many changes were announced for it since the last reset.
+    versions: HashMap<String, u64>,
 }
 
 #[derive(Default)]
 pub(crate) struct LocalCache {
     maps: Mutex<Maps>,
     epoch: AtomicU64,
+    /// Bumped whenever the maps start over, so versions from before never match again.
+    resets: AtomicU64,
+}
+
+/// A client's change count at some moment; equal values mean no change came in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientVersion {
+    resets: u64,
+    changes: u64,
 }
 
 impl LocalCache {
@@ -67,8 +78,9 @@ impl LocalCache {
         if self.epoch() != epoch {
             return;
         }
-        if maps.tokens.len() + maps.cutoffs.len() > MAX_ENTRIES {
+        if maps.tokens.len() + maps.cutoffs.len() + maps.versions.len() > MAX_ENTRIES {
             *maps = Maps::default();
+            self.resets.fetch_add(1, Ordering::AcqRel);
         }
         let until = Instant::now() + TTL;
         maps.tokens.insert(jti.to_owned(), (revoked, until));
@@ -87,10 +99,25 @@ impl LocalCache {
             .insert(jti.to_owned(), (true, Instant::now() + TTL));
     }
 
+    /// A client changed (scopes, secret, deletion): anything cached about it is stale.
+    pub(crate) fn client_changed(&self, client_id: &str) {
+        let mut maps = self.maps();
+        *maps.versions.entry(client_id.to_owned()).or_insert(0) += 1;
+    }
+
+    pub(crate) fn client_version(&self, client_id: &str) -> ClientVersion {
+        let maps = self.maps();
+        ClientVersion {
+            resets: self.resets.load(Ordering::Acquire),
+            changes: maps.versions.get(client_id).copied().unwrap_or(0),
+        }
+    }
+
     /// A client's cut-off was raised (message or local write).
     pub(crate) fn cutoff_raised(&self, client_id: &str, cutoff: i64) {
         let mut maps = self.maps();
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        *maps.versions.entry(client_id.to_owned()).or_insert(0) += 1;
         let until = Instant::now() + TTL;
         let entry = maps
             .cutoffs
@@ -102,6 +129,7 @@ impl LocalCache {
     pub(crate) fn clear(&self) {
         let mut maps = self.maps();
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.resets.fetch_add(1, Ordering::AcqRel);
         *maps = Maps::default();
     }
 }
@@ -130,6 +158,26 @@ mod tests {
         cache.token_revoked("j");
         cache.store(epoch, "j", false, "c", 0);
         assert_eq!(cache.lookup("j", "c", 10), Some(TokenStatus::RevokedToken));
+    }
+
+    #[test]
+    fn client_versions_change_with_news_and_resets() {
+        let cache = LocalCache::default();
+        let before = cache.client_version("c");
+        assert_eq!(cache.client_version("c"), before);
+        cache.client_changed("c");
+        let changed = cache.client_version("c");
+        assert_ne!(changed, before);
+        cache.cutoff_raised("c", 5);
+        assert_ne!(cache.client_version("c"), changed);
+        assert_eq!(cache.client_version("other"), cache.client_version("other"));
+        let other = cache.client_version("other");
+        cache.clear();
+        assert_ne!(
+            cache.client_version("other"),
+            other,
+            "a reset invalidates every version"
+        );
     }
 
     #[test]

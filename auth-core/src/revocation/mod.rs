@@ -18,6 +18,7 @@ mod sync;
 
 use std::sync::Arc;
 
+pub use cache::ClientVersion;
 pub use shared::SharedError;
 
 use crate::metrics::Metrics;
@@ -242,6 +243,25 @@ impl Revocations {
             && let Err(error) = shared.token_revoked(jti, expires_at_secs, true).await
         {
             tracing::warn!(%error, "could not publish a token revocation; the sync will retry");
+        }
+    }
+
+    /// The client's change count, for caches of client state; `None` while changes cannot
+    /// be followed (no Redis, or not subscribed), when nothing about a client may be cached.
+    pub fn client_version(&self, client_id: &str) -> Option<ClientVersion> {
+        let shared = self.inner.shared.as_ref()?;
+        shared
+            .subscribed()
+            .then(|| self.inner.cache.client_version(client_id))
+    }
+
+    /// Tells every process that a client changed without a revocation (scopes added).
+    pub async fn publish_client_changed(&self, client_id: &str) {
+        self.inner.cache.client_changed(client_id);
+        if let Some(shared) = &self.inner.shared
+            && let Err(error) = shared.client_changed(client_id).await
+        {
+            tracing::warn!(%error, "could not publish a client change");
         }
     }
 

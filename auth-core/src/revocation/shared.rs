@@ -7,7 +7,8 @@
 //! verifier trusts its emptiness: those with a database use it and rebuild the cache, those
 //! without fail closed until the rebuild is done.
 //!
-//! Messages on `rev:events`: `j <jti>` and `c <client_id> <cutoff>`.
+//! Messages on `rev:events`: `j <jti>`, `c <client_id> <cutoff>`, and `u <client_id>` for a
+//! change that revokes nothing (scopes added), so caches of client state drop it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -283,6 +284,18 @@ impl SharedCache {
         result
     }
 
+    /// Announces a client change that revokes nothing.
+    #[tracing::instrument(name = "redis.client_changed", skip_all)]
+    pub(crate) async fn client_changed(&self, client_id: &str) -> Result<(), SharedError> {
+        let result = async {
+            let mut conn = self.connection().await?;
+            timed(conn.publish::<_, _, ()>(self.channel(), format!("u {client_id}"))).await
+        }
+        .await;
+        self.count_error(&result, "client_changed");
+        result
+    }
+
     /// Raises a client's cut-off, keeping it for `keep_ms`; publishes if it rose.
     #[tracing::instrument(name = "redis.raise_cutoff", skip_all)]
     pub(crate) async fn cutoff_raised(
@@ -310,6 +323,7 @@ fn apply_message(cache: &LocalCache, payload: &str) {
     let mut parts = payload.split(' ');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("j"), Some(jti), None) => cache.token_revoked(jti),
+        (Some("u"), Some(client), None) => cache.client_changed(client),
         (Some("c"), Some(client), Some(cutoff)) => match cutoff.parse() {
             Ok(cutoff) => cache.cutoff_raised(client, cutoff),
             Err(_) => cache.clear(),

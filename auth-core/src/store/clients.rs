@@ -27,15 +27,19 @@ pub struct Client {
 }
 
 impl Client {
-    /// The hashes a presented secret may match at `now`: the current one, and the one
-    /// replaced by a rotation while its grace period lasts.
-    pub fn secret_hashes(&self, now: Timestamp) -> Vec<SecretHash> {
-        let mut hashes = vec![SecretHash::from_stored(self.secret_hash.clone())];
+    /// The hashes a presented secret may match at `now`, each with the instant it stops
+    /// working: the current one (never), and the one a rotation replaced, while its grace
+    /// period lasts.
+    pub fn secret_hashes(&self, now: Timestamp) -> Vec<(SecretHash, Option<Timestamp>)> {
+        let mut hashes = vec![(SecretHash::from_stored(self.secret_hash.clone()), None)];
         if let (Some(hash), Some(until)) =
             (&self.previous_secret_hash, self.previous_secret_expires_at)
             && now.as_micros() < until
         {
-            hashes.push(SecretHash::from_stored(hash.clone()));
+            hashes.push((
+                SecretHash::from_stored(hash.clone()),
+                Some(Timestamp::from_micros(until)),
+            ));
         }
         hashes
     }

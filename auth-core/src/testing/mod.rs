@@ -38,6 +38,25 @@ pub fn unavailable<T>(what: &str, why: impl std::fmt::Display) -> Option<T> {
     None
 }
 
+/// The shared Redis (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`) if it answers;
+/// `None` (skip) outside CI when it does not, a failure under CI.
+pub fn redis_url() -> Option<String> {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let ping = redis::Client::open(url.as_str())
+        .and_then(|client| client.get_connection_with_timeout(std::time::Duration::from_secs(1)))
+        .and_then(|mut conn| redis::cmd("PING").query::<String>(&mut conn));
+    match ping {
+        Ok(_) => Some(url),
+        Err(error) => unavailable("Redis (TEST_REDIS_URL)", error),
+    }
+}
+
+/// A fresh key prefix, so tests sharing one Redis never see each other's keys.
+pub fn redis_prefix() -> String {
+    format!("test{}", random_token(9).replace(['-', '_'], "x"))
+}
+
 /// A migrated database that disappears when dropped.
 pub struct TestDatabase {
     pub url: DatabaseUrl,

@@ -1,9 +1,11 @@
 //! Access tokens: RFC 9068 JWTs, issued by [`TokenIssuer`] and checked by [`TokenVerifier`].
 //!
 //! Header `typ: at+jwt`, `alg` fixed by the key, `kid` the key's thumbprint. Claims: `iss`,
-//! `sub` and `client_id`, `aud` when configured, `iat`, `exp`, `jti`, `scope`, and `iat_us`,
-//! the issuance time in microseconds, which revocation cut-offs are compared against so that
-//! "issued before the revocation" is exact within a second. Verification accepts only the
+//! `sub` and `client_id`, `aud` when configured, `iat`, `exp`, `jti`, `scope`, and `iat_us`:
+//! the instant, in microseconds, of the client state the token was built from (its issuance
+//! time, or earlier when that state came from a cache; never after `iat`'s second).
+//! Revocation cut-offs are compared against it, so "issued before the revocation" is exact
+//! within a second and a token built from stale state is always covered. Verification accepts only the
 //! algorithm of the key the `kid` names (never `none`, never an HMAC keyed with a public key).
 //! Revocation is checked by the caller, after signature and claims (see `crate::revocation`).
 
@@ -131,13 +133,26 @@ impl TokenIssuer {
         scopes: &[Scope],
         now: Timestamp,
     ) -> Result<IssuedToken, SignError> {
+        self.issue_from_state(client_id, scopes, now, now)
+    }
+
+    /// Issues a token at `now` from client state read at `state_at` (no later than `now`):
+    /// `iat_us` is `state_at`, so a token built from state older than a revocation's
+    /// cut-off is covered by it, however late it is signed.
+    pub fn issue_from_state(
+        &self,
+        client_id: &ClientId,
+        scopes: &[Scope],
+        now: Timestamp,
+        state_at: Timestamp,
+    ) -> Result<IssuedToken, SignError> {
         let claims = AccessTokenClaims {
             iss: self.issuer.clone(),
             sub: client_id.as_str().to_owned(),
             client_id: client_id.as_str().to_owned(),
             aud: self.audience.clone(),
             iat: now.as_secs(),
-            iat_us: now.as_micros(),
+            iat_us: state_at.min(now).as_micros(),
             nbf: None,
             exp: now.as_secs().saturating_add(self.lifetime_secs),
             jti: new_token_id(),
@@ -264,7 +279,7 @@ impl TokenVerifier {
         if not_before.saturating_sub(self.leeway_secs) > now_secs {
             return Err(VerifyError::NotYetValid);
         }
-        if claims.iat_us.div_euclid(1_000_000) != claims.iat {
+        if claims.iat_us.div_euclid(1_000_000) > claims.iat {
             return Err(VerifyError::Malformed);
         }
         Ok(())

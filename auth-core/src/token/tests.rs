@@ -278,3 +278,23 @@ fn previous_keys_still_verify_and_all_are_published() {
     assert!(verifier.verify(&token, NOW).is_ok());
     assert_eq!(verifier.jwks().keys.len(), 2);
 }
+
+#[test]
+fn tokens_from_cached_state_carry_the_state_time() {
+    let (issuer, verifier) = issuer_and_verifier();
+    let state_at = Timestamp::from_micros(NOW.as_micros() - 5_000_000);
+    let token = issuer
+        .issue_from_state(&client(), &[], NOW, state_at)
+        .unwrap();
+    assert_eq!(token.claims.iat, NOW.as_secs());
+    let verified = verifier.verify(&token.access_token, NOW).unwrap();
+    assert_eq!(verified.issued_at, state_at);
+    let future = issuer
+        .issue_from_state(&client(), &[], NOW, NOW.plus_secs(10))
+        .unwrap();
+    assert_eq!(future.claims.iat_us, NOW.as_micros(), "never after now");
+    let forged = edit_part(&token.access_token, 1, |c| {
+        c["iat_us"] = (NOW.as_micros() + 2_000_000).into()
+    });
+    assert!(verifier.verify(&forged, NOW).is_err());
+}

@@ -92,7 +92,7 @@ async fn issue_token(
     let granted = grant(&client.scopes, token_request.scope)?;
     let token = state
         .issuer
-        .issue(&client.client_id, &granted, now)
+        .issue_from_state(&client.client_id, &granted, now, client.state_at)
         .map_err(|_| OAuthError::server_error())?;
     tracing::info!(client_id = %client.client_id, scopes = granted.len(), "token issued");
 
