@@ -53,6 +53,26 @@ impl std::fmt::Debug for JwksVerifier {
 }
 
 impl JwksVerifier {
+    /// A verifier with known keys, refetching from `url` when a `kid` is unknown.
+    pub fn with_keys(
+        url: String,
+        verifier: TokenVerifier,
+        issuer: String,
+        audience: Option<String>,
+    ) -> Result<Self, JwksError> {
+        Ok(Self {
+            url,
+            issuer,
+            audience,
+            http: reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?,
+            state: RwLock::new(State {
+                verifier: Arc::new(verifier),
+                fetched_at: Instant::now(),
+            }),
+            refetching: tokio::sync::Mutex::new(()),
+        })
+    }
+
     /// Fetches the key set once; fails if it cannot be had.
     pub async fn fetch(
         url: String,

@@ -8,6 +8,7 @@
 //! `insufficient_scope` naming the scope, or 503 when revocation cannot be checked.
 
 mod jwks;
+mod verified;
 
 use std::sync::Arc;
 
@@ -103,10 +104,19 @@ pub enum StartError {
 }
 
 /// Verification state shared by every request of a resource server.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ResourceServer {
     verifier: Arc<JwksVerifier>,
+    verified: Arc<verified::VerifiedTokens>,
     revocations: Revocations,
+}
+
+impl std::fmt::Debug for ResourceServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceServer")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ResourceServer {
@@ -120,26 +130,40 @@ impl ResourceServer {
             JwksVerifier::fetch(url, config.issuer.clone(), config.audience.clone()).await?;
         let revocations = Revocations::new(&config.revocation, metrics)?;
         revocations.start();
-        Ok(Self {
+        Ok(Self::from_parts(verifier, revocations))
+    }
+
+    /// A resource server from a verifier and a revocation checker already set up (tests,
+    /// benchmarks, or services that build their own).
+    pub fn from_parts(verifier: JwksVerifier, revocations: Revocations) -> Self {
+        Self {
             verifier: Arc::new(verifier),
+            verified: Arc::default(),
             revocations,
-        })
+        }
     }
 
     pub fn revocations(&self) -> &Revocations {
         &self.revocations
     }
 
-    /// Verifies a bearer token and checks that it is not revoked.
-    pub async fn authenticate(&self, token: &str) -> Result<VerifiedToken, AuthError> {
-        let verified = self
-            .verifier
-            .verify(token, Timestamp::now())
-            .await
-            .map_err(|reason| {
-                tracing::debug!(%reason, "bearer token refused");
-                AuthError::InvalidToken
-            })?;
+    /// Verifies a bearer token (or finds it verified before) and checks it is not revoked.
+    pub async fn authenticate(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let now = Timestamp::now();
+        let key = verified::VerifiedTokens::key(token);
+        let verified = match self.verified.get(&key) {
+            Some(known) if known.expires_at > now => known,
+            _ => {
+                let fresh = Arc::new(self.verifier.verify(token, now).await.map_err(|reason| {
+                    tracing::debug!(%reason, "bearer token refused");
+                    AuthError::InvalidToken
+                })?);
+                let left = fresh.expires_at.as_micros().saturating_sub(now.as_micros());
+                let left = std::time::Duration::from_micros(u64::try_from(left).unwrap_or(0));
+                self.verified.insert(key, Arc::clone(&fresh), left);
+                fresh
+            }
+        };
         match self.revocations.status(&verified).await {
             Ok(status) if status.is_active() => Ok(verified),
             Ok(status) => {
@@ -202,7 +226,7 @@ impl ResponseError for AuthError {
 /// The verified caller of a request.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub token: VerifiedToken,
+    pub token: Arc<VerifiedToken>,
 }
 
 impl Authenticated {
