@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use crate::blocking;
 use crate::ids::ClientId;
 use crate::metrics::{Metrics, ResultLabel};
+use crate::ratelimit::FailureLimiter;
 use crate::revocation::{ClientVersion, Revocations};
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
@@ -56,6 +57,9 @@ pub enum AuthenticateError {
     /// Too many secret checks are queued; retry later.
     #[error("too many secret verifications are queued")]
     Busy,
+    /// Too many failed attempts for this client id or address; retry after this long.
+    #[error("too many failed attempts")]
+    RateLimited(Duration),
 }
 
 struct CachedClient {
@@ -132,6 +136,7 @@ pub struct ClientAuthenticator {
     metrics: Arc<Metrics>,
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
+    limiter: Arc<FailureLimiter>,
 }
 
 impl ClientAuthenticator {
@@ -140,6 +145,7 @@ impl ClientAuthenticator {
         hasher: SecretHasher,
         root: RootClient,
         revocations: Revocations,
+        limiter: Arc<FailureLimiter>,
         metrics: Arc<Metrics>,
     ) -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
@@ -151,6 +157,7 @@ impl ClientAuthenticator {
             metrics,
             revocations,
             cache: Arc::default(),
+            limiter,
         }
     }
 
@@ -158,15 +165,37 @@ impl ClientAuthenticator {
         &self.root.id
     }
 
-    /// Checks `secret` for `client_id` as of `now`. `Ok(None)`: unknown client or wrong
-    /// secret, deliberately indistinguishable.
+    /// Checks `secret` for `client_id`, presented from `address`, as of `now`. `Ok(None)`:
+    /// unknown client or wrong secret, deliberately indistinguishable. Failures count
+    /// against the client id and the address; past the limits, checks that would need the
+    /// root secret or bcrypt are refused ([`AuthenticateError::RateLimited`]).
     pub async fn authenticate(
         &self,
         client_id: ClientId,
         secret: ClientSecret,
+        address: Option<std::net::IpAddr>,
+        now: Timestamp,
+    ) -> Result<Option<AuthenticatedClient>, AuthenticateError> {
+        let result = self
+            .authenticate_limited(client_id.clone(), secret, address, now)
+            .await;
+        if let Ok(None) = result {
+            self.limiter
+                .record_failure(client_id.as_str(), address)
+                .await;
+        }
+        result
+    }
+
+    async fn authenticate_limited(
+        &self,
+        client_id: ClientId,
+        secret: ClientSecret,
+        address: Option<std::net::IpAddr>,
         now: Timestamp,
     ) -> Result<Option<AuthenticatedClient>, AuthenticateError> {
         if client_id == self.root.id {
+            self.check_limits(&client_id, address).await?;
             if !secrets_equal(secret.expose(), self.root.secret.expose_secret()) {
                 return Ok(None);
             }
@@ -200,6 +229,7 @@ impl ClientAuthenticator {
             .secret_cache
             .get_or_create(&ResultLabel { result: "miss" })
             .inc();
+        self.check_limits(&client_id, address).await?;
 
         let lookup_id = client_id.clone();
         let found = self
@@ -231,6 +261,17 @@ impl ClientAuthenticator {
             is_root: false,
             state_at: now,
         }))
+    }
+
+    async fn check_limits(
+        &self,
+        client_id: &ClientId,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<(), AuthenticateError> {
+        self.limiter
+            .check(client_id.as_str(), address)
+            .await
+            .map_err(|blocked| AuthenticateError::RateLimited(blocked.retry_after))
     }
 
     /// bcrypt against the client's hashes (or a dummy for an unknown client), in a bounded

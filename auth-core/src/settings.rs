@@ -20,6 +20,10 @@
 //! | `LOG_FORMAT` | `text` or `json` [`text`] |
 //! | `REDIS_URL` | shared revocation cache and invalidation channel [unset: database only] |
 //! | `REDIS_KEY_PREFIX` | namespace of Redis keys and channels [`authsvc`] |
+//! | `AUTH_FAILURES_PER_CLIENT` | failed authentications per client id per window [10] |
+//! | `AUTH_FAILURES_PER_ADDRESS` | failed authentications per source address per window [30] |
+//! | `AUTH_FAILURE_WINDOW_SECS` | the brute-force window [60] |
+//! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry [false] |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,6 +78,10 @@ pub struct AuthSettings {
     pub redis_url: Option<String>,
     /// Namespace of every Redis key and channel, so deployments can share a server.
     pub redis_key_prefix: String,
+    /// Brute-force limits on failed client authentication.
+    pub auth_failure_limits: crate::ratelimit::Limits,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind one trusted proxy).
+    pub trust_x_forwarded_for: bool,
 }
 
 impl AuthSettings {
@@ -164,6 +172,12 @@ impl AuthSettings {
             log_format,
             redis_url,
             redis_key_prefix,
+            auth_failure_limits: crate::ratelimit::Limits::from_env(env)?,
+            trust_x_forwarded_for: env.parse_or("TRUST_X_FORWARDED_FOR", false, |v| match v {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err("expected true or false".to_owned()),
+            })?,
         })
     }
 }

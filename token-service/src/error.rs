@@ -17,6 +17,7 @@ pub struct OAuthError {
     code: &'static str,
     description: Cow<'static, str>,
     challenge: bool,
+    retry_after: Option<u64>,
 }
 
 /// The error body of every 4xx and 5xx answer (RFC 6749 §5.2).
@@ -37,6 +38,7 @@ impl OAuthError {
             code,
             description: description.into(),
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -88,6 +90,18 @@ impl OAuthError {
         )
     }
 
+    /// Too many failed authentications for this client id or address (429).
+    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after.as_secs().max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many failed authentication attempts; retry later",
+            )
+        }
+    }
+
     pub fn server_error() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -105,6 +119,10 @@ impl From<auth_core::credentials::AuthenticateError> for OAuthError {
     fn from(error: auth_core::credentials::AuthenticateError) -> Self {
         match error {
             auth_core::credentials::AuthenticateError::Store(error) => error.into(),
+            auth_core::credentials::AuthenticateError::RateLimited(wait) => {
+                tracing::info!("client authentication rate-limited");
+                Self::rate_limited(wait)
+            }
             auth_core::credentials::AuthenticateError::Busy => {
                 tracing::warn!("secret verification queue full; shedding a request");
                 Self::temporarily_unavailable()
@@ -141,7 +159,9 @@ impl ResponseError for OAuthError {
                 HeaderValue::from_static("Basic realm=\"oauth\", charset=\"UTF-8\""),
             ));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
         response.json(ErrorBody {

@@ -41,6 +41,26 @@ pub struct Form {
     values: Vec<(&'static str, String)>,
 }
 
+/// The address a request came from: the peer, or with `trust_forwarded_for` (one trusted
+/// proxy in front) the last `X-Forwarded-For` entry, the one that proxy appended.
+pub fn client_address(
+    request: &HttpRequest,
+    trust_forwarded_for: bool,
+) -> Option<std::net::IpAddr> {
+    if trust_forwarded_for
+        && let Some(forwarded) = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+        && let Ok(address) = forwarded.trim().parse()
+    {
+        return Some(address);
+    }
+    request.peer_addr().map(|addr| addr.ip())
+}
+
 /// Reads a form endpoint's request: Basic credentials, content type, bounded body, form.
 pub async fn read_form(
     request: &HttpRequest,

@@ -7,6 +7,7 @@ use auth_core::blocking;
 use auth_core::credentials::ClientAuthenticator;
 use auth_core::keyring::{Keyring, KeyringError};
 use auth_core::metrics::Metrics;
+use auth_core::ratelimit::FailureLimiter;
 use auth_core::revocation::{Revocations, SharedError};
 use auth_core::secret::{SecretError, SecretHasher};
 use auth_core::store::Store;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub jwks: Bytes,
     pub issuer_url: String,
     pub metrics: Arc<Metrics>,
+    pub trust_x_forwarded_for: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,12 @@ impl AppState {
         let verifier = keyring.verifier(&config.auth);
         let jwks = serde_json::to_vec(&verifier.jwks()).unwrap_or_default();
         let metrics = Arc::new(Metrics::new());
+        let shared = config
+            .auth
+            .redis_url
+            .as_deref()
+            .map(|url| (url, config.auth.redis_key_prefix.as_str()));
+        let limiter = FailureLimiter::new(config.auth.auth_failure_limits, shared)?;
         let revocations = Revocations::with_database(
             &config.auth.revocation_config(),
             store.clone(),
@@ -74,6 +82,7 @@ impl AppState {
                 hasher,
                 config.auth.root.clone(),
                 revocations.clone(),
+                limiter,
                 Arc::clone(&metrics),
             ),
             revocations,
@@ -82,6 +91,7 @@ impl AppState {
             jwks: Bytes::from(jwks),
             issuer_url: config.auth.issuer.clone(),
             metrics,
+            trust_x_forwarded_for: config.auth.trust_x_forwarded_for,
         })
     }
 }

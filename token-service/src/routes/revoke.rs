@@ -6,7 +6,7 @@ use auth_core::revocation::db;
 use auth_core::time::Timestamp;
 
 use crate::error::{ErrorBody, OAuthError};
-use crate::request::{ClientCredentials, read_form};
+use crate::request::{ClientCredentials, client_address, read_form};
 use crate::state::AppState;
 
 const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
@@ -36,7 +36,12 @@ pub async fn revoke(
         .to_owned();
     let caller = state
         .authenticator
-        .authenticate(credentials.client_id, credentials.secret, now)
+        .authenticate(
+            credentials.client_id,
+            credentials.secret,
+            client_address(&request, state.trust_x_forwarded_for),
+            now,
+        )
         .await?
         .ok_or_else(OAuthError::invalid_client)?;
 

@@ -9,7 +9,7 @@ use auth_core::time::Timestamp;
 use serde::Serialize;
 
 use crate::error::{ErrorBody, OAuthError};
-use crate::request::{TOKEN_PARAMS, TokenRequest, read_form};
+use crate::request::{TOKEN_PARAMS, TokenRequest, client_address, read_form};
 use crate::state::AppState;
 
 /// A successful token response (RFC 6749 §5.1).
@@ -84,7 +84,12 @@ async fn issue_token(
 
     let client = state
         .authenticator
-        .authenticate(token_request.client_id, token_request.secret, now)
+        .authenticate(
+            token_request.client_id,
+            token_request.secret,
+            client_address(&request, state.trust_x_forwarded_for),
+            now,
+        )
         .await?
         .ok_or_else(OAuthError::invalid_client)?;
     request_telemetry::record_client(client.client_id.as_str());

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod brute_force;
 mod credentials_cache;
 mod discovery;
 mod revocation;

@@ -1,0 +1,155 @@
+//! Brute-force protection: failed authentications limited per client id and per address,
+//! shared across replicas through Redis, never locking out a client already in use.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use auth_core::ratelimit::{FailureLimiter, Limits};
+use auth_core::testing::{Backend, redis_prefix, redis_url};
+
+use crate::support::{ROOT_ID, Reply, TestApp};
+
+const GRANT: (&str, &str) = ("grant_type", "client_credentials");
+
+fn assert_limited(reply: &Reply) {
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.error(), "rate_limited");
+    let wait: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+}
+
+#[actix_web::test]
+async fn failures_per_client_id_are_limited() {
+    let vars = [("AUTH_FAILURES_PER_CLIENT", "3")];
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, &vars).await else {
+        return;
+    };
+    let (id, secret) = app.create_client("").await;
+    let (other, other_secret) = app.create_client("").await;
+    for _ in 0..3 {
+        let reply = app
+            .token_form(&[GRANT, ("client_id", &id), ("client_secret", "ocs_guess")])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(
+        &app.token_form(&[GRANT, ("client_id", &id), ("client_secret", "ocs_guess")])
+            .await,
+    );
+    // A cold client under attack waits for the window; the limit holds even for the right secret.
+    assert_limited(
+        &app.token_form(&[GRANT, ("client_id", &id), ("client_secret", &secret)])
+            .await,
+    );
+    let unrelated = app
+        .token_form(&[
+            GRANT,
+            ("client_id", &other),
+            ("client_secret", &other_secret),
+        ])
+        .await;
+    assert_eq!(
+        unrelated.status,
+        StatusCode::OK,
+        "other clients are not affected"
+    );
+}
+
+#[actix_web::test]
+async fn failures_per_address_are_limited_and_root_is_limited_too() {
+    let vars = [("AUTH_FAILURES_PER_ADDRESS", "4")];
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, &vars).await else {
+        return;
+    };
+    for i in 0..4 {
+        let id = format!("cid_guess{i}");
+        let reply = app
+            .token_form(&[GRANT, ("client_id", &id), ("client_secret", "ocs_guess")])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(
+        &app.token_form(&[GRANT, ("client_id", "cid_fresh"), ("client_secret", "x")])
+            .await,
+    );
+    assert_limited(
+        &app.token_form(&[
+            GRANT,
+            ("client_id", ROOT_ID),
+            ("client_secret", "guess-guess-guess"),
+        ])
+        .await,
+    );
+}
+
+#[actix_web::test]
+async fn counters_are_shared_across_replicas_through_redis() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let limits = Limits {
+        per_client: 2,
+        per_address: 100,
+        window: Duration::from_secs(30),
+    };
+    let one = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let two = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let address = Some("198.51.100.7".parse().unwrap());
+    one.record_failure("victim", address).await;
+    two.record_failure("victim", address).await;
+    assert!(
+        one.check("victim", address).await.is_err(),
+        "failures on another replica count"
+    );
+    let blocked = two.check("victim", address).await.unwrap_err();
+    assert!(blocked.retry_after <= Duration::from_secs(30));
+    assert!(two.check("bystander", address).await.is_ok());
+}
+
+#[actix_web::test]
+async fn a_client_in_use_is_not_locked_out_by_an_attack_on_its_id() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let vars = [
+        ("REDIS_URL", redis.as_str()),
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
+        ("AUTH_FAILURES_PER_CLIENT", "3"),
+    ];
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
+        return;
+    };
+    let (id, secret) = app.create_client("client:read").await;
+    // Warm the cache (it is used once the service follows Redis).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let reply = app
+            .token_form(&[GRANT, ("client_id", &id), ("client_secret", &secret)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let metrics = awc::Client::default()
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await;
+        let text = String::from_utf8(metrics.unwrap().body().await.unwrap().to_vec()).unwrap();
+        if text.contains("secret_verification_cache_total{result=\"hit\"}") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cache never warmed");
+    }
+    for _ in 0..5 {
+        app.token_form(&[GRANT, ("client_id", &id), ("client_secret", "ocs_guess")])
+            .await;
+    }
+    assert_limited(
+        &app.token_form(&[GRANT, ("client_id", &id), ("client_secret", "ocs_guess")])
+            .await,
+    );
+    let legitimate = app
+        .token_form(&[GRANT, ("client_id", &id), ("client_secret", &secret)])
+        .await;
+    assert_eq!(legitimate.status, StatusCode::OK, "{}", legitimate.body);
+}
