@@ -33,6 +33,9 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .configure(routes::config)
             .default_service(web::to(routes::not_found))
     })
+    // A client has 5 s to send its request head and 1 s to close after the response.
+    .client_request_timeout(std::time::Duration::from_secs(5))
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
     .listen(listener)?
     .run();
     Ok(server)

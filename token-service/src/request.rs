@@ -18,6 +18,8 @@ use crate::error::OAuthError;
 
 /// Largest token request body accepted.
 pub const MAX_FORM_BYTES: usize = 8 * 1024;
+/// Most form fields accepted, known or not.
+pub const MAX_FORM_FIELDS: usize = 32;
 
 /// A request for a token, with every part validated.
 #[derive(Debug)]
@@ -106,7 +108,12 @@ impl Form {
     /// Parses `body`, keeping the parameters named in `known` and ignoring the others.
     pub fn parse(body: &[u8], known: &[&'static str]) -> Result<Self, OAuthError> {
         let mut form = Self::default();
-        for (name, value) in form_urlencoded::parse(body) {
+        for (index, (name, value)) in form_urlencoded::parse(body).enumerate() {
+            if index >= MAX_FORM_FIELDS {
+                return Err(OAuthError::invalid_request(format!(
+                    "the form has more than {MAX_FORM_FIELDS} fields"
+                )));
+            }
             // RFC 6749 §3.1: a parameter without a value is treated as omitted.
             if value.is_empty() {
                 continue;
@@ -328,5 +335,47 @@ mod tests {
             TokenRequest::from_parts(other, None).unwrap_err().code(),
             "unsupported_grant_type"
         );
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn any_form_body_parses_or_is_a_contract_4xx(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+                match Form::parse(&body, TOKEN_PARAMS) {
+                    Ok(form) => {
+                        let result = TokenRequest::from_parts(form, None);
+                        if let Err(error) = result {
+                            prop_assert!(["invalid_request", "unsupported_grant_type", "invalid_scope", "invalid_client"].contains(&error.code()));
+                        }
+                    }
+                    Err(error) => prop_assert_eq!(error.code(), "invalid_request"),
+                }
+            }
+
+            #[test]
+            fn any_authorization_header_is_basic_or_invalid_client(value in "[ -~]{0,200}") {
+                let Ok(header) = HeaderValue::from_str(&value) else { return Ok(()) };
+                let mut map = HeaderMap::new();
+                map.insert(header::AUTHORIZATION, header);
+                if let Err(error) = parse_basic(&map) {
+                    prop_assert_eq!(error.code(), "invalid_client");
+                }
+            }
+
+            #[test]
+            fn basic_credentials_round_trip(id in "[A-Za-z0-9_.-]{1,40}", secret in "[ -~]{1,60}") {
+                let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+                let value = format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(&id), encode(&secret))));
+                let parsed = parse_basic(&headers(&value)).unwrap().unwrap();
+                prop_assert_eq!(parsed.client_id, id);
+                prop_assert_eq!(parsed.secret, secret);
+            }
+        }
     }
 }

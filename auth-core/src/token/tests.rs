@@ -298,3 +298,104 @@ fn tokens_from_cached_state_carry_the_state_time() {
     });
     assert!(verifier.verify(&forged, NOW).is_err());
 }
+
+#[test]
+fn key_material_in_headers_is_ignored() {
+    let (issuer, verifier) = issuer_and_verifier();
+    let claims = issuer.issue(&client(), &[], NOW).unwrap().claims;
+    // An attacker signs with their own key and points at it every way JOSE allows.
+    let (attacker, _) = SigningKey::generate_ed25519().unwrap();
+    let attacker_jwk = serde_json::to_value(attacker.verifying_key().jwk()).unwrap();
+    for (name, value) in [
+        ("jku", serde_json::json!("https://evil.example/jwks.json")),
+        ("x5u", serde_json::json!("https://evil.example/cert.pem")),
+        ("jwk", attacker_jwk),
+    ] {
+        let mut header =
+            serde_json::json!({"alg": "EdDSA", "typ": "at+jwt", "kid": issuer.signing_key().kid()});
+        header[name] = value;
+        let head = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+        let signing_input = format!("{head}.{body}");
+        let signature = jsonwebtoken::crypto::sign(
+            signing_input.as_bytes(),
+            &attacker.encoding,
+            Algorithm::EdDSA,
+        )
+        .unwrap();
+        let forged = format!("{signing_input}.{signature}");
+        assert!(
+            verifier.verify(&forged, NOW).is_err(),
+            "{name} must not supply the key"
+        );
+    }
+}
+
+#[test]
+fn duplicated_claims_and_non_utf8_payloads_are_refused() {
+    let (issuer, verifier) = issuer_and_verifier();
+    let token = issuer.issue(&client(), &[], NOW).unwrap().access_token;
+    let (head, rest) = token.split_once('.').unwrap();
+    let (payload, _) = rest.split_once('.').unwrap();
+    let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let duplicated = json.replacen(
+        "\"scope\":\"\"",
+        "\"scope\":\"\",\"scope\":\"client:delete\"",
+        1,
+    );
+    assert_ne!(duplicated, json);
+    let key = &issuer.signing_key().encoding;
+    for body in [duplicated.into_bytes(), vec![0xff, 0xfe, b'{', b'}']] {
+        let input = format!("{head}.{}", URL_SAFE_NO_PAD.encode(&body));
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), key, Algorithm::EdDSA).unwrap();
+        // Validly signed, yet malformed: refused.
+        assert_eq!(
+            verifier.verify(&format!("{input}.{signature}"), NOW).err(),
+            Some(VerifyError::Malformed)
+        );
+    }
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_strings_never_verify_or_panic(token in ".{0,600}") {
+            let (_, verifier) = issuer_and_verifier();
+            prop_assert!(verifier.verify(&token, NOW).is_err());
+        }
+
+        #[test]
+        fn any_single_byte_change_to_a_token_is_refused(index in 0usize..400, byte in any::<u8>()) {
+            let (issuer, verifier) = issuer_and_verifier();
+            let token = issuer.issue(&client(), &scopes("client:read"), NOW).unwrap().access_token;
+            let mut bytes = token.clone().into_bytes();
+            let index = index % bytes.len();
+            prop_assume!(bytes[index] != byte);
+            bytes[index] = byte;
+            let changed = String::from_utf8_lossy(&bytes).into_owned();
+            prop_assume!(changed != token);
+            // Base64url has a few equivalent final characters; anything else must fail.
+            if let Ok(verified) = verifier.verify(&changed, NOW) {
+                prop_assert_eq!(verified.claims, verifier.verify(&token, NOW).unwrap().claims);
+            }
+        }
+
+        #[test]
+        fn scope_lists_parse_only_into_valid_scopes(raw in "[ -~]{0,80}") {
+            if let Ok(parsed) = parse_scope_list(&raw) {
+                prop_assert!(!parsed.is_empty());
+                for scope in &parsed {
+                    prop_assert!(Scope::parse(scope.as_str()).is_ok());
+                    prop_assert!(!scope.as_str().contains(' '));
+                }
+            }
+        }
+    }
+}

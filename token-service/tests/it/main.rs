@@ -6,6 +6,7 @@
 mod brute_force;
 mod credentials_cache;
 mod discovery;
+mod limits;
 mod revocation;
 mod startup;
 mod support;
