@@ -81,7 +81,9 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req.headers());
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(&"application state missing"))?;
+            let state = state.ok_or_else(|| {
+                ApiError::internal(&std::io::Error::other("application state missing"))
+            })?;
             let token = token?;
             let verified = state
                 .verifier

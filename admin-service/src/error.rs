@@ -137,9 +137,10 @@ impl ApiError {
         )
     }
 
-    pub fn internal(error: &dyn std::fmt::Display) -> Self {
+    pub fn internal(error: &dyn std::error::Error) -> Self {
         let id = auth_core::ids::new_token_id();
-        tracing::error!(error_id = %id, error = %error, "unexpected error");
+        let source = error.source().map(ToString::to_string);
+        tracing::error!(error_id = %id, error = %error, source, "unexpected error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",

@@ -137,7 +137,9 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32, checkout_timeout: Duration) 
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(checkout_timeout)
-        .test_on_check_out(false)
+        // diesel cannot tell a PostgreSQL connection the server dropped: a `SELECT 1` on
+        // checkout replaces it, so a database restart costs a few 503s, not a stuck pool.
+        .test_on_check_out(true)
         .build_unchecked(ConnectionManager::new(url.clone()))
 }
 

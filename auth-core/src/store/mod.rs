@@ -43,7 +43,8 @@ impl StoreError {
         match self {
             Self::Unavailable(_) => true,
             Self::Query(E::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 _,
             )) => true,
             Self::Query(E::DatabaseError(diesel::result::DatabaseErrorKind::Unknown, info)) => {

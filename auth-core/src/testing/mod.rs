@@ -13,6 +13,7 @@ use crate::ids::random_token;
 use crate::store::connection::ConnectionManager;
 use crate::store::{DatabaseUrl, migrate};
 
+pub mod postgres;
 pub mod process;
 
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";

@@ -7,6 +7,7 @@ mod brute_force;
 mod credentials_cache;
 mod discovery;
 mod limits;
+mod pg_restart;
 mod revocation;
 mod startup;
 mod support;
