@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use auth_core::blocking;
+use auth_core::foundation::Foundation;
+pub use auth_core::foundation::StartError;
 use auth_core::ids::ClientId;
-use auth_core::keyring::{Keyring, KeyringError};
 use auth_core::metrics::Metrics;
-use auth_core::revocation::{Revocations, SharedError};
-use auth_core::secret::{SecretError, SecretHasher};
+use auth_core::revocation::Revocations;
+use auth_core::secret::SecretHasher;
 use auth_core::store::Store;
 use auth_core::token::TokenVerifier;
 
@@ -23,39 +23,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Keyring(#[from] KeyringError),
-    #[error("BCRYPT_COST: {0}")]
-    Hasher(#[from] SecretError),
-    #[error("REDIS_URL: {0}")]
-    Redis(#[from] SharedError),
-    #[error("start-up was interrupted")]
-    Interrupted,
-}
-
 impl AppState {
-    /// Loads keys, prepares the hasher, and starts following revocations (inside the runtime).
+    /// Builds the shared foundation (keys, hasher, store, revocations) inside the runtime.
     pub async fn build(config: &Config) -> Result<Self, StartError> {
-        let settings = config.auth.clone();
-        let (keyring, hasher) = blocking::run(move || {
-            Ok::<_, StartError>((
-                Keyring::load(&settings)?,
-                SecretHasher::new(settings.bcrypt_cost)?,
-            ))
-        })
-        .await
-        .map_err(|_| StartError::Interrupted)??;
-        let store = Store::new(&config.auth.database_url, config.auth.database_pool_size);
-        let metrics = Arc::new(Metrics::new());
-        let revocations = Revocations::with_database(
-            &config.auth.revocation_config(),
-            store.clone(),
-            config.auth.root.id.clone(),
-            Arc::clone(&metrics),
-        )?;
-        revocations.start();
+        let Foundation {
+            keyring,
+            hasher,
+            store,
+            metrics,
+            revocations,
+        } = Foundation::build(&config.auth).await?;
         Ok(Self {
             store,
             verifier: keyring.verifier(&config.auth),

@@ -25,7 +25,11 @@ pub mod client;
 #[cfg(feature = "server")]
 pub mod credentials;
 #[cfg(feature = "server")]
+pub mod foundation;
+#[cfg(feature = "server")]
 pub mod health;
+#[cfg(feature = "actix")]
+pub mod http;
 #[cfg(feature = "server")]
 pub mod keyring;
 #[cfg(feature = "actix")]

@@ -31,7 +31,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .wrap(access_log())
             .wrap(from_fn(request_telemetry::middleware))
             .configure(routes::config)
-            .default_service(web::to(routes::not_found))
+            .default_service(web::to(auth_core::http::not_found))
     })
     // A client has 5 s to send its request head and 1 s to close after the response.
     .client_request_timeout(std::time::Duration::from_secs(5))

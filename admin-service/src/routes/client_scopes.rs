@@ -43,12 +43,7 @@ pub async fn get(
     }
     let scopes = state
         .store
-        .run(move |conn| {
-            Ok(match clients::find(conn, &id)? {
-                Some(_) => Some(clients::scopes_of(conn, &id)?),
-                None => None,
-            })
-        })
+        .run(move |conn| clients::live_scopes(conn, &id))
         .await?
         .ok_or_else(|| ApiError::not_found("client"))?;
     Ok(HttpResponse::Ok().json(scopes))
@@ -82,12 +77,7 @@ pub async fn replace(
         let lookup = id.clone();
         let current = state
             .store
-            .run(move |conn| {
-                Ok(match clients::find(conn, &lookup)? {
-                    Some(_) => Some(clients::scopes_of(conn, &lookup)?),
-                    None => None,
-                })
-            })
+            .run(move |conn| clients::live_scopes(conn, &lookup))
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
         // Granting is what needs power: the caller must hold every scope it adds.

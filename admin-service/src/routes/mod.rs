@@ -10,8 +10,8 @@ mod revocation;
 mod scopes;
 mod secret;
 
-use actix_web::{HttpResponse, Resource, Route, web};
-use serde_json::json;
+use actix_web::web;
+use auth_core::http::{method_not_allowed, one};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -59,26 +59,4 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .service(one("/health/live", web::get().to(health::live)))
     .service(one("/metrics", web::get().to(health::metrics)))
     .service(one("/health/ready", web::get().to(health::ready)));
-}
-
-/// A path served by one method; any other method gets a JSON 405.
-fn one(path: &str, route: Route) -> Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed().json(json!({
-        "error": "invalid_request",
-        "error_description": "method not allowed on this endpoint",
-    }))
-}
-
-/// The answer for paths no route serves.
-pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({
-        "error": "not_found",
-        "error_description": "no such endpoint",
-    }))
 }

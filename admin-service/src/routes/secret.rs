@@ -56,12 +56,7 @@ pub async fn rotate(
         let lookup = id.clone();
         let held = state
             .store
-            .run(move |conn| {
-                Ok(match clients::find(conn, &lookup)? {
-                    Some(_) => Some(clients::scopes_of(conn, &lookup)?),
-                    None => None,
-                })
-            })
+            .run(move |conn| clients::live_scopes(conn, &lookup))
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
         // The new secret carries all of the client's power: the caller must hold it all.

@@ -15,9 +15,12 @@ use crate::token::VerifiedToken;
 const TTL: Duration = Duration::from_secs(60);
 const CAPACITY: usize = 100_000;
 
+/// Token digest → (verified token, end of the entry's life).
+type Entries = HashMap<[u8; 32], (Arc<VerifiedToken>, Instant)>;
+
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], (Arc<VerifiedToken>, Instant)>>,
+    entries: Mutex<Entries>,
 }
 
 impl VerifiedTokens {

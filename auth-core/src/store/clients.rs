@@ -82,6 +82,14 @@ pub fn scopes_of(conn: &mut DbConnection, id: &ClientId) -> Result<Vec<Scope>, S
         .collect()
 }
 
+/// A live client's scopes; `None` if there is no such live client.
+pub fn live_scopes(
+    conn: &mut DbConnection,
+    id: &ClientId,
+) -> Result<Option<Vec<Scope>>, StoreError> {
+    Ok(find_with_scopes(conn, id)?.map(|(_, scopes)| scopes))
+}
+
 /// A live client with its scopes, in one transaction so both are from the same moment.
 pub fn find_with_scopes(
     conn: &mut DbConnection,

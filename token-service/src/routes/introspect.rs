@@ -7,10 +7,7 @@ use auth_core::time::Timestamp;
 use serde::Serialize;
 
 use crate::error::{ErrorBody, OAuthError};
-use crate::request::{ClientCredentials, client_address, read_form};
 use crate::state::AppState;
-
-const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
 
 /// RFC 7662 §2.2. Inactive tokens carry nothing but `active: false`.
 #[derive(Serialize, Default, utoipa::ToSchema)]
@@ -52,22 +49,7 @@ pub async fn introspect(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let now = Timestamp::now();
-    let (mut form, basic) = read_form(&request, payload, PARAMS).await?;
-    let credentials = ClientCredentials::from_parts(&mut form, basic)?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?
-        .to_owned();
-    state
-        .authenticator
-        .authenticate(
-            credentials.client_id,
-            credentials.secret,
-            client_address(&request, state.trust_x_forwarded_for),
-            now,
-        )
-        .await?
-        .ok_or_else(OAuthError::invalid_client)?;
+    let (_caller, token) = super::token_caller(&request, payload, &state, now).await?;
 
     let answer = match state.verifier.verify(&token, now) {
         Err(_) => Introspection::default(),

@@ -7,8 +7,8 @@ mod revoke;
 mod token;
 mod well_known;
 
-use actix_web::{HttpResponse, web};
-use serde_json::json;
+use actix_web::web;
+use auth_core::http::one;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(one("/api/v1/oauth/token", web::post().to(token::issue)))
@@ -31,24 +31,32 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(one("/health/ready", web::get().to(health::ready)));
 }
 
-/// A path served by one method; any other method gets a JSON 405.
-fn one(path: &str, route: actix_web::Route) -> actix_web::Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed().json(json!({
-        "error": "invalid_request",
-        "error_description": "method not allowed on this endpoint",
-    }))
-}
-
-/// The answer for paths no route serves.
-pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({
-        "error": "not_found",
-        "error_description": "no such endpoint",
-    }))
+/// The authenticated caller and the `token` parameter of a revocation or introspection
+/// request (RFC 7009 §2.1, RFC 7662 §2.1): the client authenticates as at the token endpoint.
+async fn token_caller(
+    request: &actix_web::HttpRequest,
+    payload: web::Payload,
+    state: &crate::state::AppState,
+    now: auth_core::time::Timestamp,
+) -> Result<(auth_core::credentials::AuthenticatedClient, String), crate::error::OAuthError> {
+    use crate::error::OAuthError;
+    use crate::request::{ClientCredentials, client_address, read_form};
+    const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
+    let (mut form, basic) = read_form(request, payload, PARAMS).await?;
+    let credentials = ClientCredentials::from_parts(&mut form, basic)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?
+        .to_owned();
+    let caller = state
+        .authenticator
+        .authenticate(
+            credentials.client_id,
+            credentials.secret,
+            client_address(request, state.trust_x_forwarded_for),
+            now,
+        )
+        .await?
+        .ok_or_else(OAuthError::invalid_client)?;
+    Ok((caller, token))
 }

@@ -6,10 +6,7 @@ use auth_core::revocation::db;
 use auth_core::time::Timestamp;
 
 use crate::error::{ErrorBody, OAuthError};
-use crate::request::{ClientCredentials, client_address, read_form};
 use crate::state::AppState;
-
-const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
 
 /// Revokes a token of the authenticated client. An unknown, invalid or expired token
 /// answers 200 too (RFC 7009 §2.2); a token of another client is refused.
@@ -28,22 +25,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let now = Timestamp::now();
-    let (mut form, basic) = read_form(&request, payload, PARAMS).await?;
-    let credentials = ClientCredentials::from_parts(&mut form, basic)?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?
-        .to_owned();
-    let caller = state
-        .authenticator
-        .authenticate(
-            credentials.client_id,
-            credentials.secret,
-            client_address(&request, state.trust_x_forwarded_for),
-            now,
-        )
-        .await?
-        .ok_or_else(OAuthError::invalid_client)?;
+    let (caller, token) = super::token_caller(&request, payload, &state, now).await?;
 
     let Ok(verified) = state.verifier.verify(&token, now) else {
         return Ok(done());
