@@ -4,7 +4,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::metrics::ReasonLabel;
 use auth_core::request_telemetry;
-use auth_core::scopes::{Scope, join_scopes};
+use std::borrow::Cow;
+
+use auth_core::scopes::Scope;
 use auth_core::time::Timestamp;
 use serde::Serialize;
 
@@ -101,7 +103,6 @@ async fn issue_token(
         .map_err(|_| OAuthError::server_error())?;
     tracing::info!(client_id = %client.client_id, scopes = granted.len(), "token issued");
 
-    let scope = join_scopes(&granted);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
@@ -109,23 +110,26 @@ async fn issue_token(
             access_token: &token.access_token,
             token_type: "Bearer",
             expires_in: token.expires_in,
-            scope: &scope,
+            scope: &token.claims.scope,
         }))
 }
 
-/// The scopes to grant: all of the client's, or the requested subset of them in registry order.
-fn grant(allowed: &[Scope], requested: Option<Vec<Scope>>) -> Result<Vec<Scope>, OAuthError> {
+/// The scopes to grant: all of the client's (borrowed, no copy), or the requested subset
+/// of them in registry order.
+fn grant(allowed: &[Scope], requested: Option<Vec<Scope>>) -> Result<Cow<'_, [Scope]>, OAuthError> {
     let Some(requested) = requested else {
-        return Ok(allowed.to_vec());
+        return Ok(Cow::Borrowed(allowed));
     };
     if let Some(missing) = requested.iter().find(|scope| !allowed.contains(scope)) {
         return Err(OAuthError::invalid_scope(format!(
             "the client may not request the scope {missing}"
         )));
     }
-    Ok(allowed
-        .iter()
-        .filter(|scope| requested.contains(scope))
-        .cloned()
-        .collect())
+    Ok(Cow::Owned(
+        allowed
+            .iter()
+            .filter(|scope| requested.contains(scope))
+            .cloned()
+            .collect(),
+    ))
 }
