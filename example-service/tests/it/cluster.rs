@@ -101,10 +101,18 @@ impl Process {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        sigterm(self.child.id());
         self.child.wait().unwrap()
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn sigterm(&self) {
+        sigterm(self.child.id());
+    }
+
+    /// Waits (without blocking the test's runtime) for the process to exit.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        wait_exit(&mut self.child, timeout, &self.name).await
     }
 }
 
@@ -113,6 +121,64 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends SIGTERM to process `pid`.
+pub fn sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+/// Polls `child` until it exits; panics after `timeout`.
+pub async fn wait_exit(
+    child: &mut Child,
+    timeout: Duration,
+    name: &str,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} still running after {timeout:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The environment every service process of a system test needs: database, root client,
+/// issuer, a signing key file shared by all, a cheap bcrypt cost; then `extra`, whose
+/// entries win over those (a variable set twice takes its last value).
+pub fn service_env(
+    db: &TestDatabase,
+    key: &std::path::Path,
+    issuer: &str,
+    extra: &[(&str, String)],
+) -> Vec<(String, String)> {
+    [
+        ("DATABASE_URL", db.url_string()),
+        ("DATABASE_POOL_SIZE", "4".into()),
+        ("OAUTH_ROOT_CLIENT_ID", ROOT_ID.into()),
+        ("OAUTH_ROOT_CLIENT_SECRET", ROOT_SECRET.into()),
+        ("OAUTH_ISSUER", issuer.into()),
+        ("OAUTH_SIGNING_KEY_FILE", key.display().to_string()),
+        ("BCRYPT_COST", "4".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+    .collect()
+}
+
+/// Writes a fresh Ed25519 signing key into `dir`.
+pub fn signing_key_file(dir: &std::path::Path) -> PathBuf {
+    let key = dir.join("signing-key.pem");
+    std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+    key
 }
 
 /// A redis-server of the test's own, so it can be stopped and flushed without touching others.
@@ -220,24 +286,17 @@ impl Cluster {
     ) -> Option<Self> {
         let db = TestDatabase::create(Backend::Postgres)?;
         let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("signing-key.pem");
-        std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+        let key = signing_key_file(dir.path());
         let prefix = format!("systest{}", free_port());
-        let common: Vec<(String, String)> = [
-            ("DATABASE_URL", db.url_string()),
-            ("DATABASE_POOL_SIZE", "4".into()),
-            ("OAUTH_ROOT_CLIENT_ID", ROOT_ID.into()),
-            ("OAUTH_ROOT_CLIENT_SECRET", ROOT_SECRET.into()),
-            ("OAUTH_ISSUER", ISSUER.into()),
-            ("OAUTH_SIGNING_KEY_FILE", key.display().to_string()),
-            ("BCRYPT_COST", "4".into()),
-            ("REDIS_URL", redis_url.into()),
-            ("REDIS_KEY_PREFIX", prefix),
-            ("RUST_LOG", "warn".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let common = service_env(
+            &db,
+            &key,
+            ISSUER,
+            &[
+                ("REDIS_URL", redis_url.into()),
+                ("REDIS_KEY_PREFIX", prefix),
+            ],
+        );
         let with = |extra: &[(&str, String)]| {
             let mut env = common.clone();
             env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));

@@ -1,0 +1,98 @@
+//! Graceful shutdown: SIGTERM while a request is in flight lets it finish, then exits 0.
+
+use std::time::{Duration, Instant};
+
+use auth_core::testing::{Backend, TestDatabase};
+use serde_json::json;
+
+use crate::cluster::{Process, ROOT_ID, ROOT_SECRET, free_port, service_env, signing_key_file};
+use crate::http::{call, token_request};
+
+#[actix_web::test]
+async fn sigterm_lets_an_in_flight_token_request_finish() {
+    let Some(db) = TestDatabase::create(Backend::Postgres) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = signing_key_file(dir.path());
+    let (token_port, admin_port) = (free_port(), free_port());
+    // The production cost: verifying the client's secret takes a few hundred milliseconds.
+    let env = |addr_var: &str, port: u16| {
+        service_env(
+            &db,
+            &key,
+            "http://auth.shutdown-test",
+            &[
+                ("BCRYPT_COST", "12".into()),
+                (addr_var, format!("127.0.0.1:{port}")),
+            ],
+        )
+    };
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let mut token_service = Process::spawn(
+        "token-service",
+        token_port,
+        &[],
+        &env("TOKEN_SERVICE_ADDR", token_port),
+        dir.path(),
+    );
+    let mut admin_service = Process::spawn(
+        "admin-service",
+        admin_port,
+        &[],
+        &env("ADMIN_SERVICE_ADDR", admin_port),
+        dir.path(),
+    );
+    token_service.wait_live(&http).await;
+    admin_service.wait_live(&http).await;
+
+    let (request, body) = token_request(&http, &token_service.base, ROOT_ID, ROOT_SECRET);
+    let root = call(request, Some(body)).await;
+    assert_eq!(root.status, 200, "{}", root.json);
+    let created = call(
+        http.post(format!("{}/api/v1/oauth/client", admin_service.base))
+            .insert_header((
+                "authorization",
+                format!("Bearer {}", root.json["access_token"].as_str().unwrap()),
+            ))
+            .insert_header(("content-type", "application/json")),
+        Some(json!(["client:read"]).to_string()),
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.json);
+    let id = created.json["client_id"].as_str().unwrap().to_owned();
+    let secret = created.json["client_secret"].as_str().unwrap().to_owned();
+
+    // The client's first token request (bcrypt at cost 12), and SIGTERM while it runs.
+    let (request, body) = token_request(&http, &token_service.base, &id, &secret);
+    let in_flight = actix_web::rt::spawn(async move {
+        let reply = call(request, Some(body)).await;
+        (reply, Instant::now())
+    });
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    token_service.sigterm();
+    let signalled_at = Instant::now();
+
+    let (reply, answered_at) = in_flight.await.unwrap();
+    assert_eq!(
+        reply.status,
+        200,
+        "{}\n{}",
+        reply.json,
+        token_service.output()
+    );
+    assert!(reply.json["access_token"].is_string());
+    assert!(
+        answered_at > signalled_at,
+        "the request was still in flight when SIGTERM was sent"
+    );
+    let status = token_service.wait_exit(Duration::from_secs(30)).await;
+    assert!(
+        status.success(),
+        "token-service exited with {status}:\n{}",
+        token_service.output()
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", token_port)).is_err());
+}
