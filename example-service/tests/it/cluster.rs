@@ -1,7 +1,6 @@
 //! Real processes for system tests: the workspace's built binaries, each on its own port,
 //! stopped when dropped. `scripts/test` builds every binary before the tests run.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,27 +13,14 @@ pub const ROOT_SECRET: &str = "system-test-root-secret";
 pub const ISSUER: &str = "http://auth.system-test";
 
 /// A binary of this workspace, built next to this test's own executable.
+pub use auth_core::testing::process::free_port;
+
+/// A binary of this workspace: this crate's own, or one built next to it.
 pub fn binary(name: &str) -> PathBuf {
     if name == "example-service" {
         return PathBuf::from(env!("CARGO_BIN_EXE_example-service"));
     }
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` (scripts/test does)",
-        path.display()
-    );
-    path
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    auth_core::testing::process::binary(name)
 }
 
 /// A running process; killed when dropped. Its output goes to a log file.
@@ -258,15 +244,8 @@ pub fn redis_ping(url: &str) -> redis::RedisResult<String> {
     redis::cmd("PING").query(&mut conn)
 }
 
-/// The shared Redis of the machine (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
-pub fn shared_redis() -> Option<String> {
-    let url =
-        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    match redis_ping(&url) {
-        Ok(_) => Some(url),
-        Err(error) => unavailable("Redis (TEST_REDIS_URL)", error),
-    }
-}
+/// The shared Redis of the machine (`TEST_REDIS_URL`); skipped outside CI if unreachable.
+pub use auth_core::testing::redis_url as shared_redis;
 
 /// token-service, admin-service and example-service processes on one database and Redis.
 pub struct Cluster {
