@@ -141,11 +141,11 @@ impl AuthSettings {
         let log_format = LogFormat::from_env(env)?;
         let redis_url = env.get("REDIS_URL").map(|url| url.trim().to_owned());
         if let Some(url) = &redis_url
-            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+            && !url.starts_with("redis://")
         {
             return Err(ConfigError::new(
                 "REDIS_URL",
-                "expected redis://HOST:PORT[/DB]",
+                "expected redis://HOST:PORT[/DB] (TLS, rediss://, is not built in)",
             ));
         }
         let redis_key_prefix = env.parse_or(
@@ -286,6 +286,7 @@ mod tests {
             ("OAUTH_ROOT_CLIENT_ID", "a/b"),
             ("LOG_FORMAT", "xml"),
             ("REDIS_URL", "localhost:6379"),
+            ("REDIS_URL", "rediss://redis:6380"),
             ("REDIS_KEY_PREFIX", "a b"),
         ];
         for (name, value) in cases {
