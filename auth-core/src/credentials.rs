@@ -3,8 +3,8 @@
 //!
 //! Unknown clients cost the same bcrypt work as a wrong secret, and both give the same
 //! answer. bcrypt runs on the blocking pool with a bounded number of slots (half the CPUs,
-//! at least one) and a bounded queue, so a flood of wrong secrets cannot starve everything
-//! else; past the queue bound requests are shed with 503.
+//! at least one) and a short queue (eight per slot), so a flood of wrong secrets cannot
+//! starve everything else; past the queue bound requests are shed with 503.
 //!
 //! The cache maps a client to the SHA-256 digests of secrets that verified, with the
 //! client's scopes and the instant that state was read. It is used only while this process
@@ -37,8 +37,9 @@ use crate::time::Timestamp;
 const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Past this many clients the cache starts over.
 const CACHE_CAPACITY: usize = 50_000;
-/// Past this many queued bcrypt verifications, new ones are shed.
-const MAX_BCRYPT_QUEUE: usize = 256;
+/// Queued bcrypt verifications per slot before new ones are shed: at cost 12 (~0.25 s
+/// each) that keeps the backlog, and so the work a gone flood leaves behind, to seconds.
+const QUEUE_PER_SLOT: usize = 8;
 
 /// A client whose credentials checked out, with the scopes it may be granted.
 #[derive(Debug, Clone)]
@@ -133,6 +134,7 @@ pub struct ClientAuthenticator {
     hasher: SecretHasher,
     root: Arc<RootClient>,
     bcrypt_slots: Arc<Semaphore>,
+    max_queue: i64,
     metrics: Arc<Metrics>,
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
@@ -154,6 +156,7 @@ impl ClientAuthenticator {
             hasher,
             root: Arc::new(root),
             bcrypt_slots: Arc::new(Semaphore::new((cpus / 2).max(1))),
+            max_queue: i64::try_from((cpus / 2).max(1) * QUEUE_PER_SLOT).unwrap_or(8),
             metrics,
             revocations,
             cache: Arc::default(),
@@ -282,8 +285,7 @@ impl ClientAuthenticator {
         secret: ClientSecret,
         now: Timestamp,
     ) -> Result<Option<(Vec<Scope>, Option<Timestamp>)>, AuthenticateError> {
-        if self.metrics.bcrypt_waiting.get() >= i64::try_from(MAX_BCRYPT_QUEUE).unwrap_or(i64::MAX)
-        {
+        if self.metrics.bcrypt_waiting.get() >= self.max_queue {
             return Err(AuthenticateError::Busy);
         }
         self.metrics.bcrypt_waiting.inc();
