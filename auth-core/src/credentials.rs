@@ -3,8 +3,8 @@
 //!
 //! Unknown clients cost the same bcrypt work as a wrong secret, and both give the same
 //! answer. bcrypt runs on the blocking pool with a bounded number of slots (half the CPUs,
-//! at least one) and a short queue (eight per slot), so a flood of wrong secrets cannot
-//! starve everything else; past the queue bound requests are shed with 503.
+//! at least one) behind a queue holding at most ~2 s of work, so a flood of wrong secrets
+//! cannot starve everything else; past that bound requests are shed with 503.
 //!
 //! The cache maps a client to the SHA-256 digests of secrets that verified, with the
 //! client's scopes and the instant that state was read. It is used only while this process
@@ -37,9 +37,10 @@ use crate::time::Timestamp;
 const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Past this many clients the cache starts over.
 const CACHE_CAPACITY: usize = 50_000;
-/// Queued bcrypt verifications per slot before new ones are shed: at cost 12 (~0.25 s
-/// each) that keeps the backlog, and so the work a gone flood leaves behind, to seconds.
-const QUEUE_PER_SLOT: usize = 8;
+/// The most bcrypt work allowed to wait, at the measured average duration per check:
+/// past it new checks are shed with 503, so a flood leaves seconds of work behind, not
+/// minutes, whatever the cost.
+const MAX_BACKLOG: Duration = Duration::from_secs(2);
 
 /// A client whose credentials checked out, with the scopes it may be granted.
 #[derive(Debug, Clone)]
@@ -134,7 +135,9 @@ pub struct ClientAuthenticator {
     hasher: SecretHasher,
     root: Arc<RootClient>,
     bcrypt_slots: Arc<Semaphore>,
-    max_queue: i64,
+    slots: u32,
+    /// Average bcrypt check duration in microseconds (moving average).
+    average_check_us: Arc<std::sync::atomic::AtomicU64>,
     metrics: Arc<Metrics>,
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
@@ -156,7 +159,8 @@ impl ClientAuthenticator {
             hasher,
             root: Arc::new(root),
             bcrypt_slots: Arc::new(Semaphore::new((cpus / 2).max(1))),
-            max_queue: i64::try_from((cpus / 2).max(1) * QUEUE_PER_SLOT).unwrap_or(8),
+            slots: u32::try_from((cpus / 2).max(1)).unwrap_or(1),
+            average_check_us: Arc::default(),
             metrics,
             revocations,
             cache: Arc::default(),
@@ -285,7 +289,12 @@ impl ClientAuthenticator {
         secret: ClientSecret,
         now: Timestamp,
     ) -> Result<Option<(Vec<Scope>, Option<Timestamp>)>, AuthenticateError> {
-        if self.metrics.bcrypt_waiting.get() >= self.max_queue {
+        let waiting = u64::try_from(self.metrics.bcrypt_waiting.get()).unwrap_or(0);
+        let average = self
+            .average_check_us
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let backlog_us = waiting.saturating_mul(average) / u64::from(self.slots);
+        if backlog_us > u64::try_from(MAX_BACKLOG.as_micros()).unwrap_or(u64::MAX) {
             return Err(AuthenticateError::Busy);
         }
         self.metrics.bcrypt_waiting.inc();
@@ -295,6 +304,7 @@ impl ClientAuthenticator {
         self.metrics.bcrypt_verifications.inc();
         let hasher = self.hasher.clone();
         let span = tracing::info_span!("secret.verify");
+        let started = Instant::now();
         let verified = blocking::run(move || {
             let _entered = span.enter();
             match found {
@@ -311,6 +321,11 @@ impl ClientAuthenticator {
         })
         .await
         .map_err(StoreError::from)?;
+        let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let average = &self.average_check_us;
+        let old = average.load(std::sync::atomic::Ordering::Relaxed);
+        let new = if old == 0 { took } else { (old * 7 + took) / 8 };
+        average.store(new, std::sync::atomic::Ordering::Relaxed);
         Ok(verified)
     }
 }

@@ -16,7 +16,10 @@ use crate::store::{DatabaseUrl, migrate};
 pub mod postgres;
 pub mod process;
 
-pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// TLS off: libpq would otherwise initialise OpenSSL, whose exit handlers can race the
+/// pool threads of a test process that is ending.
+pub const DEFAULT_TEST_DATABASE_URL: &str =
+    "postgres://postgres@127.0.0.1:5432/test?sslmode=disable";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

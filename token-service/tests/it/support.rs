@@ -103,6 +103,9 @@ impl TestApp {
                 key_path.display().to_string(),
             ),
             ("BCRYPT_COST".into(), "4".into()),
+            // Tests fail authentication on purpose from 127.0.0.1; brute_force.rs sets its own.
+            ("AUTH_FAILURES_PER_CLIENT".into(), "100000".into()),
+            ("AUTH_FAILURES_PER_ADDRESS".into(), "100000".into()),
         ]);
         for (name, value) in vars {
             env.insert((*name).into(), (*value).into());

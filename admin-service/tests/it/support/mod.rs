@@ -89,6 +89,10 @@ impl TestApp {
                 key_path.display().to_string(),
             ),
             ("BCRYPT_COST".into(), "4".into()),
+            // Every test request comes from 127.0.0.1 and many fail on purpose: brute-force
+            // limits are tested in token-service's suite, not here.
+            ("AUTH_FAILURES_PER_CLIENT".into(), "100000".into()),
+            ("AUTH_FAILURES_PER_ADDRESS".into(), "100000".into()),
         ]);
         let env = Env::from_fn(|name| env.get(name).cloned());
 
