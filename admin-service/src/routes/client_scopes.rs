@@ -5,7 +5,7 @@ use auth_core::store::{self, audit, clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
-use super::clients::{parse_client_id, revoke_until_now, scope_detail};
+use super::clients::{client_to_change, parse_client_id, revoke_until_now, scope_detail};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::read_json;
@@ -63,11 +63,7 @@ pub async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.scopes.replace", Some(path.as_str()));
     audited(state.store.clone(), audit.clone(), async move {
-        caller.require("client:update")?;
-        let id = parse_client_id(&path)?;
-        if id == state.root_id {
-            return Err(ApiError::root_immutable());
-        }
+        let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: ScopesBody = read_json(req.headers(), payload).await?;
         let raw = match body {
             ScopesBody::Scopes(scopes) | ScopesBody::Object(ScopesObject { scopes }) => scopes,

@@ -180,11 +180,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.delete", Some(path.as_str()));
     audited(state.store.clone(), audit.clone(), async move {
-        caller.require("client:delete")?;
-        let id = parse_client_id(&path)?;
-        if id == state.root_id {
-            return Err(ApiError::root_immutable());
-        }
+        let id = client_to_change(&caller, &state, &path, "client:delete")?;
         let now = Timestamp::now();
         let event = audit.success(None, now);
         let target = id.clone();
@@ -229,6 +225,22 @@ pub async fn revoke_until_now(state: &AppState, id: ClientId) -> Result<(), ApiE
         .publish_cutoff(id.as_str(), at.as_micros())
         .await;
     Ok(())
+}
+
+/// The prologue of every change to one client: the caller holds `scope`, the path names a
+/// well-formed id, and that id is not the root client (which the API cannot change).
+pub fn client_to_change(
+    caller: &Caller,
+    state: &AppState,
+    raw_id: &str,
+    scope: &'static str,
+) -> Result<ClientId, ApiError> {
+    caller.require(scope)?;
+    let id = parse_client_id(raw_id)?;
+    if id == state.root_id {
+        return Err(ApiError::root_immutable());
+    }
+    Ok(id)
 }
 
 /// A client id from a path; anything no generated id could be is a 400, never a query.

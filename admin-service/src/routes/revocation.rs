@@ -7,7 +7,7 @@ use auth_core::time::Timestamp;
 use auth_core::token::VerifyError;
 use serde::Deserialize;
 
-use super::clients::{parse_client_id, revoke_until_now};
+use super::clients::{client_to_change, parse_client_id, revoke_until_now};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::read_object;
@@ -98,11 +98,7 @@ pub async fn revoke_client(
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.tokens.revoke", Some(path.as_str()));
     audited(state.store.clone(), audit.clone(), async move {
-        caller.require("token:revoke")?;
-        let id = parse_client_id(&path)?;
-        if id == state.root_id {
-            return Err(ApiError::root_immutable());
-        }
+        let id = client_to_change(&caller, &state, &path, "token:revoke")?;
         let now = Timestamp::now();
         let event = audit.success(None, now);
         let target = id.clone();

@@ -7,7 +7,7 @@ use auth_core::store::{self, audit, clients};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
-use super::clients::{parse_client_id, revoke_until_now};
+use super::clients::{client_to_change, revoke_until_now};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::read_optional_object;
@@ -39,11 +39,7 @@ pub async fn rotate(
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.secret.rotate", Some(path.as_str()));
     audited(state.store.clone(), audit.clone(), async move {
-        caller.require("client:update")?;
-        let id = parse_client_id(&path)?;
-        if id == state.root_id {
-            return Err(ApiError::root_immutable());
-        }
+        let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: RotateBody = read_optional_object(req.headers(), payload)
             .await?
             .unwrap_or_default();
