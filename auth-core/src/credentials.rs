@@ -33,8 +33,11 @@ use crate::settings::RootClient;
 use crate::store::{Store, StoreError, clients, registry};
 use crate::time::Timestamp;
 
-/// How long a verified secret is trusted without news (changes evict it at once).
-const CACHE_TTL: Duration = Duration::from_secs(300);
+/// How long a verified secret is trusted without news. Changes evict entries at once over
+/// the change channel, and the cache is cleared whenever the subscription is re-made, so this
+/// is only a backstop; a short one would make every warm client pay bcrypt again each time
+/// it runs out, which at a few thousand active clients saturates the bcrypt slot.
+const CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Past this many clients the cache starts over.
 const CACHE_CAPACITY: usize = 50_000;
 /// The most bcrypt work allowed to wait, at the measured average duration per check:
