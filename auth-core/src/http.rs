@@ -27,28 +27,23 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// Serves `routes` with `state` on `listener`, as every service here does: request
-/// telemetry (span, request id, latency metric), an access log without query strings (a
-/// query could carry a secret), `Cache-Control: no-store` unless a route sets its own, JSON
-/// 404s, and a client given 5 s to send its request head and 1 s to close after the answer.
+/// telemetry (span, request id, latency metric, an access log without query strings, since
+/// a query could carry a secret, and `Cache-Control: no-store` unless a route sets its own;
+/// see `request_telemetry`), JSON 404s, and a client given 5 s to send its request head and
+/// 1 s to close after the answer.
 pub fn serve<S: Send + Sync + 'static>(
     state: web::Data<S>,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
     listener: std::net::TcpListener,
     routes: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<actix_web::dev::Server> {
-    use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
-    use actix_web::{App, HttpServer, http::header};
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpServer};
     let metrics = web::Data::from(metrics);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(metrics.clone())
-            .wrap(
-                Logger::new("%a %{method}xi %U %s %b %Dms")
-                    .custom_request_replace("method", |req| req.method().to_string())
-                    .exclude("/health/live"),
-            )
-            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
             .wrap(from_fn(crate::request_telemetry::middleware))
             .configure(routes)
             .default_service(web::to(not_found))

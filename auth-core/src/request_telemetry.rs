@@ -1,17 +1,21 @@
-//! Per-request telemetry for actix-web services (feature `actix`).
+//! Per-request telemetry for actix-web services (feature `actix`), in one middleware.
 //!
 //! [`middleware`] gives every request a span (`http.request`, named after the method and
 //! route pattern) continuing the W3C trace context of the caller, a request id (the
 //! caller's `x-request-id` when well-formed, else a new one) on every log line of the
-//! request and echoed in the response, and a latency observation per route. Handlers add
-//! `client_id` and `outcome` with [`record_client`] and [`record_outcome`]. Nothing from
-//! headers other than the request id and trace context, and nothing from bodies, is recorded.
+//! request and echoed in the response, a latency observation per route, and one access-log
+//! event (target `access`, level info; not for `/health/live`) with the peer address,
+//! method, path without its query string, status and duration. Responses that set no
+//! `Cache-Control` get `no-store`. Handlers add `client_id` and `outcome` with
+//! [`record_client`] and [`record_outcome`]. Nothing from headers other than the request id
+//! and trace context, and nothing from bodies, is recorded. Work whose result would be
+//! discarded (the trace context of a disabled span, a filtered-out access line) is skipped.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 use opentelemetry::propagation::Extractor;
@@ -54,6 +58,9 @@ pub fn record_outcome(outcome: &str) {
     tracing::Span::current().record("outcome", outcome);
 }
 
+/// The path the access log leaves out: probes would drown every other line.
+const QUIET_PATH: &str = "/health/live";
+
 /// The middleware; mount with `actix_web::middleware::from_fn(request_telemetry::middleware)`
 /// and register the service's `web::Data<Metrics>`.
 pub async fn middleware(
@@ -69,10 +76,10 @@ pub async fn middleware(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = req.method().clone();
     let span = tracing::info_span!(
         "http.request",
-        otel.name = %format!("{method} {route}"),
+        otel.name = %format_args!("{method} {route}"),
         otel.kind = "server",
         http.request.method = %method,
         http.route = %route,
@@ -81,31 +88,51 @@ pub async fn middleware(
         client_id = Empty,
         outcome = Empty,
     );
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderExtractor(req.headers()))
-    });
-    let _ = span.set_parent(parent);
+    if !span.is_disabled() {
+        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&HeaderExtractor(req.headers()))
+        });
+        let _ = span.set_parent(parent);
+    }
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let started = Instant::now();
 
     let mut response = next.call(req).instrument(span.clone()).await?;
 
     let status = response.status().as_u16();
+    let elapsed = started.elapsed();
     span.record("http.response.status_code", status);
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if tracing::enabled!(target: "access", tracing::Level::INFO)
+        && response.request().path() != QUIET_PATH
+    {
+        let request = response.request();
+        let _entered = span.enter();
+        tracing::info!(
+            target: "access",
+            peer = %request.peer_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string()),
+            method = %method,
+            path = request.path(),
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "request",
+        );
     }
     if let Some(metrics) = metrics {
         metrics
             .requests
             .get_or_create(&RequestLabels {
                 route,
-                method,
+                method: method.as_str().to_owned(),
                 status,
             })
-            .observe(started.elapsed().as_secs_f64());
+            .observe(elapsed.as_secs_f64());
     }
     Ok(response)
 }

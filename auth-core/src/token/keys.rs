@@ -5,13 +5,17 @@
 //! thumbprint, so the same key always has the same id on every replica.
 
 use std::fmt;
+#[cfg(feature = "server")]
 use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+
+#[cfg(feature = "server")]
+use super::sign::KeySigner;
 
 /// Smallest RSA modulus accepted.
 const MIN_RSA_BITS: usize = 2048;
@@ -160,13 +164,15 @@ impl VerifyingKey {
     }
 }
 
-/// A private signing key with its public half.
+/// A private signing key, parsed once, with its public half.
+#[cfg(feature = "server")]
 #[derive(Clone)]
 pub struct SigningKey {
-    pub(crate) encoding: EncodingKey,
+    pub(crate) signer: std::sync::Arc<KeySigner>,
     public: VerifyingKey,
 }
 
+#[cfg(feature = "server")]
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
@@ -217,6 +223,7 @@ fn jwk(kty: &'static str, alg: &'static str) -> PublicJwk {
     }
 }
 
+#[cfg(feature = "server")]
 impl SigningKey {
     /// Parses a PEM private key: PKCS#8 (Ed25519, P-256, RSA), SEC1 (P-256) or PKCS#1 (RSA).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
@@ -249,18 +256,18 @@ impl SigningKey {
     }
 
     fn ed25519_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
-        use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+        use ed25519_dalek::pkcs8::DecodePrivateKey as _;
         let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) else {
             return Ok(None);
         };
-        let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
+        let signer = KeySigner::ed25519(key.as_bytes(), key.verifying_key().as_bytes())?;
         let x = b64(key.verifying_key().as_bytes());
         let mut public = jwk("OKP", "EdDSA");
         public.crv = Some("Ed25519");
         public.x = Some(x.clone());
         let decoding = DecodingKey::from_ed_components(&x).map_err(|_| KeyError::Encoding)?;
         Ok(Some(Self::assemble(
-            EncodingKey::from_ed_der(der.as_bytes()),
+            signer,
             Algorithm::EdDSA,
             public,
             decoding,
@@ -289,7 +296,7 @@ impl SigningKey {
         let decoding =
             DecodingKey::from_ec_components(&b64(x), &b64(y)).map_err(|_| KeyError::Encoding)?;
         Ok(Some(Self::assemble(
-            EncodingKey::from_ec_der(der.as_bytes()),
+            KeySigner::p256(der.as_bytes())?,
             Algorithm::ES256,
             public,
             decoding,
@@ -317,7 +324,7 @@ impl SigningKey {
         public.n = Some(b64(&n));
         public.e = Some(b64(&e));
         Ok(Some(Self::assemble(
-            EncodingKey::from_rsa_der(der.as_bytes()),
+            KeySigner::rsa(der.as_bytes())?,
             Algorithm::RS256,
             public,
             DecodingKey::from_rsa_raw_components(&n, &e),
@@ -325,7 +332,7 @@ impl SigningKey {
     }
 
     fn assemble(
-        encoding: EncodingKey,
+        signer: KeySigner,
         algorithm: Algorithm,
         mut jwk: PublicJwk,
         decoding: DecodingKey,
@@ -333,7 +340,7 @@ impl SigningKey {
         let kid = thumbprint(&jwk);
         jwk.kid.clone_from(&kid);
         Self {
-            encoding,
+            signer: std::sync::Arc::new(signer),
             public: VerifyingKey {
                 kid,
                 algorithm,
@@ -361,6 +368,7 @@ impl SigningKey {
 ///
 /// Creation is atomic (written to a temporary file, then hard-linked into place), so
 /// processes starting together all end up with the one key that won.
+#[cfg(feature = "server")]
 pub fn load_or_generate(path: &Path) -> Result<(SigningKey, bool), KeyError> {
     match std::fs::read_to_string(path) {
         Ok(pem) => return Ok((SigningKey::from_pem(&pem)?, false)),
@@ -385,6 +393,7 @@ pub fn load_or_generate(path: &Path) -> Result<(SigningKey, bool), KeyError> {
     }
 }
 
+#[cfg(feature = "server")]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
@@ -400,6 +409,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+#[cfg(feature = "server")]
 mod tests {
     use super::*;
 

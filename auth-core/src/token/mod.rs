@@ -9,17 +9,25 @@
 //! algorithm of the key the `kid` names (never `none`, never an HMAC keyed with a public key).
 //! Revocation is checked by the caller, after signature and claims (see `crate::revocation`).
 
+#[cfg(feature = "server")]
+mod issue;
 pub mod keys;
+#[cfg(feature = "server")]
+mod sign;
 
 use std::collections::HashMap;
 
-use jsonwebtoken::{Header, Validation};
+use jsonwebtoken::Validation;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, new_token_id};
-use crate::scopes::{Scope, join_scopes, parse_scope_list};
+use crate::ids::ClientId;
+use crate::scopes::{Scope, parse_scope_list};
 use crate::time::Timestamp;
-pub use keys::{JwkInput, Jwks, KeyError, PublicJwk, SigningKey, VerifyingKey};
+#[cfg(feature = "server")]
+pub use issue::TokenIssuer;
+#[cfg(feature = "server")]
+pub use keys::SigningKey;
+pub use keys::{JwkInput, Jwks, KeyError, PublicJwk, VerifyingKey};
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -87,85 +95,6 @@ pub enum VerifyError {
     WrongIssuer,
     #[error("the token is for another audience")]
     WrongAudience,
-}
-
-/// Signs access tokens with one key.
-#[derive(Debug, Clone)]
-pub struct TokenIssuer {
-    key: SigningKey,
-    header: Header,
-    issuer: String,
-    audience: Option<String>,
-    lifetime_secs: i64,
-}
-
-impl TokenIssuer {
-    pub fn new(
-        key: SigningKey,
-        issuer: String,
-        audience: Option<String>,
-        lifetime_secs: i64,
-    ) -> Self {
-        let mut header = Header::new(key.algorithm());
-        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-        header.kid = Some(key.kid().to_owned());
-        Self {
-            key,
-            header,
-            issuer,
-            audience,
-            lifetime_secs,
-        }
-    }
-
-    pub fn lifetime_secs(&self) -> i64 {
-        self.lifetime_secs
-    }
-
-    pub fn signing_key(&self) -> &SigningKey {
-        &self.key
-    }
-
-    /// Issues a token for `client_id` with `scopes`, as of `now`.
-    pub fn issue(
-        &self,
-        client_id: &ClientId,
-        scopes: &[Scope],
-        now: Timestamp,
-    ) -> Result<IssuedToken, SignError> {
-        self.issue_from_state(client_id, scopes, now, now)
-    }
-
-    /// Issues a token at `now` from client state read at `state_at` (no later than `now`):
-    /// `iat_us` is `state_at`, so a token built from state older than a revocation's
-    /// cut-off is covered by it, however late it is signed.
-    pub fn issue_from_state(
-        &self,
-        client_id: &ClientId,
-        scopes: &[Scope],
-        now: Timestamp,
-        state_at: Timestamp,
-    ) -> Result<IssuedToken, SignError> {
-        let claims = AccessTokenClaims {
-            iss: self.issuer.clone(),
-            sub: client_id.as_str().to_owned(),
-            client_id: client_id.as_str().to_owned(),
-            aud: self.audience.clone(),
-            iat: now.as_secs(),
-            iat_us: state_at.min(now).as_micros(),
-            nbf: None,
-            exp: now.as_secs().saturating_add(self.lifetime_secs),
-            jti: new_token_id(),
-            scope: join_scopes(scopes),
-        };
-        let access_token = jsonwebtoken::encode(&self.header, &claims, &self.key.encoding)
-            .map_err(|_| SignError)?;
-        Ok(IssuedToken {
-            access_token,
-            expires_in: self.lifetime_secs,
-            claims,
-        })
-    }
 }
 
 /// Verifies access tokens against a set of public keys.
@@ -287,4 +216,5 @@ impl TokenVerifier {
 }
 
 #[cfg(test)]
+#[cfg(feature = "server")]
 mod tests;

@@ -10,9 +10,21 @@ const ISSUER: &str = "https://auth.test";
 const NOW: Timestamp = Timestamp::from_micros(1_800_000_000_250_000);
 
 fn issuer_and_verifier() -> (TokenIssuer, TokenVerifier) {
-    let (key, _) = SigningKey::generate_ed25519().unwrap();
+    let (issuer, verifier, _) = issuer_verifier_and_key();
+    (issuer, verifier)
+}
+
+/// Also the signing key in jsonwebtoken's form: an implementation independent of the
+/// issuer's, for cross-checks and for signing forged tokens.
+fn issuer_verifier_and_key() -> (TokenIssuer, TokenVerifier, EncodingKey) {
+    let (key, pem) = SigningKey::generate_ed25519().unwrap();
     let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
-    (TokenIssuer::new(key, ISSUER.into(), None, 3600), verifier)
+    let encoding = jsonwebtoken_key(&pem);
+    (
+        TokenIssuer::new(key, ISSUER.into(), None, 3600),
+        verifier,
+        encoding,
+    )
 }
 
 fn scopes(list: &str) -> Vec<Scope> {
@@ -21,6 +33,13 @@ fn scopes(list: &str) -> Vec<Scope> {
 
 fn client() -> ClientId {
     ClientId::parse("client-1").unwrap()
+}
+
+/// An Ed25519 PEM key in jsonwebtoken's form.
+fn jsonwebtoken_key(pem: &str) -> EncodingKey {
+    use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+    let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem).unwrap();
+    EncodingKey::from_ed_der(key.to_pkcs8_der().unwrap().as_bytes())
 }
 
 /// Re-encodes a token's part `index` after `edit` changed its JSON, keeping the signature.
@@ -300,11 +319,71 @@ fn tokens_from_cached_state_carry_the_state_time() {
 }
 
 #[test]
+fn ed25519_tokens_are_byte_identical_to_jsonwebtoken_encode() {
+    // EdDSA is deterministic: the issuer's own JWS assembly and aws-lc signature must give
+    // exactly what jsonwebtoken (RustCrypto's ed25519-dalek) gives for the same claims.
+    let (issuer, verifier, key) = issuer_verifier_and_key();
+    for list in ["", "client:read", "client:read scope:read client:delete"] {
+        let token = issuer.issue(&client(), &scopes_or_none(list), NOW).unwrap();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(issuer.signing_key().kid().into());
+        let expected = jsonwebtoken::encode(&header, &token.claims, &key).unwrap();
+        assert_eq!(token.access_token, expected);
+        assert!(verifier.verify(&token.access_token, NOW).is_ok());
+    }
+}
+
+#[test]
+fn p256_and_rsa_tokens_verify_with_jsonwebtoken() {
+    use p256::pkcs8::EncodePrivateKey as _;
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    let p256_pem = p256::SecretKey::random(&mut rand::rngs::OsRng)
+        .to_pkcs8_pem(Default::default())
+        .unwrap()
+        .to_string();
+    let rsa_pem = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+        .unwrap()
+        .to_pkcs1_pem(Default::default())
+        .unwrap()
+        .to_string();
+    for (pem, algorithm) in [(p256_pem, Algorithm::ES256), (rsa_pem, Algorithm::RS256)] {
+        let key = SigningKey::from_pem(&pem).unwrap();
+        assert_eq!(key.algorithm(), algorithm);
+        let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
+        let issuer = TokenIssuer::new(key, ISSUER.into(), None, 3600);
+        let token = issuer
+            .issue(&client(), &scopes("client:read"), NOW)
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&token.access_token).unwrap();
+        assert_eq!(header.alg, algorithm);
+        let verified = verifier.verify(&token.access_token, NOW).unwrap();
+        assert_eq!(verified.claims, token.claims);
+        let tampered = edit_part(&token.access_token, 1, |c| {
+            c["scope"] = "client:delete".into()
+        });
+        assert_eq!(
+            verifier.verify(&tampered, NOW).err(),
+            Some(VerifyError::BadSignature)
+        );
+    }
+}
+
+fn scopes_or_none(list: &str) -> Vec<Scope> {
+    if list.is_empty() {
+        Vec::new()
+    } else {
+        scopes(list)
+    }
+}
+
+#[test]
 fn key_material_in_headers_is_ignored() {
     let (issuer, verifier) = issuer_and_verifier();
     let claims = issuer.issue(&client(), &[], NOW).unwrap().claims;
     // An attacker signs with their own key and points at it every way JOSE allows.
-    let (attacker, _) = SigningKey::generate_ed25519().unwrap();
+    let (attacker, attacker_pem) = SigningKey::generate_ed25519().unwrap();
+    let attacker_key = jsonwebtoken_key(&attacker_pem);
     let attacker_jwk = serde_json::to_value(attacker.verifying_key().jwk()).unwrap();
     for (name, value) in [
         ("jku", serde_json::json!("https://evil.example/jwks.json")),
@@ -317,12 +396,9 @@ fn key_material_in_headers_is_ignored() {
         let head = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
         let signing_input = format!("{head}.{body}");
-        let signature = jsonwebtoken::crypto::sign(
-            signing_input.as_bytes(),
-            &attacker.encoding,
-            Algorithm::EdDSA,
-        )
-        .unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &attacker_key, Algorithm::EdDSA)
+                .unwrap();
         let forged = format!("{signing_input}.{signature}");
         assert!(
             verifier.verify(&forged, NOW).is_err(),
@@ -333,7 +409,7 @@ fn key_material_in_headers_is_ignored() {
 
 #[test]
 fn duplicated_claims_and_non_utf8_payloads_are_refused() {
-    let (issuer, verifier) = issuer_and_verifier();
+    let (issuer, verifier, key) = issuer_verifier_and_key();
     let token = issuer.issue(&client(), &[], NOW).unwrap().access_token;
     let (head, rest) = token.split_once('.').unwrap();
     let (payload, _) = rest.split_once('.').unwrap();
@@ -344,11 +420,10 @@ fn duplicated_claims_and_non_utf8_payloads_are_refused() {
         1,
     );
     assert_ne!(duplicated, json);
-    let key = &issuer.signing_key().encoding;
     for body in [duplicated.into_bytes(), vec![0xff, 0xfe, b'{', b'}']] {
         let input = format!("{head}.{}", URL_SAFE_NO_PAD.encode(&body));
         let signature =
-            jsonwebtoken::crypto::sign(input.as_bytes(), key, Algorithm::EdDSA).unwrap();
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::EdDSA).unwrap();
         // Validly signed, yet malformed: refused.
         assert_eq!(
             verifier.verify(&format!("{input}.{signature}"), NOW).err(),

@@ -432,6 +432,16 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
     .await;
     admin_call("DELETE", &format!("/api/v1/oauth/client/{id}"), &root, None).await;
     admin_call("GET", "/api/v1/oauth/client", &first, None).await;
+    // A careless client puts a secret in a query string: the access log leaves it out.
+    let in_query = "ocs_secret-in-a-query-string-must-not-be-logged";
+    http.get(format!(
+        "{}/.well-known/jwks.json?client_secret={in_query}",
+        tokens.base
+    ))
+    .send()
+    .await
+    .unwrap();
+    secrets.push(in_query.to_owned());
     assert!(tokens.terminate().success());
     assert!(admin.terminate().success());
 
@@ -461,5 +471,24 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
             .any(|l| l["message"] == "token issued"
                 && l["span"]["request_id"] == request_id.as_str()),
         "the request id of a response is on its log lines"
+    );
+    let access = |path: &str, status: u16| {
+        lines.iter().any(|l| {
+            l["target"] == "access"
+                && l["path"] == path
+                && l["status"] == status
+                && l["method"] == "POST"
+                && l["duration_ms"].is_number()
+        })
+    };
+    assert!(
+        access("/api/v1/oauth/token", 200) && access("/api/v1/oauth/token", 401),
+        "every request has an access-log line"
+    );
+    assert!(
+        lines.iter().any(|l| l["target"] == "access"
+            && l["path"] == "/.well-known/jwks.json"
+            && l["span"]["request_id"].is_string()),
+        "access-log lines carry the path without its query, and the request id"
     );
 }
