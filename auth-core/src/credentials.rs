@@ -1,10 +1,11 @@
 //! Client authentication for the token endpoint: root from the environment, others by
 //! bcrypt, and a cache of verified credentials so a warm request costs no bcrypt.
 //!
-//! Unknown clients cost the same bcrypt work as a wrong secret, and both give the same
-//! answer. bcrypt runs on the blocking pool with a bounded number of slots (half the CPUs,
-//! at least one) behind a queue holding at most ~2 s of work, so a flood of wrong secrets
-//! cannot starve everything else; past that bound requests are shed with 503.
+//! Unknown clients cost the same work as a wrong secret (the database lookup, then bcrypt
+//! against a dummy hash), and both give the same answer. Both run on the low-priority threads
+//! of [`BcryptQueue`], where a check waits at most 2 s (then 503), so a flood of wrong
+//! secrets only uses CPU time that answering warm requests leaves over, and a check whose
+//! caller has gone is never computed, its lookup included.
 //!
 //! The cache maps a client to the SHA-256 digests of secrets that verified, with the
 //! client's scopes and the instant that state was read. It is used only while this process
@@ -20,9 +21,7 @@ use std::time::{Duration, Instant};
 use secrecy::ExposeSecret as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
-use tokio::sync::Semaphore;
-
-use crate::blocking;
+use crate::bcrypt_queue::BcryptQueue;
 use crate::ids::ClientId;
 use crate::metrics::{Metrics, ResultLabel};
 use crate::ratelimit::FailureLimiter;
@@ -40,10 +39,6 @@ use crate::time::Timestamp;
 const CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Past this many clients the cache starts over.
 const CACHE_CAPACITY: usize = 50_000;
-/// The most bcrypt work allowed to wait, at the measured average duration per check:
-/// past it new checks are shed with 503, so a flood leaves seconds of work behind, not
-/// minutes, whatever the cost.
-const MAX_BACKLOG: Duration = Duration::from_secs(2);
 
 /// A client whose credentials checked out, with the scopes it may be granted.
 #[derive(Debug, Clone)]
@@ -59,8 +54,8 @@ pub struct AuthenticatedClient {
 pub enum AuthenticateError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Too many secret checks are queued; retry later.
-    #[error("too many secret verifications are queued")]
+    /// Too many secret checks are waiting for bcrypt; retry later.
+    #[error("too many secret verifications are waiting")]
     Busy,
     /// Too many failed attempts for this client id or address; retry after this long.
     #[error("too many failed attempts")]
@@ -137,10 +132,7 @@ pub struct ClientAuthenticator {
     store: Store,
     hasher: SecretHasher,
     root: Arc<RootClient>,
-    bcrypt_slots: Arc<Semaphore>,
-    slots: u32,
-    /// Average bcrypt check duration in microseconds (moving average).
-    average_check_us: Arc<std::sync::atomic::AtomicU64>,
+    bcrypt: BcryptQueue,
     metrics: Arc<Metrics>,
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
@@ -148,6 +140,7 @@ pub struct ClientAuthenticator {
 }
 
 impl ClientAuthenticator {
+    /// Also starts the bcrypt threads (one per CPU); an error if they cannot be spawned.
     pub fn new(
         store: Store,
         hasher: SecretHasher,
@@ -155,20 +148,17 @@ impl ClientAuthenticator {
         revocations: Revocations,
         limiter: Arc<FailureLimiter>,
         metrics: Arc<Metrics>,
-    ) -> Self {
-        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-        Self {
+    ) -> std::io::Result<Self> {
+        Ok(Self {
             store,
             hasher,
             root: Arc::new(root),
-            bcrypt_slots: Arc::new(Semaphore::new((cpus / 2).max(1))),
-            slots: u32::try_from((cpus / 2).max(1)).unwrap_or(1),
-            average_check_us: Arc::default(),
+            bcrypt: BcryptQueue::start_per_cpu(metrics.bcrypt_waiting.clone())?,
             metrics,
             revocations,
             cache: Arc::default(),
             limiter,
-        }
+        })
     }
 
     pub fn root_id(&self) -> &ClientId {
@@ -240,13 +230,7 @@ impl ClientAuthenticator {
             .get_or_create(&ResultLabel { result: "miss" })
             .inc();
         self.check_limits(&client_id, address).await?;
-
-        let lookup_id = client_id.clone();
-        let found = self
-            .store
-            .run(move |conn| clients::find_with_scopes(conn, &lookup_id))
-            .await?;
-        let verified = self.verify(found, secret, now).await?;
+        let verified = self.verify(&client_id, secret, now).await?;
         let Some((scopes, valid_until)) = verified else {
             return Ok(None);
         };
@@ -284,51 +268,37 @@ impl ClientAuthenticator {
             .map_err(|blocked| AuthenticateError::RateLimited(blocked.retry_after))
     }
 
-    /// bcrypt against the client's hashes (or a dummy for an unknown client), in a bounded
-    /// slot. Returns the scopes and, for a secret in its grace period, when it stops working.
+    /// Looks the client up and runs bcrypt against its hashes (or a dummy hash for an
+    /// unknown client), both on a bcrypt thread. Returns the scopes and, for a secret in its
+    /// grace period, when it stops working.
     async fn verify(
         &self,
-        found: Option<(clients::Client, Vec<Scope>)>,
+        client_id: &ClientId,
         secret: ClientSecret,
         now: Timestamp,
     ) -> Result<Option<(Vec<Scope>, Option<Timestamp>)>, AuthenticateError> {
-        let waiting = u64::try_from(self.metrics.bcrypt_waiting.get()).unwrap_or(0);
-        let average = self
-            .average_check_us
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let backlog_us = waiting.saturating_mul(average) / u64::from(self.slots);
-        if backlog_us > u64::try_from(MAX_BACKLOG.as_micros()).unwrap_or(u64::MAX) {
-            return Err(AuthenticateError::Busy);
-        }
-        self.metrics.bcrypt_waiting.inc();
-        let slot = self.bcrypt_slots.acquire().await;
-        self.metrics.bcrypt_waiting.dec();
-        let _slot = slot.map_err(|_| AuthenticateError::Busy)?;
-        self.metrics.bcrypt_verifications.inc();
-        let hasher = self.hasher.clone();
-        let span = tracing::info_span!("secret.verify");
-        let started = Instant::now();
-        let verified = blocking::run(move || {
-            let _entered = span.enter();
-            match found {
-                None => {
-                    hasher.verify_unknown(&secret);
-                    None
-                }
-                Some((client, scopes)) => client
-                    .secret_hashes(now)
-                    .into_iter()
-                    .find(|(hash, _)| hasher.verify(&secret, hash))
-                    .map(|(_, until)| (scopes, until)),
-            }
-        })
-        .await
-        .map_err(StoreError::from)?;
-        let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let average = &self.average_check_us;
-        let old = average.load(std::sync::atomic::Ordering::Relaxed);
-        let new = if old == 0 { took } else { (old * 7 + took) / 8 };
-        average.store(new, std::sync::atomic::Ordering::Relaxed);
+        let (store, hasher, id) = (self.store.clone(), self.hasher.clone(), client_id.clone());
+        let verifications = self.metrics.bcrypt_verifications.clone();
+        let verified = self
+            .bcrypt
+            .run(move || {
+                let found = store.with_conn(|conn| clients::find_with_scopes(conn, &id))?;
+                verifications.inc();
+                let _span = tracing::info_span!("secret.verify").entered();
+                Ok::<_, StoreError>(match found {
+                    None => {
+                        hasher.verify_unknown(&secret);
+                        None
+                    }
+                    Some((client, scopes)) => client
+                        .secret_hashes(now)
+                        .into_iter()
+                        .find(|(hash, _)| hasher.verify(&secret, hash))
+                        .map(|(_, until)| (scopes, until)),
+                })
+            })
+            .await
+            .map_err(|_| AuthenticateError::Busy)??;
         Ok(verified)
     }
 }

@@ -21,6 +21,8 @@ pub enum StartError {
     Redis(#[from] SharedError),
     #[error("start-up was interrupted")]
     Interrupted,
+    #[error("cannot start the bcrypt threads: {0}")]
+    Threads(#[from] std::io::Error),
 }
 
 pub struct Foundation {

@@ -20,6 +20,8 @@ pub mod secret;
 pub mod time;
 pub mod token;
 
+#[cfg(feature = "server")]
+pub mod bcrypt_queue;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "server")]

@@ -111,7 +111,7 @@ impl Metrics {
         let bcrypt_waiting = Gauge::default();
         registry.register(
             "bcrypt_waiting",
-            "bcrypt verifications queued for a CPU slot",
+            "secret checks waiting for a bcrypt thread",
             bcrypt_waiting.clone(),
         );
         let bcrypt_verifications = Counter::default();

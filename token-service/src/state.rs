@@ -55,7 +55,7 @@ impl AppState {
                 revocations.clone(),
                 limiter,
                 Arc::clone(&metrics),
-            ),
+            )?,
             revocations,
             issuer: keyring.issuer(&config.auth),
             store,

@@ -105,13 +105,19 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        blocking::run(move || {
-            let _span = tracing::info_span!("db.query").entered();
-            let mut conn = pool.get().map_err(StoreError::Unavailable)?;
-            query(&mut conn)
-        })
-        .await?
+        let store = self.clone();
+        blocking::run(move || store.with_conn(query)).await?
+    }
+
+    /// Runs `query` with a pooled connection on this thread. Blocking: for threads that may
+    /// block (the blocking pool through [`Store::run`], the bcrypt threads).
+    pub fn with_conn<T>(
+        &self,
+        query: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _span = tracing::info_span!("db.query").entered();
+        let mut conn = self.pool.get().map_err(StoreError::Unavailable)?;
+        query(&mut conn)
     }
 
     /// Pool statistics: (connections open, connections idle).
