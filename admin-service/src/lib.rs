@@ -24,5 +24,12 @@ pub use state::AppState;
 /// Serves the admin endpoints on `listener` until the returned server is stopped.
 pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let metrics = std::sync::Arc::clone(&state.metrics);
-    auth_core::http::serve(web::Data::new(state), metrics, listener, routes::config)
+    let workers = state.http_workers;
+    auth_core::http::serve(
+        web::Data::new(state),
+        metrics,
+        listener,
+        routes::config,
+        workers,
+    )
 }

@@ -21,6 +21,7 @@ pub struct AppState {
     pub revocations: Revocations,
     pub token_lifetime_secs: i64,
     pub metrics: Arc<Metrics>,
+    pub http_workers: usize,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
             revocations,
             token_lifetime_secs: config.auth.token_lifetime_secs,
             metrics,
+            http_workers: config.auth.http_workers,
         })
     }
 }

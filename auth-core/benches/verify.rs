@@ -4,9 +4,10 @@
 //!   tokens, none seen before by anything that could cache it.
 //! - `verify/extractor_repeated_token`: the resource-server extractor path,
 //!   [`ResourceServer::authenticate`], on one token presented again and again: the
-//!   verified-token cache and the local revocation cache (fed by a real Redis) answer.
+//!   verified-token cache and the local copy of the revocation cache (loaded from, and kept
+//!   current by, a real Redis) answer.
 //! - `verify/extractor_fresh_token`: the same path on tokens it has never seen: signature,
-//!   claims and one Redis round trip each.
+//!   claims, and the revocation check answered by the local copy, without a round trip.
 //!
 //! Run: `cargo bench -p auth-core --bench verify`. The extractor benchmarks need Redis at
 //! `TEST_REDIS_URL` (default `redis://127.0.0.1:6379`) and are skipped without it (a failure
@@ -115,8 +116,8 @@ fn extractor(c: &mut Criterion) {
     let server = ResourceServer::from_parts(jwks, revocations.clone());
 
     // The shared cache counts as complete only with `rev:ready` (a database process sets
-    // it after a rebuild; there is none here), and the local cache is trusted only while
-    // subscribed: set the key, start following, and wait until the local cache answers.
+    // it after a rebuild; there is none here), and the local copy is used only once it is
+    // loaded while subscribed: set the key, start following, and wait until the copy answers.
     {
         let mut conn = redis::Client::open(url.as_str())
             .and_then(|c| c.get_connection())

@@ -6,7 +6,8 @@
 //! `grant_type=client_credentials` and one set of client credentials, and answers a fixed
 //! JSON body of `BASELINE_BODY_BYTES` bytes with the token response's headers.
 //!
-//! Configuration: `BASELINE_ADDR` [127.0.0.1:8099], `BASELINE_BODY_BYTES` [600].
+//! Configuration: `BASELINE_ADDR` [127.0.0.1:8099], `BASELINE_BODY_BYTES` [600],
+//! `HTTP_WORKERS` [two per CPU, as the services' default (`auth_core::settings`)].
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -114,6 +115,10 @@ async fn main() -> std::io::Result<()> {
     let fixed = web::Data::new(Fixed {
         body: web::Bytes::from(fixed_body(size)),
     });
+    let workers = std::env::var("HTTP_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, usize::from));
     HttpServer::new(move || {
         App::new()
             .app_data(fixed.clone())
@@ -124,6 +129,7 @@ async fn main() -> std::io::Result<()> {
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
     })
+    .workers(workers)
     .bind(addr)?
     .run()
     .await

@@ -24,6 +24,7 @@ pub struct AppState {
     pub issuer_url: String,
     pub metrics: Arc<Metrics>,
     pub trust_x_forwarded_for: bool,
+    pub http_workers: usize,
 }
 
 pub use auth_core::foundation::StartError;
@@ -63,6 +64,7 @@ impl AppState {
             issuer_url: config.auth.issuer.clone(),
             metrics,
             trust_x_forwarded_for: config.auth.trust_x_forwarded_for,
+            http_workers: config.auth.http_workers,
         })
     }
 }

@@ -1,37 +1,57 @@
-//! The in-process revocation cache: answers repeated checks without a round trip.
+//! The in-process copy of the shared revocation cache: checks answered without a round trip.
 //!
-//! Entries come from Redis lookups and from pub/sub messages. Every message bumps an
-//! epoch; a lookup result is stored only if no message arrived while it was in flight, so a
-//! stale "not revoked" can never overwrite a fresh revocation. The cache is used only while
-//! the pub/sub subscription is live (see `shared`), and is cleared whenever it is (re)made.
+//! While this process follows the change channel it holds every revocation Redis holds: a
+//! snapshot loaded right after subscribing and again every 30 s (which also drops what has
+//! expired), plus every message and local write since. Messages keep being applied while a
+//! snapshot loads, and what they bring is applied again on top of it when it is installed,
+//! so a revocation is never missed for the length of a scan. Revocations only ever grow (a
+//! revoked `jti` stays revoked, a cut-off only rises), so applying one twice, or to a
+//! snapshot that already has it, changes nothing. A check then gets, from memory, the
+//! answer a Redis lookup would give, including for a token never seen before.
+//!
+//! Until a snapshot of a complete shared cache (`rev:ready`) is in, and whenever the
+//! subscription is lost or a message cannot be read, the copy is not used (`lookup` answers
+//! `None`) and checks ask Redis or the database. Client versions, for caches of client
+//! state, change with every message about a client and with every reset.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{TokenStatus, decide};
 
-/// How long a "not revoked" answer or a cut-off is trusted without news.
-const TTL: Duration = Duration::from_secs(30);
-/// Past this many entries the cache starts over.
-const MAX_ENTRIES: usize = 200_000;
+/// Every revocation of a complete shared cache, read in one pass.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    pub revoked: HashSet<String>,
+    /// client id → cut-off in microseconds
+    pub cutoffs: HashMap<String, i64>,
+}
 
 #[derive(Default)]
 struct Maps {
-    /// jti → revoked?
-    tokens: HashMap<String, (bool, Instant)>,
-    /// client id → cut-off (microseconds; 0 when none)
-    cutoffs: HashMap<String, (i64, Instant)>,
+    /// Revoked token ids.
+    revoked: HashSet<String>,
+    /// client id → cut-off in microseconds (absent: no cut-off, 0).
+    cutoffs: HashMap<String, i64>,
     /// client id → how many changes were announced for it since the last reset.
     versions: HashMap<String, u64>,
+    /// A snapshot of a complete shared cache is in, and nothing was missed since.
+    complete: bool,
+    /// While a snapshot loads: what was applied meanwhile, to apply again on top of it.
+    journal: Option<Snapshot>,
+}
+
+/// A snapshot in progress, begun by [`LocalCache::begin_snapshot`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SnapshotTicket {
+    resets: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct LocalCache {
-    maps: Mutex<Maps>,
-    epoch: AtomicU64,
-    /// Bumped whenever the maps start over, so versions from before never match again.
+    maps: RwLock<Maps>,
+    /// Bumped whenever the copy starts over, so versions from before never match again.
     resets: AtomicU64,
 }
 
@@ -43,70 +63,93 @@ pub struct ClientVersion {
 }
 
 impl LocalCache {
-    pub(crate) fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+    fn read(&self) -> RwLockReadGuard<'_, Maps> {
+        self.maps.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn maps(&self) -> std::sync::MutexGuard<'_, Maps> {
-        self.maps
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn write(&self) -> RwLockWriteGuard<'_, Maps> {
+        self.maps.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The status of a token, or `None` while the copy is not complete.
     pub(crate) fn lookup(
         &self,
         jti: &str,
         client_id: &str,
         issued_at_us: i64,
     ) -> Option<TokenStatus> {
-        let now = Instant::now();
-        let maps = self.maps();
-        let (revoked, token_until) = *maps.tokens.get(jti)?;
-        if revoked {
-            return Some(TokenStatus::RevokedToken);
-        }
-        let (cutoff, cutoff_until) = *maps.cutoffs.get(client_id)?;
-        if token_until < now || cutoff_until < now {
+        let maps = self.read();
+        if !maps.complete {
             return None;
         }
-        Some(decide(false, cutoff, issued_at_us))
+        let cutoff = maps.cutoffs.get(client_id).copied().unwrap_or(0);
+        Some(decide(maps.revoked.contains(jti), cutoff, issued_at_us))
     }
 
-    /// Stores what Redis said, unless news arrived since `epoch` was read.
-    pub(crate) fn store(&self, epoch: u64, jti: &str, revoked: bool, client_id: &str, cutoff: i64) {
-        let mut maps = self.maps();
-        if self.epoch() != epoch {
+    /// Call before reading a snapshot from Redis: from now on, what is applied is also kept
+    /// aside, to be applied again on top of the snapshot.
+    pub(crate) fn begin_snapshot(&self) -> SnapshotTicket {
+        let mut maps = self.write();
+        maps.journal = Some(Snapshot::default());
+        SnapshotTicket {
+            resets: self.resets.load(Ordering::Acquire),
+        }
+    }
+
+    /// Replaces the copy with `snapshot` plus what was applied since its ticket. A snapshot
+    /// begun before a reset is dropped (it may miss what happened while unsubscribed). A
+    /// client whose cut-off rose (its message was missed) gets a new version.
+    pub(crate) fn install(&self, ticket: SnapshotTicket, mut snapshot: Snapshot) {
+        let mut maps = self.write();
+        let Some(journal) = maps.journal.take() else {
+            return;
+        };
+        if self.resets.load(Ordering::Acquire) != ticket.resets {
             return;
         }
-        if maps.tokens.len() + maps.cutoffs.len() + maps.versions.len() > MAX_ENTRIES {
-            *maps = Maps::default();
-            self.resets.fetch_add(1, Ordering::AcqRel);
+        snapshot.revoked.extend(journal.revoked);
+        for (client, cutoff) in journal.cutoffs {
+            raise(&mut snapshot.cutoffs, client, cutoff);
         }
-        let until = Instant::now() + TTL;
-        maps.tokens.insert(jti.to_owned(), (revoked, until));
-        let entry = maps
-            .cutoffs
-            .entry(client_id.to_owned())
-            .or_insert((cutoff, until));
-        *entry = (entry.0.max(cutoff), until);
+        for (client, cutoff) in &snapshot.cutoffs {
+            if maps.cutoffs.get(client).is_none_or(|known| known < cutoff) {
+                *maps.versions.entry(client.clone()).or_insert(0) += 1;
+            }
+        }
+        maps.revoked = snapshot.revoked;
+        maps.cutoffs = snapshot.cutoffs;
+        maps.complete = true;
+    }
+
+    /// The snapshot could not be read: stop keeping things aside.
+    pub(crate) fn abandon_snapshot(&self) {
+        self.write().journal = None;
+    }
+
+    pub(crate) fn is_complete(&self) -> bool {
+        self.read().complete
     }
 
     /// A token was revoked (message or local write).
     pub(crate) fn token_revoked(&self, jti: &str) {
-        let mut maps = self.maps();
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        maps.tokens
-            .insert(jti.to_owned(), (true, Instant::now() + TTL));
+        let mut maps = self.write();
+        if let Some(journal) = &mut maps.journal {
+            journal.revoked.insert(jti.to_owned());
+        }
+        maps.revoked.insert(jti.to_owned());
     }
 
     /// A client changed (scopes, secret, deletion): anything cached about it is stale.
     pub(crate) fn client_changed(&self, client_id: &str) {
-        let mut maps = self.maps();
-        *maps.versions.entry(client_id.to_owned()).or_insert(0) += 1;
+        *self
+            .write()
+            .versions
+            .entry(client_id.to_owned())
+            .or_insert(0) += 1;
     }
 
     pub(crate) fn client_version(&self, client_id: &str) -> ClientVersion {
-        let maps = self.maps();
+        let maps = self.read();
         ClientVersion {
             resets: self.resets.load(Ordering::Acquire),
             changes: maps.versions.get(client_id).copied().unwrap_or(0),
@@ -115,53 +158,149 @@ impl LocalCache {
 
     /// A client's cut-off was raised (message or local write).
     pub(crate) fn cutoff_raised(&self, client_id: &str, cutoff: i64) {
-        let mut maps = self.maps();
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut maps = self.write();
         *maps.versions.entry(client_id.to_owned()).or_insert(0) += 1;
-        let until = Instant::now() + TTL;
-        let entry = maps
-            .cutoffs
-            .entry(client_id.to_owned())
-            .or_insert((cutoff, until));
-        *entry = (entry.0.max(cutoff), until);
+        if let Some(journal) = &mut maps.journal {
+            raise(&mut journal.cutoffs, client_id.to_owned(), cutoff);
+        }
+        raise(&mut maps.cutoffs, client_id.to_owned(), cutoff);
     }
 
+    /// Forgets everything: the copy is not used again until the next snapshot.
     pub(crate) fn clear(&self) {
-        let mut maps = self.maps();
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut maps = self.write();
         self.resets.fetch_add(1, Ordering::AcqRel);
         *maps = Maps::default();
     }
+}
+
+/// Cut-offs only rise.
+fn raise(cutoffs: &mut HashMap<String, i64>, client_id: String, cutoff: i64) {
+    let known = cutoffs.entry(client_id).or_insert(cutoff);
+    *known = (*known).max(cutoff);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn snapshot(revoked: &[&str], cutoffs: &[(&str, i64)]) -> Snapshot {
+        Snapshot {
+            revoked: revoked.iter().map(|j| (*j).to_owned()).collect(),
+            cutoffs: cutoffs.iter().map(|(c, v)| ((*c).to_owned(), *v)).collect(),
+        }
+    }
+
+    /// Loads `snapshot` as the follower does, with nothing happening meanwhile.
+    fn load(cache: &LocalCache, snapshot: Snapshot) {
+        let ticket = cache.begin_snapshot();
+        cache.install(ticket, snapshot);
+    }
+
     #[test]
-    fn answers_only_when_both_parts_are_known() {
+    fn answers_every_token_once_a_snapshot_is_in() {
         let cache = LocalCache::default();
-        assert_eq!(cache.lookup("j", "c", 10), None);
-        cache.store(cache.epoch(), "j", false, "c", 5);
-        assert_eq!(cache.lookup("j", "c", 10), Some(TokenStatus::Active));
+        assert_eq!(cache.lookup("j", "c", 10), None, "no snapshot yet");
+        cache.token_revoked("early");
+        assert_eq!(
+            cache.lookup("early", "c", 10),
+            None,
+            "messages alone are not enough"
+        );
+        load(
+            &cache,
+            snapshot(&["r"], &[("c", 5), ("gone", crate::revocation::DELETED)]),
+        );
+        assert_eq!(
+            cache.lookup("never-seen", "c", 10),
+            Some(TokenStatus::Active)
+        );
+        assert_eq!(
+            cache.lookup("never-seen", "other", 1),
+            Some(TokenStatus::Active)
+        );
+        assert_eq!(cache.lookup("r", "c", 10), Some(TokenStatus::RevokedToken));
         assert_eq!(
             cache.lookup("j", "c", 4),
             Some(TokenStatus::RevokedByClientCutoff)
         );
-        assert_eq!(cache.lookup("other", "c", 10), None);
+        assert_eq!(
+            cache.lookup("j", "gone", 10),
+            Some(TokenStatus::UnknownClient)
+        );
     }
 
     #[test]
-    fn news_beats_a_lookup_that_was_in_flight() {
+    fn messages_after_the_snapshot_apply_and_cutoffs_only_rise() {
         let cache = LocalCache::default();
-        let epoch = cache.epoch();
+        load(&cache, snapshot(&[], &[("c", 20)]));
         cache.token_revoked("j");
-        cache.store(epoch, "j", false, "c", 0);
-        assert_eq!(cache.lookup("j", "c", 10), Some(TokenStatus::RevokedToken));
+        assert_eq!(cache.lookup("j", "c", 30), Some(TokenStatus::RevokedToken));
+        cache.cutoff_raised("c", 10);
+        assert_eq!(
+            cache.lookup("k", "c", 15),
+            Some(TokenStatus::RevokedByClientCutoff)
+        );
+        cache.cutoff_raised("c", 40);
+        assert_eq!(
+            cache.lookup("k", "c", 30),
+            Some(TokenStatus::RevokedByClientCutoff)
+        );
     }
 
     #[test]
-    fn client_versions_change_with_news_and_resets() {
+    fn what_arrives_while_a_snapshot_loads_is_kept() {
+        let cache = LocalCache::default();
+        load(&cache, snapshot(&["old"], &[]));
+        let ticket = cache.begin_snapshot();
+        // Redis was scanned before these came in: the snapshot lacks them.
+        cache.token_revoked("during");
+        cache.cutoff_raised("c", 50);
+        assert_eq!(
+            cache.lookup("during", "x", 1),
+            Some(TokenStatus::RevokedToken),
+            "applied at once, not after the scan"
+        );
+        cache.install(ticket, snapshot(&["new"], &[("c", 20)]));
+        assert_eq!(
+            cache.lookup("during", "x", 1),
+            Some(TokenStatus::RevokedToken)
+        );
+        assert_eq!(cache.lookup("new", "x", 1), Some(TokenStatus::RevokedToken));
+        assert_eq!(
+            cache.lookup("old", "x", 1),
+            Some(TokenStatus::Active),
+            "gone from Redis (expired): dropped"
+        );
+        assert_eq!(
+            cache.lookup("k", "c", 40),
+            Some(TokenStatus::RevokedByClientCutoff)
+        );
+    }
+
+    #[test]
+    fn a_snapshot_begun_before_a_reset_is_dropped() {
+        let cache = LocalCache::default();
+        let ticket = cache.begin_snapshot();
+        cache.clear();
+        cache.install(ticket, snapshot(&[], &[]));
+        assert!(!cache.is_complete());
+        assert_eq!(cache.lookup("j", "c", 1), None);
+    }
+
+    #[test]
+    fn a_reset_stops_answers_until_the_next_snapshot() {
+        let cache = LocalCache::default();
+        load(&cache, snapshot(&["r"], &[]));
+        cache.clear();
+        assert!(!cache.is_complete());
+        assert_eq!(cache.lookup("r", "c", 10), None);
+        load(&cache, snapshot(&[], &[]));
+        assert_eq!(cache.lookup("x", "c", 10), Some(TokenStatus::Active));
+    }
+
+    #[test]
+    fn client_versions_change_with_news_resets_and_missed_cutoffs() {
         let cache = LocalCache::default();
         let before = cache.client_version("c");
         assert_eq!(cache.client_version("c"), before);
@@ -169,8 +308,16 @@ mod tests {
         let changed = cache.client_version("c");
         assert_ne!(changed, before);
         cache.cutoff_raised("c", 5);
-        assert_ne!(cache.client_version("c"), changed);
-        assert_eq!(cache.client_version("other"), cache.client_version("other"));
+        let raised = cache.client_version("c");
+        assert_ne!(raised, changed);
+        load(&cache, snapshot(&[], &[("c", 5)]));
+        assert_eq!(cache.client_version("c"), raised, "nothing new about c");
+        load(&cache, snapshot(&[], &[("c", 9)]));
+        assert_ne!(
+            cache.client_version("c"),
+            raised,
+            "a cut-off whose message was missed"
+        );
         let other = cache.client_version("other");
         cache.clear();
         assert_ne!(
@@ -178,19 +325,5 @@ mod tests {
             other,
             "a reset invalidates every version"
         );
-    }
-
-    #[test]
-    fn cutoffs_only_rise() {
-        let cache = LocalCache::default();
-        cache.store(cache.epoch(), "j", false, "c", 0);
-        cache.cutoff_raised("c", 20);
-        cache.store(cache.epoch(), "j", false, "c", 10);
-        assert_eq!(
-            cache.lookup("j", "c", 15),
-            Some(TokenStatus::RevokedByClientCutoff)
-        );
-        cache.clear();
-        assert_eq!(cache.lookup("j", "c", 15), None);
     }
 }

@@ -3,11 +3,11 @@
 //! A token is revoked when its `jti` was revoked, or when it was issued (to the microsecond)
 //! before its client's cut-off: deletion, scope removal, secret rotation and revoke-all raise
 //! that cut-off. The database is the truth (`db`); Redis caches it for every verifier and
-//! carries change messages (`shared`); each process keeps a short local cache that those
-//! messages keep current (`cache`). A check asks, in order: the local cache (only while
-//! subscribed), Redis (only once its cache is complete), the database (if this process has
-//! one); with none of them it fails closed. Processes with a database also keep Redis in
-//! step (`sync`).
+//! carries change messages (`shared`); each process keeps a complete copy of Redis's cache
+//! that those messages keep current (`cache`), so a check costs no round trip. A check
+//! asks, in order: the local copy (only while subscribed and loaded), Redis (only once its
+//! cache is complete), the database (if this process has one); with none of them it fails
+//! closed. Processes with a database also keep Redis in step (`sync`).
 
 mod cache;
 #[cfg(feature = "server")]
@@ -157,7 +157,9 @@ impl Revocations {
         let Some(shared) = &self.inner.shared else {
             return;
         };
-        tokio::spawn(Arc::clone(shared).follow(Arc::clone(&self.inner.cache)));
+        let reload = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(Arc::clone(shared).follow(Arc::clone(&self.inner.cache), Arc::clone(&reload)));
+        tokio::spawn(Arc::clone(shared).keep_loaded(Arc::clone(&self.inner.cache), reload));
         #[cfg(feature = "server")]
         if let Some((store, _)) = &self.inner.database {
             let syncer = sync::Syncer {
@@ -201,7 +203,6 @@ impl Revocations {
         let client = token.client_id.as_str();
         let issued = token.issued_at.as_micros();
         if let Some(shared) = &self.inner.shared {
-            let epoch = self.inner.cache.epoch();
             if shared.subscribed()
                 && let Some(status) = self.inner.cache.lookup(jti, client, issued)
             {
@@ -209,11 +210,6 @@ impl Revocations {
             }
             match shared.lookup(jti, client).await {
                 Ok(Some(answer)) => {
-                    if shared.subscribed() {
-                        self.inner
-                            .cache
-                            .store(epoch, jti, answer.revoked, client, answer.cutoff);
-                    }
                     return ("redis", Ok(decide(answer.revoked, answer.cutoff, issued)));
                 }
                 Ok(None) => tracing::debug!("shared revocation cache incomplete"),
@@ -315,5 +311,115 @@ mod tests {
             decide(false, DELETED, i64::MAX - 1),
             TokenStatus::UnknownClient
         );
+    }
+
+    /// A verified token of a fresh client, as a resource server would check it.
+    fn verified_token(
+        issuer: &crate::token::TokenIssuer,
+        verifier: &crate::token::TokenVerifier,
+    ) -> VerifiedToken {
+        let now = crate::time::Timestamp::now();
+        let client = crate::ids::ClientId::generate();
+        let token = issuer.issue(&client, &[], now).unwrap().access_token;
+        verifier.verify(&token, now).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_follower_answers_from_its_copy_and_learns_by_snapshot_and_by_message() {
+        use redis::AsyncCommands as _;
+        let Some(url) = crate::testing::redis_url() else {
+            return;
+        };
+        let prefix = crate::testing::redis_prefix();
+        let metrics = Arc::new(Metrics::new());
+        let config = RevocationConfig {
+            redis_url: Some(url.clone()),
+            key_prefix: prefix.clone(),
+            token_lifetime_secs: 3600,
+            fail_open: false,
+        };
+        let revocations = Revocations::new(&config, Arc::clone(&metrics)).unwrap();
+        let mut redis = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let key = |part: &str| format!("{prefix}:rev:{part}");
+        let _: () = redis.set(key("ready"), "1").await.unwrap();
+        let (signing, _) = crate::token::SigningKey::generate_ed25519().unwrap();
+        let verifier = crate::token::TokenVerifier::new(
+            [signing.verifying_key().clone()],
+            "https://auth.test".into(),
+            None,
+        );
+        let issuer =
+            crate::token::TokenIssuer::new(signing, "https://auth.test".into(), None, 3600);
+
+        revocations.start();
+        let wait_for = |token: VerifiedToken, expected: TokenStatus| {
+            let revocations = revocations.clone();
+            async move {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                loop {
+                    if revocations.inner.shared.as_ref().unwrap().subscribed()
+                        && revocations.inner.cache.is_complete()
+                        && revocations.status(&token).await.unwrap() == expected
+                    {
+                        return;
+                    }
+                    assert!(std::time::Instant::now() < deadline, "never {expected:?}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        };
+        wait_for(verified_token(&issuer, &verifier), TokenStatus::Active).await;
+
+        // Never seen before, yet answered from memory: no Redis round trip.
+        let before = metrics.render();
+        let fresh = verified_token(&issuer, &verifier);
+        assert_eq!(
+            revocations.status(&fresh).await.unwrap(),
+            TokenStatus::Active
+        );
+        let after = metrics.render();
+        let count = |text: &str, source: &str| {
+            text.lines()
+                .find(|l| {
+                    l.starts_with(&format!(
+                        "revocation_checks_total{{source=\"{source}\",outcome=\"active\"}}"
+                    ))
+                })
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        assert_eq!(count(&after, "cache") - count(&before, "cache"), 1.0);
+        assert_eq!(count(&after, "redis"), count(&before, "redis"));
+
+        // Written to Redis without a message, as a rebuild does, then announced by `r`.
+        let silent = verified_token(&issuer, &verifier);
+        let _: () = redis
+            .set(key(&format!("jti:{}", silent.claims.jti)), "1")
+            .await
+            .unwrap();
+        let _: () = redis.publish(key("events"), "r").await.unwrap();
+        wait_for(silent, TokenStatus::RevokedToken).await;
+
+        // Announced by a message alone.
+        let announced = verified_token(&issuer, &verifier);
+        let message = format!("j {}", announced.claims.jti);
+        let _: () = redis.publish(key("events"), message).await.unwrap();
+        wait_for(announced, TokenStatus::RevokedToken).await;
+
+        // A client's cut-off, by message: its older tokens are refused.
+        let older = verified_token(&issuer, &verifier);
+        let cutoff = format!("c {} {}", older.client_id, older.issued_at.as_micros() + 1);
+        let _: () = redis.publish(key("events"), cutoff).await.unwrap();
+        wait_for(older, TokenStatus::RevokedByClientCutoff).await;
+
+        let keys: Vec<String> = redis.keys(format!("{prefix}:*")).await.unwrap();
+        if !keys.is_empty() {
+            let _: () = redis.del(keys).await.unwrap();
+        }
     }
 }

@@ -7,8 +7,11 @@
 //! verifier trusts its emptiness: those with a database use it and rebuild the cache, those
 //! without fail closed until the rebuild is done.
 //!
-//! Messages on `rev:events`: `j <jti>`, `c <client_id> <cutoff>`, and `u <client_id>` for a
-//! change that revokes nothing (scopes added), so caches of client state drop it.
+//! Messages on `rev:events`: `j <jti>`, `c <client_id> <cutoff>`, `u <client_id>` for a
+//! change that revokes nothing (scopes added), so caches of client state drop it, and `r`
+//! after a rebuild. Each follower keeps a complete copy of the cache (see `cache`): a
+//! snapshot of every `rev:` key after subscribing, again every 30 s and after `r`, plus the
+//! messages.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,11 +20,20 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::Notify;
 
-use super::cache::LocalCache;
+use super::cache::{LocalCache, Snapshot};
 
 /// How long one Redis command may take before the check falls back.
 pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often a follower reloads its copy: the bound on staleness should a message be lost.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
+/// How soon a follower tries again while it has no copy (Redis not complete, unreachable).
+const SNAPSHOT_RETRY: Duration = Duration::from_secs(1);
+/// How long loading a snapshot may take.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Keys fetched per `MGET` while loading a snapshot.
+const SNAPSHOT_BATCH: usize = 500;
 
 const MAX_SET_SCRIPT: &str = r"
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -224,9 +236,10 @@ impl SharedCache {
         Ok(raised == 1)
     }
 
-    /// Keeps the local cache in step with the channel, reconnecting forever. While not
-    /// subscribed the local cache is bypassed, and it is cleared on every (re)subscription.
-    pub(crate) async fn follow(self: Arc<Self>, cache: Arc<LocalCache>) {
+    /// Keeps the local copy in step with the channel, reconnecting forever. While not
+    /// subscribed the copy is not used, and it starts over on every (re)subscription;
+    /// `reload` is woken to load a snapshot then, and after a rebuild.
+    pub(crate) async fn follow(self: Arc<Self>, cache: Arc<LocalCache>, reload: Arc<Notify>) {
         let channel = self.channel();
         let mut backoff = Duration::from_millis(50);
         loop {
@@ -236,13 +249,21 @@ impl SharedCache {
             {
                 cache.clear();
                 self.subscribed.store(true, Ordering::Release);
+                // Loaded after subscribing, so no revocation falls between the two.
+                reload.notify_one();
                 tracing::info!("revocation channel subscribed");
                 backoff = Duration::from_millis(50);
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
-                    match message.get_payload::<String>() {
+                    let reload_now = match message.get_payload::<String>() {
                         Ok(payload) => apply_message(&cache, &payload),
-                        Err(_) => cache.clear(),
+                        Err(_) => {
+                            cache.clear();
+                            true
+                        }
+                    };
+                    if reload_now {
+                        reload.notify_one();
                     }
                 }
                 self.subscribed.store(false, Ordering::Release);
@@ -252,6 +273,98 @@ impl SharedCache {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
+    }
+
+    /// Loads snapshots into `cache` while subscribed: when woken, and every 30 s (every
+    /// second while none could be loaded).
+    pub(crate) async fn keep_loaded(self: Arc<Self>, cache: Arc<LocalCache>, reload: Arc<Notify>) {
+        loop {
+            let wait = if self.subscribed() {
+                self.refresh(&cache).await
+            } else {
+                SNAPSHOT_EVERY
+            };
+            let _ = tokio::time::timeout(wait, reload.notified()).await;
+        }
+    }
+
+    /// Loads one snapshot into `cache`; returns how long until the next. When Redis is not
+    /// complete (flushed, not rebuilt yet) a complete copy is kept as it is: it holds every
+    /// revocation it was told of, and the rebuild announces itself (`r`).
+    async fn refresh(&self, cache: &LocalCache) -> Duration {
+        let ticket = cache.begin_snapshot();
+        let result = tokio::time::timeout(SNAPSHOT_TIMEOUT, self.snapshot()).await;
+        match result {
+            Ok(Ok(Some(snapshot))) => {
+                tracing::debug!(
+                    tokens = snapshot.revoked.len(),
+                    clients = snapshot.cutoffs.len(),
+                    "revocation snapshot loaded"
+                );
+                cache.install(ticket, snapshot);
+            }
+            Ok(Ok(None)) => tracing::debug!("revocation snapshot skipped: cache not complete"),
+            Ok(Err(error)) => tracing::debug!(%error, "revocation snapshot failed"),
+            Err(_) => tracing::debug!("revocation snapshot timed out"),
+        }
+        cache.abandon_snapshot();
+        // (A snapshot begun before a reset was not installed: the copy is not complete.)
+        if cache.is_complete() {
+            SNAPSHOT_EVERY
+        } else {
+            SNAPSHOT_RETRY
+        }
+    }
+
+    /// Every revoked token and client cut-off in Redis; `None` if the cache is not complete
+    /// (no `rev:ready`, before or after the scan).
+    async fn snapshot(&self) -> Result<Option<Snapshot>, SharedError> {
+        let mut conn = self.connection().await?;
+        let ready = self.key(&["ready"]);
+        if !conn.exists::<_, bool>(&ready).await? {
+            return Ok(None);
+        }
+        let jti_prefix = self.key(&["jti", ""]);
+        let client_prefix = self.key(&["client", ""]);
+        let mut snapshot = Snapshot::default();
+        let mut client_keys = Vec::new();
+        {
+            let options = redis::ScanOptions::default()
+                .with_pattern(format!("{}:rev:*", self.prefix))
+                .with_count(SNAPSHOT_BATCH);
+            let mut keys = conn.scan_options::<String>(options).await?;
+            while let Some(key) = keys.next_item().await {
+                let key = key?;
+                if let Some(jti) = key.strip_prefix(&jti_prefix) {
+                    snapshot.revoked.insert(jti.to_owned());
+                } else if key.starts_with(&client_prefix) {
+                    client_keys.push(key);
+                }
+            }
+        }
+        for batch in client_keys.chunks(SNAPSHOT_BATCH) {
+            let values: Vec<Option<String>> = conn.mget(batch).await?;
+            for (key, value) in batch.iter().zip(values) {
+                if let (Some(client), Some(cutoff)) = (
+                    key.strip_prefix(&client_prefix),
+                    value.and_then(|v| v.parse::<i64>().ok()),
+                ) {
+                    snapshot.cutoffs.insert(client.to_owned(), cutoff);
+                }
+            }
+        }
+        if !conn.exists::<_, bool>(&ready).await? {
+            return Ok(None);
+        }
+        Ok(Some(snapshot))
+    }
+
+    /// Tells every follower to reload its copy (after a rebuild, which publishes nothing
+    /// else).
+    #[cfg(feature = "server")]
+    pub(crate) async fn announce_rebuild(&self) -> Result<(), SharedError> {
+        let mut conn = self.connection().await?;
+        timed(conn.publish::<_, _, ()>(self.channel(), "r")).await
     }
 }
 
@@ -319,15 +432,25 @@ impl SharedCache {
     }
 }
 
-fn apply_message(cache: &LocalCache, payload: &str) {
+/// Applies one message; true when the copy needs a snapshot now (after a rebuild, or a
+/// message it cannot read, which resets it).
+fn apply_message(cache: &LocalCache, payload: &str) -> bool {
     let mut parts = payload.split(' ');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("j"), Some(jti), None) => cache.token_revoked(jti),
         (Some("u"), Some(client), None) => cache.client_changed(client),
         (Some("c"), Some(client), Some(cutoff)) => match cutoff.parse() {
             Ok(cutoff) => cache.cutoff_raised(client, cutoff),
-            Err(_) => cache.clear(),
+            Err(_) => {
+                cache.clear();
+                return true;
+            }
         },
-        _ => cache.clear(),
+        (Some("r"), None, None) => return true,
+        _ => {
+            cache.clear();
+            return true;
+        }
     }
+    false
 }

@@ -2,8 +2,9 @@
 //!
 //! Every process with a database runs one: each second it re-applies the last minute of
 //! revocations (idempotent; publishes only what is news), and after Redis was unreachable
-//! or lost its data it rebuilds the whole cache, so a revocation written while Redis was
-//! away, or by a process that died before publishing, still reaches every verifier.
+//! or lost its data it rebuilds the whole cache, then announces it (`r`) so every follower
+//! reloads its copy: a revocation written while Redis was away, or by a process that died
+//! before publishing, still reaches every verifier.
 //! Every ten minutes it purges records that no longer matter.
 
 use std::sync::Arc;
@@ -74,6 +75,7 @@ impl Syncer {
                 .await?;
             self.apply(&all, false).await?;
             self.shared.mark_ready().await?;
+            self.shared.announce_rebuild().await?;
             tracing::info!(
                 tokens = all.tokens.len(),
                 clients = all.cutoffs.len(),
