@@ -10,10 +10,11 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
+use super::public_key::PublicKey;
 #[cfg(feature = "server")]
 use super::sign::KeySigner;
 
@@ -63,7 +64,7 @@ pub struct Jwks {
 pub struct VerifyingKey {
     pub(crate) kid: String,
     pub(crate) algorithm: Algorithm,
-    pub(crate) decoding: DecodingKey,
+    pub(crate) public: PublicKey,
     pub(crate) jwk: PublicJwk,
 }
 
@@ -112,40 +113,36 @@ impl VerifyingKey {
             return Err(KeyError::Unsupported);
         }
         let text = |v: &Option<String>| v.clone().ok_or(KeyError::Unsupported);
-        let (algorithm, mut jwk, decoding) = match (input.kty.as_str(), input.crv.as_deref()) {
+        let bytes = |v: &str| URL_SAFE_NO_PAD.decode(v).map_err(|_| KeyError::Unsupported);
+        let (algorithm, mut jwk, key) = match (input.kty.as_str(), input.crv.as_deref()) {
             ("OKP", Some("Ed25519")) => {
                 let x = text(&input.x)?;
+                let key = PublicKey::ed25519(&bytes(&x)?)?;
                 let mut public = jwk("OKP", "EdDSA");
                 public.crv = Some("Ed25519");
-                public.x = Some(x.clone());
-                let decoding =
-                    DecodingKey::from_ed_components(&x).map_err(|_| KeyError::Unsupported)?;
-                (Algorithm::EdDSA, public, decoding)
+                public.x = Some(x);
+                (Algorithm::EdDSA, public, key)
             }
             ("EC", Some("P-256")) => {
                 let (x, y) = (text(&input.x)?, text(&input.y)?);
+                let key = PublicKey::p256(&bytes(&x)?, &bytes(&y)?)?;
                 let mut public = jwk("EC", "ES256");
                 public.crv = Some("P-256");
-                public.x = Some(x.clone());
-                public.y = Some(y.clone());
-                let decoding =
-                    DecodingKey::from_ec_components(&x, &y).map_err(|_| KeyError::Unsupported)?;
-                (Algorithm::ES256, public, decoding)
+                public.x = Some(x);
+                public.y = Some(y);
+                (Algorithm::ES256, public, key)
             }
             ("RSA", _) => {
                 let (n, e) = (text(&input.n)?, text(&input.e)?);
-                let modulus = URL_SAFE_NO_PAD
-                    .decode(&n)
-                    .map_err(|_| KeyError::Unsupported)?;
+                let modulus = bytes(&n)?;
                 if modulus.len() * 8 < MIN_RSA_BITS {
                     return Err(KeyError::Unsupported);
                 }
+                let key = PublicKey::rsa(&modulus, &bytes(&e)?)?;
                 let mut public = jwk("RSA", "RS256");
-                public.n = Some(n.clone());
-                public.e = Some(e.clone());
-                let decoding =
-                    DecodingKey::from_rsa_components(&n, &e).map_err(|_| KeyError::Unsupported)?;
-                (Algorithm::RS256, public, decoding)
+                public.n = Some(n);
+                public.e = Some(e);
+                (Algorithm::RS256, public, key)
             }
             _ => return Err(KeyError::Unsupported),
         };
@@ -158,7 +155,7 @@ impl VerifyingKey {
         Ok(Self {
             kid,
             algorithm,
-            decoding,
+            public: key,
             jwk,
         })
     }
@@ -261,16 +258,14 @@ impl SigningKey {
             return Ok(None);
         };
         let signer = KeySigner::ed25519(key.as_bytes(), key.verifying_key().as_bytes())?;
-        let x = b64(key.verifying_key().as_bytes());
         let mut public = jwk("OKP", "EdDSA");
         public.crv = Some("Ed25519");
-        public.x = Some(x.clone());
-        let decoding = DecodingKey::from_ed_components(&x).map_err(|_| KeyError::Encoding)?;
+        public.x = Some(b64(key.verifying_key().as_bytes()));
         Ok(Some(Self::assemble(
             signer,
             Algorithm::EdDSA,
             public,
-            decoding,
+            PublicKey::Ed25519(key.verifying_key()),
         )))
     }
 
@@ -293,13 +288,11 @@ impl SigningKey {
         public.crv = Some("P-256");
         public.x = Some(b64(x));
         public.y = Some(b64(y));
-        let decoding =
-            DecodingKey::from_ec_components(&b64(x), &b64(y)).map_err(|_| KeyError::Encoding)?;
         Ok(Some(Self::assemble(
             KeySigner::p256(der.as_bytes())?,
             Algorithm::ES256,
             public,
-            decoding,
+            PublicKey::p256(x, y)?,
         )))
     }
 
@@ -327,7 +320,7 @@ impl SigningKey {
             KeySigner::rsa(der.as_bytes())?,
             Algorithm::RS256,
             public,
-            DecodingKey::from_rsa_raw_components(&n, &e),
+            PublicKey::rsa(&n, &e)?,
         )))
     }
 
@@ -335,7 +328,7 @@ impl SigningKey {
         signer: KeySigner,
         algorithm: Algorithm,
         mut jwk: PublicJwk,
-        decoding: DecodingKey,
+        public: PublicKey,
     ) -> Self {
         let kid = thumbprint(&jwk);
         jwk.kid.clone_from(&kid);
@@ -344,7 +337,7 @@ impl SigningKey {
             public: VerifyingKey {
                 kid,
                 algorithm,
-                decoding,
+                public,
                 jwk,
             },
         }

@@ -12,12 +12,15 @@
 #[cfg(feature = "server")]
 mod issue;
 pub mod keys;
+mod public_key;
 #[cfg(feature = "server")]
 mod sign;
 
 use std::collections::HashMap;
 
-use jsonwebtoken::Validation;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Header;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ClientId;
@@ -97,10 +100,10 @@ pub enum VerifyError {
     WrongAudience,
 }
 
-/// Verifies access tokens against a set of public keys.
+/// Verifies access tokens against a set of public keys, each parsed once.
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
-    keys: HashMap<String, (VerifyingKey, Validation)>,
+    keys: HashMap<String, VerifyingKey>,
     issuer: String,
     audience: Option<String>,
     leeway_secs: i64,
@@ -115,21 +118,8 @@ impl TokenVerifier {
         issuer: String,
         audience: Option<String>,
     ) -> Self {
-        let keys = keys
-            .into_iter()
-            .map(|key| {
-                // Signature only: time, issuer and audience are checked below against `now`.
-                let mut validation = Validation::new(key.algorithm);
-                validation.required_spec_claims.clear();
-                validation.validate_exp = false;
-                validation.validate_nbf = false;
-                validation.validate_aud = false;
-                validation.leeway = 0;
-                (key.kid.clone(), (key, validation))
-            })
-            .collect();
         Self {
-            keys,
+            keys: keys.into_iter().map(|key| (key.kid.clone(), key)).collect(),
             issuer,
             audience,
             leeway_secs: DEFAULT_LEEWAY_SECS,
@@ -143,17 +133,24 @@ impl TokenVerifier {
 
     /// The published key set.
     pub fn jwks(&self) -> Jwks {
-        let mut keys: Vec<PublicJwk> = self.keys.values().map(|(k, _)| k.jwk.clone()).collect();
+        let mut keys: Vec<PublicJwk> = self.keys.values().map(|k| k.jwk.clone()).collect();
         keys.sort_by(|a, b| a.kid.cmp(&b.kid));
         Jwks { keys }
     }
 
     /// Checks signature, type, issuer, audience and time. Revocation is the caller's next step.
+    /// Each part of the token is decoded once: header, then signature, then claims.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<VerifiedToken, VerifyError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(VerifyError::Malformed);
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        // JWS compact serialization (RFC 7515 §7.1): exactly three parts.
+        let (signing_input, signature) = token.rsplit_once('.').ok_or(VerifyError::Malformed)?;
+        let (header, payload) = signing_input
+            .split_once('.')
+            .filter(|(_, payload)| !payload.contains('.'))
+            .ok_or(VerifyError::Malformed)?;
+        let header: Header = decode_part(header)?;
         if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(VerifyError::WrongType);
         }
@@ -161,19 +158,17 @@ impl TokenVerifier {
             return Err(VerifyError::Malformed);
         }
         let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
-        let (key, validation) = self.keys.get(kid).ok_or(VerifyError::UnknownKey)?;
+        let key = self.keys.get(kid).ok_or(VerifyError::UnknownKey)?;
         if header.alg != key.algorithm {
             return Err(VerifyError::AlgorithmNotAllowed);
         }
-        let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, validation)
-            .map_err(|error| match error.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
-                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
-                    VerifyError::AlgorithmNotAllowed
-                }
-                _ => VerifyError::Malformed,
-            })?;
-        let claims = data.claims;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| VerifyError::Malformed)?;
+        if !key.public.verifies(signing_input.as_bytes(), &signature) {
+            return Err(VerifyError::BadSignature);
+        }
+        let claims: AccessTokenClaims = decode_part(payload)?;
         self.check_claims(&claims, now)?;
         let client_id = ClientId::parse(&claims.client_id).map_err(|_| VerifyError::Malformed)?;
         if claims.sub != claims.client_id {
@@ -213,6 +208,15 @@ impl TokenVerifier {
         }
         Ok(())
     }
+}
+
+/// A base64url JSON part of a token (RFC 7515): any fault is `Malformed`, duplicated
+/// members included (serde refuses them).
+fn decode_part<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, VerifyError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| VerifyError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| VerifyError::Malformed)
 }
 
 #[cfg(test)]

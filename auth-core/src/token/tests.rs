@@ -321,7 +321,8 @@ fn tokens_from_cached_state_carry_the_state_time() {
 #[test]
 fn ed25519_tokens_are_byte_identical_to_jsonwebtoken_encode() {
     // EdDSA is deterministic: the issuer's own JWS assembly and aws-lc signature must give
-    // exactly what jsonwebtoken (RustCrypto's ed25519-dalek) gives for the same claims.
+    // exactly what jsonwebtoken (RustCrypto's ed25519-dalek) gives for the same claims, and
+    // the verifier's own parsing must accept both.
     let (issuer, verifier, key) = issuer_verifier_and_key();
     for list in ["", "client:read", "client:read scope:read client:delete"] {
         let token = issuer.issue(&client(), &scopes_or_none(list), NOW).unwrap();
@@ -335,19 +336,25 @@ fn ed25519_tokens_are_byte_identical_to_jsonwebtoken_encode() {
 }
 
 #[test]
-fn p256_and_rsa_tokens_verify_with_jsonwebtoken() {
+fn p256_and_rsa_tokens_agree_with_jsonwebtoken() {
     use p256::pkcs8::EncodePrivateKey as _;
     use rsa::pkcs1::EncodeRsaPrivateKey as _;
-    let p256_pem = p256::SecretKey::random(&mut rand::rngs::OsRng)
+    let p256_key = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let p256_pem = p256_key
         .to_pkcs8_pem(Default::default())
         .unwrap()
         .to_string();
-    let rsa_pem = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-        .unwrap()
+    let p256_jwt = EncodingKey::from_ec_der(p256_key.to_pkcs8_der().unwrap().as_bytes());
+    let rsa_key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+    let rsa_pem = rsa_key
         .to_pkcs1_pem(Default::default())
         .unwrap()
         .to_string();
-    for (pem, algorithm) in [(p256_pem, Algorithm::ES256), (rsa_pem, Algorithm::RS256)] {
+    let rsa_jwt = EncodingKey::from_rsa_der(rsa_key.to_pkcs1_der().unwrap().as_bytes());
+    for (pem, algorithm, jwt_key) in [
+        (p256_pem, Algorithm::ES256, p256_jwt),
+        (rsa_pem, Algorithm::RS256, rsa_jwt),
+    ] {
         let key = SigningKey::from_pem(&pem).unwrap();
         assert_eq!(key.algorithm(), algorithm);
         let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
@@ -366,6 +373,12 @@ fn p256_and_rsa_tokens_verify_with_jsonwebtoken() {
             verifier.verify(&tampered, NOW).err(),
             Some(VerifyError::BadSignature)
         );
+        // Signed by jsonwebtoken (RustCrypto), an implementation independent of the issuer's.
+        let mut header = Header::new(algorithm);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(issuer.signing_key().kid().into());
+        let theirs = jsonwebtoken::encode(&header, &token.claims, &jwt_key).unwrap();
+        assert_eq!(verifier.verify(&theirs, NOW).unwrap().claims, token.claims);
     }
 }
 

@@ -1,0 +1,70 @@
+//! Signature checks with a public key parsed once (RustCrypto, pure Rust).
+//!
+//! jsonwebtoken's `decode` rebuilds the key from its bytes on every call (for Ed25519 a
+//! point decompression) and parses the header three times; a verifier here parses each key
+//! when it is loaded and each token once. One algorithm per key: EdDSA (RFC 8037, strict
+//! verification: no small-order keys or non-canonical signatures), ES256 (the fixed-width
+//! `r || s` of RFC 7518 §3.4) and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3).
+
+use rsa::traits::SignatureScheme as _;
+use sha2::{Digest as _, Sha256};
+
+use super::keys::KeyError;
+
+/// A public key ready to check signatures of its one algorithm.
+#[derive(Clone)]
+pub(crate) enum PublicKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    P256(p256::ecdsa::VerifyingKey),
+    Rsa(rsa::RsaPublicKey),
+}
+
+impl PublicKey {
+    /// An Ed25519 key from its 32 bytes.
+    pub(crate) fn ed25519(x: &[u8]) -> Result<Self, KeyError> {
+        let bytes: &[u8; 32] = x.try_into().map_err(|_| KeyError::Unsupported)?;
+        ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map(Self::Ed25519)
+            .map_err(|_| KeyError::Unsupported)
+    }
+
+    /// A P-256 key from its affine coordinates (32 bytes each).
+    pub(crate) fn p256(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        if x.len() != 32 || y.len() != 32 {
+            return Err(KeyError::Unsupported);
+        }
+        let mut sec1 = Vec::with_capacity(65);
+        sec1.push(0x04);
+        sec1.extend_from_slice(x);
+        sec1.extend_from_slice(y);
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+            .map(Self::P256)
+            .map_err(|_| KeyError::Unsupported)
+    }
+
+    /// An RSA key from its big-endian modulus and exponent.
+    pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
+        rsa::RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(n),
+            rsa::BigUint::from_bytes_be(e),
+        )
+        .map(Self::Rsa)
+        .map_err(|_| KeyError::Unsupported)
+    }
+
+    /// True when `signature` is this key's signature of `message`.
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+            Self::P256(key) => {
+                use p256::ecdsa::signature::Verifier as _;
+                p256::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|signature| key.verify(message, &signature).is_ok())
+            }
+            Self::Rsa(key) => rsa::Pkcs1v15Sign::new::<Sha256>()
+                .verify(key, &Sha256::digest(message), signature)
+                .is_ok(),
+        }
+    }
+}
