@@ -10,7 +10,8 @@
 //! The cache maps a client to the SHA-256 digests of secrets that verified, with the
 //! client's scopes and the instant that state was read. It is used only while this process
 //! follows the change channel (Redis pub/sub): any change to the client (scopes, secret,
-//! deletion, revocation) bumps the client's version and the entry no longer matches.
+//! deletion, revocation) bumps the client's version and the entry no longer matches; so does
+//! a cut-off newer than the entry that this process learnt of without its message.
 //! Tokens built from an entry carry its read instant as `iat_us`, so an entry that is
 //! stale for the few milliseconds a change takes to arrive yields only revoked tokens.
 
@@ -22,7 +23,7 @@ use crate::bcrypt_queue::BcryptQueue;
 use crate::ids::ClientId;
 use crate::metrics::{Metrics, ResultLabel};
 use crate::ratelimit::FailureLimiter;
-use crate::revocation::{ClientVersion, Revocations};
+use crate::revocation::{ClientState, ClientVersion, Revocations};
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
 use crate::settings::RootClient;
@@ -80,10 +81,12 @@ impl VerifiedCredentials {
         &self,
         id: &ClientId,
         digest: &[u8; 32],
-        version: ClientVersion,
+        client: ClientState,
     ) -> Option<(Arc<[Scope]>, Timestamp)> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = clients.get(id).filter(|e| e.version == version)?;
+        let entry = clients
+            .get(id)
+            .filter(|e| e.version == client.version && !client.is_newer_than(e.state_at))?;
         let now = Instant::now();
         let known = entry
             .secrets
@@ -210,9 +213,9 @@ impl ClientAuthenticator {
 
         let digest: [u8; 32] = Sha256::digest(secret.expose().as_bytes()).into();
         // Read before the database, so a change arriving meanwhile invalidates the entry.
-        let version = self.revocations.client_version(client_id.as_str());
-        if let Some(version) = version
-            && let Some((scopes, state_at)) = self.cache.get(&client_id, &digest, version)
+        let state = self.revocations.client_state(client_id.as_str());
+        if let Some(state) = state
+            && let Some((scopes, state_at)) = self.cache.get(&client_id, &digest, state)
         {
             self.metrics
                 .secret_cache
@@ -235,7 +238,7 @@ impl ClientAuthenticator {
             return Ok(None);
         };
         let scopes: Arc<[Scope]> = scopes.into();
-        if let Some(version) = version {
+        if let Some(ClientState { version, .. }) = state {
             let ttl = valid_until.map_or(CACHE_TTL, |until| {
                 let left = until.as_micros().saturating_sub(now.as_micros());
                 CACHE_TTL.min(Duration::from_micros(u64::try_from(left).unwrap_or(0)))

@@ -62,6 +62,23 @@ pub struct ClientVersion {
     changes: u64,
 }
 
+/// What this process knows of a client, for caches of the client's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientState {
+    /// Changes announced for the client; equal versions mean none came in between.
+    pub version: ClientVersion,
+    /// The client's revocation cut-off as this process knows it (0: none).
+    pub cutoff_us: i64,
+}
+
+impl ClientState {
+    /// True when state read at `read_at` predates the client's cut-off: a change the
+    /// process learnt of without its message (from a snapshot) still makes it stale.
+    pub fn is_newer_than(&self, read_at: crate::time::Timestamp) -> bool {
+        self.cutoff_us > read_at.as_micros()
+    }
+}
+
 impl LocalCache {
     fn read(&self) -> RwLockReadGuard<'_, Maps> {
         self.maps.read().unwrap_or_else(PoisonError::into_inner)
@@ -97,8 +114,9 @@ impl LocalCache {
     }
 
     /// Replaces the copy with `snapshot` plus what was applied since its ticket. A snapshot
-    /// begun before a reset is dropped (it may miss what happened while unsubscribed). A
-    /// client whose cut-off rose (its message was missed) gets a new version.
+    /// begun before a reset is dropped (it may miss what happened while unsubscribed).
+    /// Versions do not change: a cut-off whose message was missed shows in
+    /// [`LocalCache::client_state`], which makes state cached before it stale.
     pub(crate) fn install(&self, ticket: SnapshotTicket, mut snapshot: Snapshot) {
         let mut maps = self.write();
         let Some(journal) = maps.journal.take() else {
@@ -110,11 +128,6 @@ impl LocalCache {
         snapshot.revoked.extend(journal.revoked);
         for (client, cutoff) in journal.cutoffs {
             raise(&mut snapshot.cutoffs, client, cutoff);
-        }
-        for (client, cutoff) in &snapshot.cutoffs {
-            if maps.cutoffs.get(client).is_none_or(|known| known < cutoff) {
-                *maps.versions.entry(client.clone()).or_insert(0) += 1;
-            }
         }
         maps.revoked = snapshot.revoked;
         maps.cutoffs = snapshot.cutoffs;
@@ -148,11 +161,14 @@ impl LocalCache {
             .or_insert(0) += 1;
     }
 
-    pub(crate) fn client_version(&self, client_id: &str) -> ClientVersion {
+    pub(crate) fn client_state(&self, client_id: &str) -> ClientState {
         let maps = self.read();
-        ClientVersion {
-            resets: self.resets.load(Ordering::Acquire),
-            changes: maps.versions.get(client_id).copied().unwrap_or(0),
+        ClientState {
+            version: ClientVersion {
+                resets: self.resets.load(Ordering::Acquire),
+                changes: maps.versions.get(client_id).copied().unwrap_or(0),
+            },
+            cutoff_us: maps.cutoffs.get(client_id).copied().unwrap_or(0),
         }
     }
 
@@ -300,28 +316,29 @@ mod tests {
     }
 
     #[test]
-    fn client_versions_change_with_news_resets_and_missed_cutoffs() {
+    fn client_versions_change_with_news_and_resets_and_snapshots_show_cutoffs() {
         let cache = LocalCache::default();
-        let before = cache.client_version("c");
-        assert_eq!(cache.client_version("c"), before);
+        let version = |cache: &LocalCache| cache.client_state("c").version;
+        let before = version(&cache);
+        assert_eq!(version(&cache), before);
         cache.client_changed("c");
-        let changed = cache.client_version("c");
+        let changed = version(&cache);
         assert_ne!(changed, before);
         cache.cutoff_raised("c", 5);
-        let raised = cache.client_version("c");
+        let raised = version(&cache);
         assert_ne!(raised, changed);
-        load(&cache, snapshot(&[], &[("c", 5)]));
-        assert_eq!(cache.client_version("c"), raised, "nothing new about c");
+        assert_eq!(cache.client_state("c").cutoff_us, 5);
+        // A cut-off whose message was missed: the version stays (nothing to invalidate for
+        // state read after it), the cut-off makes older state stale.
         load(&cache, snapshot(&[], &[("c", 9)]));
-        assert_ne!(
-            cache.client_version("c"),
-            raised,
-            "a cut-off whose message was missed"
-        );
-        let other = cache.client_version("other");
+        let state = cache.client_state("c");
+        assert_eq!(state.version, raised);
+        assert!(state.is_newer_than(crate::time::Timestamp::from_micros(8)));
+        assert!(!state.is_newer_than(crate::time::Timestamp::from_micros(9)));
+        let other = cache.client_state("other").version;
         cache.clear();
         assert_ne!(
-            cache.client_version("other"),
+            cache.client_state("other").version,
             other,
             "a reset invalidates every version"
         );

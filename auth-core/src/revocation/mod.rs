@@ -18,7 +18,7 @@ mod sync;
 
 use std::sync::Arc;
 
-pub use cache::ClientVersion;
+pub use cache::{ClientState, ClientVersion};
 pub use shared::SharedError;
 
 use crate::metrics::Metrics;
@@ -242,13 +242,14 @@ impl Revocations {
         }
     }
 
-    /// The client's change count, for caches of client state; `None` while changes cannot
-    /// be followed (no Redis, or not subscribed), when nothing about a client may be cached.
-    pub fn client_version(&self, client_id: &str) -> Option<ClientVersion> {
+    /// What this process knows of a client, for caches of client state; `None` while
+    /// changes cannot be followed (no Redis, or not subscribed), when nothing about a client
+    /// may be cached.
+    pub fn client_state(&self, client_id: &str) -> Option<ClientState> {
         let shared = self.inner.shared.as_ref()?;
         shared
             .subscribed()
-            .then(|| self.inner.cache.client_version(client_id))
+            .then(|| self.inner.cache.client_state(client_id))
     }
 
     /// Tells every process that a client changed without a revocation (scopes added).
