@@ -19,6 +19,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
 use crate::bcrypt_queue::BcryptQueue;
 use crate::ids::ClientId;
 use crate::metrics::{Metrics, ResultLabel};
@@ -29,9 +33,6 @@ use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
 use crate::settings::RootClient;
 use crate::store::{Store, StoreError, clients, registry};
 use crate::time::Timestamp;
-use secrecy::ExposeSecret as _;
-use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq as _;
 
 /// How long a verified secret is trusted without news. Changes evict entries at once over
 /// the change channel, and the cache is cleared whenever the subscription is re-made, so this
