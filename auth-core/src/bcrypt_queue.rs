@@ -253,7 +253,11 @@ fn work(shared: &Shared) {
         if slot.leave_waiting(RUNNING) {
             shared.left();
             if let Some(job) = slot.take_job() {
-                job();
+                // A check that panics answers nobody (its caller gets 503) and must not take
+                // the thread with it.
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+                    tracing::error!("a secret check panicked");
+                }
             }
         }
     }
@@ -423,5 +427,13 @@ mod tests {
         gate.wait();
         blocker.await.unwrap().unwrap();
         assert_eq!(queue.run(|| 2).await, Ok(2));
+    }
+
+    #[tokio::test]
+    async fn a_check_that_panics_keeps_the_thread() {
+        let queue = queue(1);
+        let panicked = queue.run(|| -> u8 { panic!("a check that panics") }).await;
+        assert_eq!(panicked, Err(QueueError::Busy));
+        assert_eq!(queue.run(|| 3).await, Ok(3));
     }
 }
