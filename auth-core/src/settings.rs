@@ -276,6 +276,8 @@ mod tests {
         assert_eq!(s.issuer, "http://127.0.0.1:8080");
         assert_eq!(s.bcrypt_cost, 12);
         assert_eq!(s.admin_service_addr.port(), 8081);
+        assert_eq!(s.http_workers, default_http_workers());
+        assert!(s.http_workers >= 2);
         assert_eq!(s.root.secret.expose_secret(), "a-long-root-secret");
         assert!(!format!("{s:?}").contains("a-long-root-secret"));
     }
@@ -304,6 +306,8 @@ mod tests {
             ("REDIS_URL", "localhost:6379"),
             ("REDIS_URL", "rediss://redis:6380"),
             ("REDIS_KEY_PREFIX", "a b"),
+            ("HTTP_WORKERS", "0"),
+            ("HTTP_WORKERS", "many"),
         ];
         for (name, value) in cases {
             let mut pairs = ROOT.to_vec();
