@@ -13,7 +13,7 @@
 //! queue at once, never computed.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -70,7 +70,7 @@ struct Shared {
     live: AtomicUsize,
     capacity: usize,
     waiting: Gauge,
-    stopped: std::sync::atomic::AtomicBool,
+    stopped: AtomicBool,
     /// Checks refused since the last warning, and when that warning was written.
     shed: AtomicUsize,
     warned: Mutex<Option<Instant>>,
@@ -143,7 +143,7 @@ impl BcryptQueue {
             live: AtomicUsize::new(0),
             capacity: threads * WAITING_PER_THREAD,
             waiting,
-            stopped: std::sync::atomic::AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             shed: AtomicUsize::new(0),
             warned: Mutex::new(None),
         });
@@ -296,7 +296,7 @@ mod tests {
         tokio::task::JoinHandle<Result<(), QueueError>>,
     ) {
         let gate = Arc::new(std::sync::Barrier::new(2));
-        let running = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let running = Arc::new(AtomicBool::new(false));
         let blocker = {
             let (queue, gate, running) = (queue.clone(), Arc::clone(&gate), Arc::clone(&running));
             tokio::spawn(async move {

@@ -38,14 +38,9 @@ struct Maps {
     versions: HashMap<String, u64>,
     /// A snapshot of a complete shared cache is in, and nothing was missed since.
     complete: bool,
-    /// While a snapshot loads: what was applied meanwhile, to apply again on top of it.
+    /// While a snapshot loads: what was applied meanwhile, to apply again on top of it. A
+    /// reset drops it, and with it the snapshot in flight.
     journal: Option<Snapshot>,
-}
-
-/// A snapshot in progress, begun by [`LocalCache::begin_snapshot`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SnapshotTicket {
-    resets: u64,
 }
 
 #[derive(Default)]
@@ -103,28 +98,21 @@ impl LocalCache {
         Some(decide(maps.revoked.contains(jti), cutoff, issued_at_us))
     }
 
-    /// Call before reading a snapshot from Redis: from now on, what is applied is also kept
-    /// aside, to be applied again on top of the snapshot.
-    pub(crate) fn begin_snapshot(&self) -> SnapshotTicket {
-        let mut maps = self.write();
-        maps.journal = Some(Snapshot::default());
-        SnapshotTicket {
-            resets: self.resets.load(Ordering::Acquire),
-        }
+    /// Call before reading a snapshot from Redis (one at a time): from now on, what is
+    /// applied is also kept aside, to be applied again on top of the snapshot.
+    pub(crate) fn begin_snapshot(&self) {
+        self.write().journal = Some(Snapshot::default());
     }
 
-    /// Replaces the copy with `snapshot` plus what was applied since its ticket. A snapshot
+    /// Replaces the copy with `snapshot` plus what was applied since it was begun. A snapshot
     /// begun before a reset is dropped (it may miss what happened while unsubscribed).
     /// Versions do not change: a cut-off whose message was missed shows in
     /// [`LocalCache::client_state`], which makes state cached before it stale.
-    pub(crate) fn install(&self, ticket: SnapshotTicket, mut snapshot: Snapshot) {
+    pub(crate) fn install(&self, mut snapshot: Snapshot) {
         let mut maps = self.write();
         let Some(journal) = maps.journal.take() else {
             return;
         };
-        if self.resets.load(Ordering::Acquire) != ticket.resets {
-            return;
-        }
         snapshot.revoked.extend(journal.revoked);
         for (client, cutoff) in journal.cutoffs {
             raise(&mut snapshot.cutoffs, client, cutoff);
@@ -209,8 +197,8 @@ mod tests {
 
     /// Loads `snapshot` as the follower does, with nothing happening meanwhile.
     fn load(cache: &LocalCache, snapshot: Snapshot) {
-        let ticket = cache.begin_snapshot();
-        cache.install(ticket, snapshot);
+        cache.begin_snapshot();
+        cache.install(snapshot);
     }
 
     #[test]
@@ -268,7 +256,7 @@ mod tests {
     fn what_arrives_while_a_snapshot_loads_is_kept() {
         let cache = LocalCache::default();
         load(&cache, snapshot(&["old"], &[]));
-        let ticket = cache.begin_snapshot();
+        cache.begin_snapshot();
         // Redis was scanned before these came in: the snapshot lacks them.
         cache.token_revoked("during");
         cache.cutoff_raised("c", 50);
@@ -277,7 +265,7 @@ mod tests {
             Some(TokenStatus::RevokedToken),
             "applied at once, not after the scan"
         );
-        cache.install(ticket, snapshot(&["new"], &[("c", 20)]));
+        cache.install(snapshot(&["new"], &[("c", 20)]));
         assert_eq!(
             cache.lookup("during", "x", 1),
             Some(TokenStatus::RevokedToken)
@@ -297,9 +285,9 @@ mod tests {
     #[test]
     fn a_snapshot_begun_before_a_reset_is_dropped() {
         let cache = LocalCache::default();
-        let ticket = cache.begin_snapshot();
+        cache.begin_snapshot();
         cache.clear();
-        cache.install(ticket, snapshot(&[], &[]));
+        cache.install(snapshot(&[], &[]));
         assert!(!cache.is_complete());
         assert_eq!(cache.lookup("j", "c", 1), None);
     }

@@ -292,7 +292,7 @@ impl SharedCache {
     /// complete (flushed, not rebuilt yet) a complete copy is kept as it is: it holds every
     /// revocation it was told of, and the rebuild announces itself (`r`).
     async fn refresh(&self, cache: &LocalCache) -> Duration {
-        let ticket = cache.begin_snapshot();
+        cache.begin_snapshot();
         let result = tokio::time::timeout(SNAPSHOT_TIMEOUT, self.snapshot()).await;
         match result {
             Ok(Ok(Some(snapshot))) => {
@@ -301,7 +301,7 @@ impl SharedCache {
                     clients = snapshot.cutoffs.len(),
                     "revocation snapshot loaded"
                 );
-                cache.install(ticket, snapshot);
+                cache.install(snapshot);
             }
             Ok(Ok(None)) => tracing::debug!("revocation snapshot skipped: cache not complete"),
             Ok(Err(error)) => tracing::debug!(%error, "revocation snapshot failed"),
