@@ -10,6 +10,9 @@ use crate::ids::{ClientId, new_token_id};
 use crate::scopes::{Scope, join_scopes};
 use crate::time::Timestamp;
 
+/// The longest signature's base64url: 512 bytes (RSA-4096) make 683 characters.
+const MAX_SIGNATURE_CHARS: usize = 684;
+
 /// Signs access tokens with one key.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {
@@ -92,23 +95,27 @@ impl TokenIssuer {
         })
     }
 
-    /// The JWS compact serialization (RFC 7515 §7.1) of `claims`, built in one buffer.
+    /// The JWS compact serialization (RFC 7515 §7.1) of `claims`, built in one buffer (the
+    /// signature's base64url goes through the stack).
     fn sign(&self, claims: &AccessTokenClaims) -> Result<String, SignError> {
         let payload = serde_json::to_vec(claims).map_err(|_| SignError)?;
-        // header.payload.signature; a signature is at most 512 bytes (RSA-4096).
-        let mut token =
-            String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 700);
+        let mut token = String::with_capacity(
+            self.header_prefix.len() + payload.len() * 4 / 3 + 1 + MAX_SIGNATURE_CHARS,
+        );
         token.push_str(&self.header_prefix);
         URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = self
+        let mut encoded = [0u8; MAX_SIGNATURE_CHARS];
+        let written = self
             .key
             .signer
             .sign(token.as_bytes(), |signature| {
-                URL_SAFE_NO_PAD.encode(signature)
+                URL_SAFE_NO_PAD.encode_slice(signature, &mut encoded)
             })
+            .map_err(|_| SignError)?
             .map_err(|_| SignError)?;
+        let signature = std::str::from_utf8(&encoded[..written]).map_err(|_| SignError)?;
         token.push('.');
-        token.push_str(&signature);
+        token.push_str(signature);
         Ok(token)
     }
 }
