@@ -5,9 +5,9 @@
 //! its client). Any other token string, however malformed, is a 401, never a 500.
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, web};
 use auth_core::ids::ClientId;
+use auth_core::resource::{AuthError, bearer_token};
 use auth_core::revocation::RevocationError;
 use auth_core::scopes::Scope;
 use auth_core::time::Timestamp;
@@ -56,30 +56,16 @@ impl Caller {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or 401.
-fn bearer_token(headers: &HeaderMap) -> Result<String, ApiError> {
-    let mut values = headers.get_all(header::AUTHORIZATION);
-    let value = values.next().ok_or_else(ApiError::invalid_token)?;
-    if values.next().is_some() {
-        return Err(ApiError::invalid_token());
-    }
-    let value = value.to_str().map_err(|_| ApiError::invalid_token())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::invalid_token)?;
-    let token = token.trim();
-    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || !token.chars().all(b64token) {
-        return Err(ApiError::invalid_token());
-    }
-    Ok(token.to_owned())
-}
-
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req.headers());
+        let token = bearer_token(req.headers()).map_err(|error| match error {
+            AuthError::MissingToken => ApiError::missing_token(),
+            _ => ApiError::invalid_token(),
+        });
         Box::pin(async move {
             let state = state.ok_or_else(|| {
                 ApiError::internal(&std::io::Error::other("application state missing"))

@@ -40,7 +40,19 @@ impl ApiError {
         self
     }
 
-    /// Missing, malformed, badly signed, expired or revoked bearer token.
+    /// No bearer token at all: a challenge without an error code (RFC 6750 §3.1).
+    pub fn missing_token() -> Self {
+        Self {
+            challenge: Some("Bearer".into()),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "this endpoint needs a bearer token (Authorization: Bearer <token>)",
+            )
+        }
+    }
+
+    /// Malformed, badly signed, expired or revoked bearer token.
     pub fn invalid_token() -> Self {
         Self {
             challenge: Some("Bearer error=\"invalid_token\"".into()),

@@ -9,7 +9,9 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod import_fidesops;
 pub mod routes;
+pub mod schema;
 pub mod state;
 pub mod views;
 

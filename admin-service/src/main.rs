@@ -1,4 +1,5 @@
-//! admin-service binary: `admin-service` serves; `admin-service migrate` applies migrations.
+//! admin-service binary: `admin-service` serves; `admin-service migrate` applies migrations;
+//! `admin-service import-fidesops` copies fidesops' clients in (see `import_fidesops`).
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -19,8 +20,9 @@ async fn main() -> ExitCode {
     {
         [] => serve_command().await,
         ["migrate"] => migrate_command(),
+        ["import-fidesops", rest @ ..] => admin_service::import_fidesops::command(rest),
         _ => {
-            eprintln!("usage: admin-service [migrate]");
+            eprintln!("usage: admin-service [migrate | import-fidesops --from postgres://…]");
             ExitCode::from(2)
         }
     }

@@ -7,7 +7,6 @@ pub use auth_core::foundation::StartError;
 use auth_core::ids::ClientId;
 use auth_core::metrics::Metrics;
 use auth_core::revocation::Revocations;
-use auth_core::secret::SecretHasher;
 use auth_core::store::Store;
 use auth_core::token::TokenVerifier;
 
@@ -16,7 +15,6 @@ use crate::config::Config;
 pub struct AppState {
     pub store: Store,
     pub verifier: TokenVerifier,
-    pub hasher: SecretHasher,
     pub root_id: ClientId,
     pub revocations: Revocations,
     pub token_lifetime_secs: i64,
@@ -25,11 +23,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the shared foundation (keys, hasher, store, revocations) inside the runtime.
+    /// Builds the shared foundation (keys, store, revocations) inside the runtime.
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let Foundation {
             keyring,
-            hasher,
             store,
             metrics,
             revocations,
@@ -37,7 +34,6 @@ impl AppState {
         Ok(Self {
             store,
             verifier: keyring.verifier(&config.auth),
-            hasher,
             root_id: config.auth.root.id.clone(),
             revocations,
             token_lifetime_secs: config.auth.token_lifetime_secs,

@@ -51,6 +51,14 @@ pub struct RootClientView {
     pub root: bool,
 }
 
+/// The answer of `GET /api/v1/oauth/client/{id}`: a stored client, or the root client.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OneClient {
+    Stored(ClientView),
+    Root(RootClientView),
+}
+
 /// A new client with its secret, shown this once.
 #[derive(Serialize, ToSchema)]
 pub struct CreatedClient {

@@ -27,7 +27,12 @@ fn sign(c: &mut Criterion) {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
     header.typ = Some("at+jwt".to_owned());
     header.kid = Some(key.kid().to_owned());
-    let issuer = TokenIssuer::new(key, "http://auth.bench".to_owned(), None, 691_200);
+    let issuer = TokenIssuer::new(
+        key,
+        "http://auth.bench".to_owned(),
+        "http://auth.bench".to_owned(),
+        691_200,
+    );
     let client = ClientId::generate();
     let scopes = [
         Scope::parse("dataset:read").expect("scope"),

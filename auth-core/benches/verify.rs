@@ -35,8 +35,12 @@ const POOL: usize = 4096;
 
 fn issuer_and_verifier() -> (TokenIssuer, TokenVerifier) {
     let (key, _pem) = SigningKey::generate_ed25519().expect("an Ed25519 key");
-    let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.to_owned(), None);
-    let issuer = TokenIssuer::new(key, ISSUER.to_owned(), None, LIFETIME_SECS);
+    let verifier = TokenVerifier::new(
+        [key.verifying_key().clone()],
+        ISSUER.to_owned(),
+        ISSUER.to_owned(),
+    );
+    let issuer = TokenIssuer::new(key, ISSUER.to_owned(), ISSUER.to_owned(), LIFETIME_SECS);
     (issuer, verifier)
 }
 
@@ -110,7 +114,7 @@ fn extractor(c: &mut Criterion) {
         "http://127.0.0.1:9/.well-known/jwks.json".to_owned(),
         verifier,
         ISSUER.to_owned(),
-        None,
+        ISSUER.to_owned(),
     )
     .expect("a JWKS verifier");
     let server = ResourceServer::from_parts(jwks, revocations.clone());

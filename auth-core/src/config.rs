@@ -93,6 +93,16 @@ where
     }
 }
 
+/// An audience (RFC 7519 StringOrURI): 1 to 1024 visible characters, no spaces.
+pub fn parse_audience(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if !value.is_empty() && value.len() <= 1024 && value.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(value.to_owned())
+    } else {
+        Err("expected 1 to 1024 visible ASCII characters without spaces, such as a URL".to_owned())
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {

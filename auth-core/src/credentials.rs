@@ -1,11 +1,13 @@
 //! Client authentication for the token endpoint: root from the environment, others by
-//! bcrypt, and a cache of verified credentials so a warm request costs no bcrypt.
+//! their stored hash, and a cache of verified credentials so a warm request needs no
+//! database read.
 //!
-//! Unknown clients cost the same work as a wrong secret (the database lookup, then bcrypt
-//! against a dummy hash), and both give the same answer. Both run on the low-priority threads
-//! of [`BcryptQueue`], where a check waits at most 2 s (then 503), so a flood of wrong
-//! secrets only uses CPU time that answering warm requests leaves over, and a check whose
-//! caller has gone is never computed, its lookup included.
+//! Generated secrets are stored as SHA-256 and checked in microseconds; an unknown client
+//! costs the same lookup and digest comparison as a wrong secret, and both give the same
+//! answer. A hash imported from elsewhere is checked as its kind requires (bcrypt through
+//! [`BcryptGate`], at most one check per CPU, waiting at most 2 s, then 503) and, once its
+//! secret verified, replaced in the database by the fast form, so every replica pays
+//! bcrypt for that client at most once, and usually none does again.
 //!
 //! The cache maps a client to the SHA-256 digests of secrets that verified, with the
 //! client's scopes and the instant that state was read. It is used only while this process
@@ -20,24 +22,25 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret as _;
-use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::bcrypt_queue::BcryptQueue;
+use crate::bcrypt_gate::BcryptGate;
 use crate::ids::ClientId;
 use crate::metrics::{Metrics, ResultLabel};
 use crate::ratelimit::FailureLimiter;
 use crate::revocation::{ClientState, ClientVersion, Revocations};
 use crate::scopes::Scope;
-use crate::secret::{ClientSecret, SecretHasher, secrets_equal};
+use crate::secret::{
+    ClientSecret, FastCheck, PresentedSecret, SecretHash, StoredSecret, secrets_equal,
+    verify_bcrypt,
+};
 use crate::settings::RootClient;
 use crate::store::{Store, StoreError, clients, registry};
 use crate::time::Timestamp;
 
 /// How long a verified secret is trusted without news. Changes evict entries at once over
 /// the change channel, and the cache is cleared whenever the subscription is re-made, so this
-/// is only a backstop; a short one would make every warm client pay bcrypt again each time
-/// it runs out, which at a few thousand active clients saturates the bcrypt slot.
+/// is only a backstop.
 const CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Past this many clients the cache starts over.
 const CACHE_CAPACITY: usize = 50_000;
@@ -56,7 +59,7 @@ pub struct AuthenticatedClient {
 pub enum AuthenticateError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Too many secret checks are waiting for bcrypt; retry later.
+    /// Too many checks of imported bcrypt hashes are waiting; retry later.
     #[error("too many secret verifications are waiting")]
     Busy,
     /// Too many failed attempts for this client id or address; retry after this long.
@@ -81,7 +84,7 @@ impl VerifiedCredentials {
     fn get(
         &self,
         id: &ClientId,
-        digest: &[u8; 32],
+        digests: &[[u8; 32]],
         client: ClientState,
     ) -> Option<(Arc<[Scope]>, Timestamp)> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
@@ -89,10 +92,9 @@ impl VerifiedCredentials {
             .get(id)
             .filter(|e| e.version == client.version && !client.is_newer_than(e.state_at))?;
         let now = Instant::now();
-        let known = entry
-            .secrets
-            .iter()
-            .any(|(known, until)| *until > now && bool::from(known.ct_eq(digest)));
+        let known = entry.secrets.iter().any(|(known, until)| {
+            *until > now && digests.iter().any(|digest| bool::from(known.ct_eq(digest)))
+        });
         known.then(|| (Arc::clone(&entry.scopes), entry.state_at))
     }
 
@@ -134,9 +136,8 @@ impl VerifiedCredentials {
 #[derive(Clone)]
 pub struct ClientAuthenticator {
     store: Store,
-    hasher: SecretHasher,
     root: Arc<RootClient>,
-    bcrypt: BcryptQueue,
+    bcrypt: BcryptGate,
     metrics: Arc<Metrics>,
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
@@ -144,25 +145,22 @@ pub struct ClientAuthenticator {
 }
 
 impl ClientAuthenticator {
-    /// Also starts the bcrypt threads (one per CPU); an error if they cannot be spawned.
     pub fn new(
         store: Store,
-        hasher: SecretHasher,
         root: RootClient,
         revocations: Revocations,
         limiter: Arc<FailureLimiter>,
         metrics: Arc<Metrics>,
-    ) -> std::io::Result<Self> {
-        Ok(Self {
+    ) -> Self {
+        Self {
             store,
-            hasher,
             root: Arc::new(root),
-            bcrypt: BcryptQueue::start_per_cpu(metrics.bcrypt_waiting.clone())?,
+            bcrypt: BcryptGate::per_cpu(metrics.bcrypt_waiting.clone()),
             metrics,
             revocations,
             cache: Arc::default(),
             limiter,
-        })
+        }
     }
 
     pub fn root_id(&self) -> &ClientId {
@@ -172,11 +170,11 @@ impl ClientAuthenticator {
     /// Checks `secret` for `client_id`, presented from `address`, as of `now`. `Ok(None)`:
     /// unknown client or wrong secret, deliberately indistinguishable. Failures count
     /// against the client id and the address; past the limits, checks that would need the
-    /// root secret or bcrypt are refused ([`AuthenticateError::RateLimited`]).
+    /// root secret or a stored hash are refused ([`AuthenticateError::RateLimited`]).
     pub async fn authenticate(
         &self,
         client_id: ClientId,
-        secret: ClientSecret,
+        secret: PresentedSecret,
         address: Option<std::net::IpAddr>,
         now: Timestamp,
     ) -> Result<Option<AuthenticatedClient>, AuthenticateError> {
@@ -194,13 +192,18 @@ impl ClientAuthenticator {
     async fn authenticate_limited(
         &self,
         client_id: ClientId,
-        secret: ClientSecret,
+        secret: PresentedSecret,
         address: Option<std::net::IpAddr>,
         now: Timestamp,
     ) -> Result<Option<AuthenticatedClient>, AuthenticateError> {
         if client_id == self.root.id {
             self.check_limits(&client_id, address).await?;
-            if !secrets_equal(secret.expose(), self.root.secret.expose_secret()) {
+            let expected = self.root.secret.expose_secret();
+            // Both forms are compared, so the time does not depend on which one matched.
+            let matches = secret.candidates().fold(false, |any, form| {
+                secrets_equal(form.expose(), expected) | any
+            });
+            if !matches {
                 return Ok(None);
             }
             let scopes = self.store.run(registry::all).await?;
@@ -212,11 +215,11 @@ impl ClientAuthenticator {
             }));
         }
 
-        let digest: [u8; 32] = Sha256::digest(secret.expose().as_bytes()).into();
+        let digests: Vec<[u8; 32]> = secret.candidates().map(ClientSecret::digest).collect();
         // Read before the database, so a change arriving meanwhile invalidates the entry.
         let state = self.revocations.client_state(client_id.as_str());
         if let Some(state) = state
-            && let Some((scopes, state_at)) = self.cache.get(&client_id, &digest, state)
+            && let Some((scopes, state_at)) = self.cache.get(&client_id, &digests, state)
         {
             self.metrics
                 .secret_cache
@@ -235,7 +238,12 @@ impl ClientAuthenticator {
             .inc();
         self.check_limits(&client_id, address).await?;
         let verified = self.verify(&client_id, secret, now).await?;
-        let Some((scopes, valid_until)) = verified else {
+        let Some(Verified {
+            scopes,
+            valid_until,
+            digest,
+        }) = verified
+        else {
             return Ok(None);
         };
         let scopes: Arc<[Scope]> = scopes.into();
@@ -272,37 +280,101 @@ impl ClientAuthenticator {
             .map_err(|blocked| AuthenticateError::RateLimited(blocked.retry_after))
     }
 
-    /// Looks the client up and runs bcrypt against its hashes (or a dummy hash for an
-    /// unknown client), both on a bcrypt thread. Returns the scopes and, for a secret in its
-    /// grace period, when it stops working.
+    /// Looks the client up and checks the presented forms against its hashes (an unknown
+    /// client against a dummy digest, at the same cost). An imported hash that verified is
+    /// upgraded to the fast form before the answer.
     async fn verify(
         &self,
         client_id: &ClientId,
-        secret: ClientSecret,
+        secret: PresentedSecret,
         now: Timestamp,
-    ) -> Result<Option<(Vec<Scope>, Option<Timestamp>)>, AuthenticateError> {
-        let (store, hasher, id) = (self.store.clone(), self.hasher.clone(), client_id.clone());
+    ) -> Result<Option<Verified>, AuthenticateError> {
+        let id = client_id.clone();
+        let Some((client, scopes)) = self
+            .store
+            .run(move |conn| clients::find_with_scopes(conn, &id))
+            .await?
+        else {
+            let dummy = StoredSecret::Sha256([0; 32]);
+            for form in secret.candidates() {
+                let _ = dummy.check_fast(form);
+            }
+            return Ok(None);
+        };
+        let hashes = client.secret_hashes(now);
+        let mut matched = None;
+        let mut slow = Vec::new();
+        for (hash, until) in &hashes {
+            let stored = hash.parse();
+            for form in secret.candidates() {
+                match stored.check_fast(form) {
+                    FastCheck::Match if matched.is_none() => matched = Some((hash, *until, form)),
+                    FastCheck::NeedsBcrypt => slow.push((hash.clone(), *until, form.clone())),
+                    FastCheck::Match | FastCheck::NoMatch => {}
+                }
+            }
+        }
+        let (hash, valid_until, form) = match matched {
+            Some((hash, until, form)) => (hash.clone(), until, form.clone()),
+            None if slow.is_empty() => return Ok(None),
+            None => match self.verify_bcrypt(slow).await? {
+                Some(found) => found,
+                None => return Ok(None),
+            },
+        };
+        if hash.parse().is_imported() {
+            self.upgrade(client_id, hash, &form).await;
+        }
+        Ok(Some(Verified {
+            scopes,
+            valid_until,
+            digest: form.digest(),
+        }))
+    }
+
+    /// Runs bcrypt for each (hash, form) pair until one verifies, through the gate.
+    async fn verify_bcrypt(
+        &self,
+        pairs: Vec<(SecretHash, Option<Timestamp>, ClientSecret)>,
+    ) -> Result<Option<(SecretHash, Option<Timestamp>, ClientSecret)>, AuthenticateError> {
         let verifications = self.metrics.bcrypt_verifications.clone();
-        let verified = self
-            .bcrypt
+        self.bcrypt
             .run(move || {
-                let found = store.with_conn(|conn| clients::find_with_scopes(conn, &id))?;
-                verifications.inc();
-                let _span = tracing::info_span!("secret.verify").entered();
-                Ok::<_, StoreError>(match found {
-                    None => {
-                        hasher.verify_unknown(&secret);
-                        None
-                    }
-                    Some((client, scopes)) => client
-                        .secret_hashes(now)
-                        .into_iter()
-                        .find(|(hash, _)| hasher.verify(&secret, hash))
-                        .map(|(_, until)| (scopes, until)),
+                let _span = tracing::info_span!("secret.verify_bcrypt").entered();
+                pairs.into_iter().find(|(hash, _, form)| {
+                    verifications.inc();
+                    verify_bcrypt(form, hash.as_str())
                 })
             })
             .await
-            .map_err(|_| AuthenticateError::Busy)??;
-        Ok(verified)
+            .map_err(|_| AuthenticateError::Busy)
     }
+
+    /// Replaces an imported hash whose secret just verified by the fast form. A failure
+    /// only means the next replica pays the slow check again: logged, not fatal.
+    async fn upgrade(&self, client_id: &ClientId, old: SecretHash, secret: &ClientSecret) {
+        let (id, new) = (client_id.clone(), SecretHash::of(secret));
+        let result = self
+            .store
+            .run(move |conn| clients::upgrade_secret_hash(conn, &id, &old, &new))
+            .await;
+        match result {
+            Ok(true) => {
+                self.metrics.secret_upgrades.inc();
+                tracing::info!(%client_id, "imported secret hash upgraded to SHA-256");
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%client_id, %error, "upgrading an imported secret hash failed")
+            }
+        }
+    }
+}
+
+/// A secret that verified: the client's scopes, when the secret stops working (a rotated
+/// secret in its grace period), and the digest of the form that matched.
+struct Verified {
+    scopes: Vec<Scope>,
+    valid_until: Option<Timestamp>,
+    digest: [u8; 32],
 }

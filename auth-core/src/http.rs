@@ -1,21 +1,41 @@
-//! Routing pieces every actix-web service here shares (feature `actix`): single-method
-//! resources, and JSON answers for a wrong method (405) or an unknown path (404).
+//! Routing pieces every actix-web service here shares (feature `actix`): resources whose
+//! other methods get a JSON 405 with `Allow`, and a JSON 404 for unknown paths.
 
+use actix_web::http::Method;
+use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::{HttpResponse, Resource, Route, web};
 use serde_json::json;
 
-/// A path served by one method; any other method gets a JSON 405.
-pub fn one(path: &str, route: Route) -> Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(web::to(method_not_allowed))
+/// Paths served by `routes`, each a method with its handler
+/// (`(Method::GET, web::to(handler))`); any other method gets a JSON 405 whose `Allow`
+/// header lists the methods served (RFC 9110 §15.5.6).
+pub fn resource(paths: &[&str], routes: Vec<(Method, Route)>) -> Resource {
+    let allow = routes
+        .iter()
+        .map(|(method, _)| method.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let allow = HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static(""));
+    let paths: Vec<String> = paths.iter().map(|path| (*path).to_owned()).collect();
+    let mut resource = web::resource(paths);
+    for (method, route) in routes {
+        resource = resource.route(route.method(method));
+    }
+    resource.default_service(web::to(move || method_not_allowed(allow.clone())))
 }
 
-pub async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed().json(json!({
-        "error": "invalid_request",
-        "error_description": "method not allowed on this endpoint",
-    }))
+/// A path served by one method (see [`resource`]).
+pub fn one(path: &str, method: Method, route: Route) -> Resource {
+    resource(&[path], vec![(method, route)])
+}
+
+async fn method_not_allowed(allow: HeaderValue) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((ALLOW, allow))
+        .json(json!({
+            "error": "invalid_request",
+            "error_description": "method not allowed on this endpoint",
+        }))
 }
 
 /// The answer for paths no route serves.

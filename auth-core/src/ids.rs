@@ -15,6 +15,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub const CLIENT_ID_PREFIX: &str = "cid_";
 /// The longest client id accepted (the root id from the environment included).
 pub const MAX_CLIENT_ID_LEN: usize = 128;
+/// [`ClientId::parse`]'s rule as a regular expression (ECMA-262, Rust and Python agree on
+/// it), for the OpenAPI descriptions. It spells out "not `.` or `..`" without a look-ahead,
+/// which some JSON Schema tools cannot handle.
+pub const CLIENT_ID_PATTERN: &str = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$";
 
 /// Returns `len` bytes from the operating system's CSPRNG, base64url-encoded without padding.
 pub(crate) fn random_token(len: usize) -> String {
@@ -97,6 +101,38 @@ mod tests {
         assert!(a.as_str().starts_with(CLIENT_ID_PREFIX));
         assert_eq!(a.as_str().len(), CLIENT_ID_PREFIX.len() + 43);
         assert_eq!(ClientId::parse(a.as_str()), Ok(a));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_pattern_is_the_parse_rule(value in "[a-z._/ -]{0,4}|[A-Za-z0-9._-]{120,130}|\\PC{0,6}") {
+            let pattern = regex::Regex::new(CLIENT_ID_PATTERN).unwrap();
+            proptest::prop_assert_eq!(pattern.is_match(&value), ClientId::parse(&value).is_ok(), "{:?}", value);
+        }
+    }
+
+    #[test]
+    fn the_pattern_refuses_what_parse_refuses() {
+        let pattern = regex::Regex::new(CLIENT_ID_PATTERN).unwrap();
+        for value in [
+            "",
+            ".",
+            "..",
+            "...",
+            ".a",
+            "..a",
+            "a.",
+            "a/b",
+            "a\n",
+            &"a".repeat(128),
+            &"a".repeat(129),
+        ] {
+            assert_eq!(
+                pattern.is_match(value),
+                ClientId::parse(value).is_ok(),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod time;
 pub mod token;
 
 #[cfg(feature = "server")]
-pub mod bcrypt_queue;
+pub mod bcrypt_gate;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "server")]

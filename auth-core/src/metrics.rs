@@ -62,6 +62,7 @@ pub struct Metrics {
     pub secret_cache: Family<ResultLabel, Counter>,
     pub bcrypt_waiting: Gauge,
     pub bcrypt_verifications: Counter,
+    pub secret_upgrades: Counter,
     pub db_pool: Family<StateLabel, Gauge>,
     pub redis_errors: Family<OperationLabel, Counter>,
     pub revocation_checks: Family<CheckLabels, Counter>,
@@ -105,20 +106,26 @@ impl Metrics {
         let secret_cache = Family::<ResultLabel, Counter>::default();
         registry.register(
             "secret_verification_cache",
-            "Client secret checks answered from the verified-credentials cache (hit) or by bcrypt (miss)",
+            "Client secret checks answered from the verified-credentials cache (hit) or by the stored hash (miss)",
             secret_cache.clone(),
         );
         let bcrypt_waiting = Gauge::default();
         registry.register(
             "bcrypt_waiting",
-            "secret checks waiting for a bcrypt thread",
+            "checks of imported bcrypt hashes waiting for their turn",
             bcrypt_waiting.clone(),
         );
         let bcrypt_verifications = Counter::default();
         registry.register(
             "bcrypt_verifications",
-            "bcrypt verifications run",
+            "bcrypt verifications run (imported hashes only)",
             bcrypt_verifications.clone(),
+        );
+        let secret_upgrades = Counter::default();
+        registry.register(
+            "secret_hash_upgrades",
+            "Imported secret hashes replaced by SHA-256 after their secret verified",
+            secret_upgrades.clone(),
         );
         let db_pool = Family::<StateLabel, Gauge>::default();
         registry.register(
@@ -146,6 +153,7 @@ impl Metrics {
             secret_cache,
             bcrypt_waiting,
             bcrypt_verifications,
+            secret_upgrades,
             db_pool,
             redis_errors,
             revocation_checks,

@@ -120,7 +120,8 @@ pub async fn middleware(
             method = %method,
             path = request.path(),
             status,
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            // Microsecond precision: `duration_ms=1.234`, not seventeen digits.
+            duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0,
             "request",
         );
     }

@@ -69,6 +69,10 @@ pub const DEFAULT_SCOPES: [&str; 53] = [
 
 /// The longest scope name accepted anywhere.
 pub const MAX_SCOPE_LEN: usize = 128;
+/// [`Scope::parse`]'s rule as a regular expression, for the OpenAPI descriptions.
+pub const SCOPE_PATTERN: &str = r"^[!#-\[\]-~]{1,128}$";
+/// [`parse_scope_list`]'s rule: scopes separated by single spaces.
+pub const SCOPE_LIST_PATTERN: &str = r"^[!#-\[\]-~]{1,128}(?: [!#-\[\]-~]{1,128})*$";
 
 /// One OAuth scope token (RFC 6749 §3.3): 1 to [`MAX_SCOPE_LEN`] printable ASCII characters,
 /// excluding space, `"` and `\`.
@@ -187,6 +191,16 @@ mod tests {
         assert_eq!(Scope::parse(&"a".repeat(129)), Err(ScopeError::TooLong));
         assert!(Scope::parse(&"a".repeat(128)).is_ok());
         assert!(Scope::parse("client:read").is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_patterns_are_the_parse_rules(value in "[a-c :\"\\\\]{0,6}|[ -~]{120,135}|\\PC{0,6}") {
+            let one = regex::Regex::new(SCOPE_PATTERN).unwrap();
+            let list = regex::Regex::new(SCOPE_LIST_PATTERN).unwrap();
+            proptest::prop_assert_eq!(one.is_match(&value), Scope::parse(&value).is_ok(), "{:?}", value);
+            proptest::prop_assert_eq!(list.is_match(&value), parse_scope_list(&value).is_ok(), "{:?}", value);
+        }
     }
 
     #[test]

@@ -11,10 +11,9 @@
 //! | `OAUTH_ROOT_CLIENT_SECRET` | the root client's secret, at least 16 bytes [required] |
 //! | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | token lifetime, 1–525600 [11520] |
 //! | `OAUTH_ISSUER` | `iss` and metadata issuer, an http(s) URL [`http://` + `TOKEN_SERVICE_ADDR`] |
-//! | `OAUTH_AUDIENCE` | the `aud` claim, required by verifiers when set [unset] |
+//! | `OAUTH_AUDIENCE` | the `aud` of every token, required by every verifier [the issuer URL] |
 //! | `OAUTH_SIGNING_KEY_FILE` | PEM private key [`./data/signing-key.pem`, generated once] |
 //! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted [none] |
-//! | `BCRYPT_COST` | cost of stored secret hashes, 4–16 [12] |
 //! | `TOKEN_SERVICE_ADDR` | token-service listen address [`127.0.0.1:8080`] |
 //! | `ADMIN_SERVICE_ADDR` | admin-service listen address [`127.0.0.1:8081`] |
 //! | `LOG_FORMAT` | `text` or `json` [`text`] |
@@ -31,9 +30,8 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
-use crate::config::{ConfigError, Env, LogFormat, integer_in};
+use crate::config::{ConfigError, Env, LogFormat, integer_in, parse_audience};
 use crate::ids::ClientId;
-use crate::secret::BCRYPT_COST_RANGE;
 use crate::store::DatabaseUrl;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/auth.sqlite";
@@ -67,11 +65,11 @@ pub struct AuthSettings {
     pub root: RootClient,
     pub token_lifetime_secs: i64,
     pub issuer: String,
-    pub audience: Option<String>,
+    /// The `aud` of every token (RFC 9068 §2.2), and the audience admin-service requires.
+    pub audience: String,
     /// `None`: generate (once) and use the development key under `./data/`.
     pub signing_key_file: Option<PathBuf>,
     pub previous_signing_key_files: Vec<PathBuf>,
-    pub bcrypt_cost: u32,
     pub token_service_addr: SocketAddr,
     pub admin_service_addr: SocketAddr,
     pub log_format: LogFormat,
@@ -128,7 +126,7 @@ impl AuthSettings {
             format!("http://{token_service_addr}"),
             parse_issuer,
         )?;
-        let audience = env.get("OAUTH_AUDIENCE").map(|a| a.trim().to_owned());
+        let audience = env.parse_or("OAUTH_AUDIENCE", issuer.clone(), parse_audience)?;
         let signing_key_file = env.get("OAUTH_SIGNING_KEY_FILE").map(PathBuf::from);
         let previous_signing_key_files = env
             .get("OAUTH_PREVIOUS_SIGNING_KEY_FILES")
@@ -140,7 +138,6 @@ impl AuthSettings {
                     .collect()
             })
             .unwrap_or_default();
-        let bcrypt_cost = env.parse_or("BCRYPT_COST", 12, integer_in(BCRYPT_COST_RANGE))?;
         let log_format = LogFormat::from_env(env)?;
         let redis_url = env.get("REDIS_URL").map(|url| url.trim().to_owned());
         if let Some(url) = &redis_url
@@ -169,7 +166,6 @@ impl AuthSettings {
             audience,
             signing_key_file,
             previous_signing_key_files,
-            bcrypt_cost,
             token_service_addr,
             admin_service_addr,
             log_format,
@@ -274,7 +270,10 @@ mod tests {
         );
         assert_eq!(s.token_lifetime_secs, 11_520 * 60);
         assert_eq!(s.issuer, "http://127.0.0.1:8080");
-        assert_eq!(s.bcrypt_cost, 12);
+        assert_eq!(
+            s.audience, s.issuer,
+            "the default audience is the issuer URL"
+        );
         assert_eq!(s.admin_service_addr.port(), 8081);
         assert_eq!(s.http_workers, default_http_workers());
         assert!(s.http_workers >= 2);
@@ -296,7 +295,7 @@ mod tests {
         let cases = [
             ("OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
             ("OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "ten"),
-            ("BCRYPT_COST", "31"),
+            ("OAUTH_AUDIENCE", "two words"),
             ("DATABASE_URL", "mysql://x"),
             ("DATABASE_POOL_SIZE", "0"),
             ("TOKEN_SERVICE_ADDR", "localhost"),

@@ -95,7 +95,16 @@ pub fn init(format: LogFormat, service_name: &'static str) -> TelemetryGuard {
         ),
         LogFormat::Text => (
             None,
-            Some(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)),
+            // Colour only for a person at a terminal: a file, a pipe or a log collector gets
+            // plain text, and NO_COLOR (no-color.org) turns it off everywhere.
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(
+                        std::io::IsTerminal::is_terminal(&std::io::stderr())
+                            && std::env::var_os("NO_COLOR").is_none(),
+                    )
+                    .with_writer(std::io::stderr),
+            ),
         ),
     };
     let installed = tracing_subscriber::registry()

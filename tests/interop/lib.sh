@@ -250,10 +250,6 @@ interop_start() {
   interop_databases+=("$db")
   interop_redis_prefixes+=("$prefix")
 
-  openssl genpkey -algorithm ed25519 -out "$dir/signing-key.pem" 2>/dev/null \
-    || interop_die "openssl genpkey -algorithm ed25519 failed"
-  chmod 600 "$dir/signing-key.pem"
-
   token_port="$(interop_free_port)"
   admin_port="$(interop_free_port)"
   while [ "$admin_port" = "$token_port" ]; do admin_port="$(interop_free_port)"; done
@@ -270,8 +266,8 @@ interop_start() {
     "OAUTH_ROOT_CLIENT_ID=root"
     "OAUTH_ROOT_CLIENT_SECRET=$root_secret"
     "OAUTH_ISSUER=http://127.0.0.1:$token_port"
-    "OAUTH_SIGNING_KEY_FILE=$dir/signing-key.pem"
-    "BCRYPT_COST=4"
+    # No OAUTH_SIGNING_KEY_FILE: the services generate the development key under
+    # ./data, and test_development_key.py checks that third-party tools read it.
     "RUST_LOG=warn"
     "TOKEN_SERVICE_ADDR=127.0.0.1:$token_port"
     "ADMIN_SERVICE_ADDR=127.0.0.1:$admin_port"
@@ -296,6 +292,7 @@ $(tail -n 40 "$dir/migrate.log")"
   interop_wait_ready "$name token-service" "127.0.0.1:$token_port" "$(cat "$dir/token-service.pid")" "$dir/token-service.log"
   interop_wait_ready "$name admin-service" "127.0.0.1:$admin_port" "$(cat "$dir/admin-service.pid")" "$dir/admin-service.log"
 
+  export INTEROP_SIGNING_KEY_FILE="$dir/work/data/signing-key.pem"
   export INTEROP_TOKEN_URL="http://127.0.0.1:$token_port"
   export INTEROP_ADMIN_URL="http://127.0.0.1:$admin_port"
   export INTEROP_ISSUER="http://127.0.0.1:$token_port"

@@ -3,13 +3,14 @@
 //! Parsing follows RFC 6749: parameters may appear once (§3.2), empty ones count as
 //! omitted (§3.1), unknown ones are ignored,
 //! client credentials come from one method only (§2.3), and Basic credentials are
-//! form-urlencoded before base64 (§2.3.1).
+//! form-urlencoded before base64 (§2.3.1); since many client libraries skip that encoding,
+//! a Basic secret whose raw form differs is also tried raw (`PresentedSecret`).
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, web};
 use auth_core::ids::ClientId;
 use auth_core::scopes::{Scope, parse_scope_list};
-use auth_core::secret::ClientSecret;
+use auth_core::secret::{ClientSecret, PresentedSecret};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt as _;
@@ -25,7 +26,7 @@ pub const MAX_FORM_FIELDS: usize = 32;
 #[derive(Debug)]
 pub struct TokenRequest {
     pub client_id: ClientId,
-    pub secret: ClientSecret,
+    pub secret: PresentedSecret,
     /// `None`: every scope the client has.
     pub scope: Option<Vec<Scope>>,
 }
@@ -35,6 +36,8 @@ pub struct TokenRequest {
 pub struct BasicCredentials {
     client_id: String,
     secret: String,
+    /// The secret as sent, when form-decoding changed it (`+`, `%`).
+    raw_secret: Option<String>,
 }
 
 /// The recognised parameters of a form body, each present at most once.
@@ -148,7 +151,7 @@ impl Form {
 #[derive(Debug)]
 pub struct ClientCredentials {
     pub client_id: ClientId,
-    pub secret: ClientSecret,
+    pub secret: PresentedSecret,
 }
 
 impl ClientCredentials {
@@ -158,7 +161,7 @@ impl ClientCredentials {
         basic: Option<BasicCredentials>,
     ) -> Result<Self, OAuthError> {
         let (form_id, form_secret) = (form.take("client_id"), form.take("client_secret"));
-        let (id, secret) = match basic {
+        let (id, secret, raw_secret) = match basic {
             Some(basic) => {
                 if form_secret.is_some() {
                     return Err(OAuthError::invalid_request(
@@ -170,16 +173,20 @@ impl ClientCredentials {
                         "client_id in the body differs from the Basic credentials",
                     ));
                 }
-                (basic.client_id, basic.secret)
+                (basic.client_id, basic.secret, basic.raw_secret)
             }
             None => match (form_id, form_secret) {
-                (Some(id), Some(secret)) => (id, secret),
+                (Some(id), Some(secret)) => (id, secret, None),
                 _ => return Err(OAuthError::invalid_client()),
             },
         };
         Ok(Self {
             client_id: ClientId::parse(&id).map_err(|_| OAuthError::invalid_client())?,
-            secret: ClientSecret::parse(&secret).map_err(|_| OAuthError::invalid_client())?,
+            secret: PresentedSecret {
+                decoded: ClientSecret::parse(&secret).map_err(|_| OAuthError::invalid_client())?,
+                // A raw form too long to be a secret is simply not tried.
+                raw: raw_secret.and_then(|raw| ClientSecret::parse(&raw).ok()),
+            },
         })
     }
 }
@@ -211,9 +218,16 @@ pub fn parse_basic(headers: &HeaderMap) -> Result<Option<BasicCredentials>, OAut
     let (id, secret) = decoded
         .split_once(':')
         .ok_or_else(OAuthError::invalid_client)?;
+    // A secret that is not valid form encoding (a bare `%`) can only have been sent raw.
+    let (decoded, raw_secret) = match form_decode(secret) {
+        Some(decoded) if decoded == secret => (decoded, None),
+        Some(decoded) => (decoded, Some(secret.to_owned())),
+        None => (secret.to_owned(), None),
+    };
     Ok(Some(BasicCredentials {
         client_id: form_decode(id).ok_or_else(OAuthError::invalid_client)?,
-        secret: form_decode(secret).ok_or_else(OAuthError::invalid_client)?,
+        secret: decoded,
+        raw_secret,
     }))
 }
 
@@ -291,7 +305,28 @@ mod tests {
             .unwrap();
         assert_eq!(parsed.client_id, "svc-a");
         assert_eq!(parsed.secret, "p@ss word");
+        assert_eq!(parsed.raw_secret.as_deref(), Some("p%40ss+word"));
         assert!(parse_basic(&HeaderMap::new()).unwrap().is_none());
+    }
+
+    #[test]
+    fn basic_secrets_sent_without_form_encoding_keep_their_raw_form() {
+        // requests' HTTPBasicAuth, authlib and requests-oauthlib send the secret as is.
+        let plain = parse_basic(&headers(&basic("svc", "plain-secret")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(plain.secret, "plain-secret");
+        assert_eq!(plain.raw_secret, None, "nothing to try twice");
+        let bare_percent = parse_basic(&headers(&basic("svc", "100%sure")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bare_percent.secret, "100%sure");
+        assert_eq!(bare_percent.raw_secret, None);
+        let plus = parse_basic(&headers(&basic("svc", "a+b/c")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(plus.secret, "a b/c");
+        assert_eq!(plus.raw_secret.as_deref(), Some("a+b/c"));
     }
 
     #[test]
@@ -301,7 +336,7 @@ mod tests {
             "Basic !!!",
             "Bearer abc",
             &format!("Basic {}", STANDARD.encode("no-colon")),
-            &basic("a", "%zz"),
+            &basic("a%zz", "secret"),
         ] {
             let error = parse_basic(&headers(bad)).unwrap_err();
             assert_eq!(error.code(), "invalid_client", "{bad}");
@@ -373,8 +408,12 @@ mod tests {
                 let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
                 let value = format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(&id), encode(&secret))));
                 let parsed = parse_basic(&headers(&value)).unwrap().unwrap();
-                prop_assert_eq!(parsed.client_id, id);
-                prop_assert_eq!(parsed.secret, secret);
+                prop_assert_eq!(&parsed.client_id, &id);
+                prop_assert_eq!(&parsed.secret, &secret);
+                let raw = format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(&id), secret)));
+                let parsed_raw = parse_basic(&headers(&raw)).unwrap().unwrap();
+                let forms = [Some(parsed_raw.secret), parsed_raw.raw_secret];
+                prop_assert!(forms.contains(&Some(secret.clone())), "the raw form is always one of the candidates");
             }
         }
     }

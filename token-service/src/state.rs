@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub trust_x_forwarded_for: bool,
     pub http_workers: usize,
+    /// Forwards admin API paths (`ADMIN_API_URL`, development).
+    pub admin_gateway: Option<crate::routes::admin_paths::AdminGateway>,
 }
 
 pub use auth_core::foundation::StartError;
@@ -34,7 +36,6 @@ impl AppState {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let Foundation {
             keyring,
-            hasher,
             store,
             metrics,
             revocations,
@@ -51,12 +52,11 @@ impl AppState {
             verifier,
             authenticator: ClientAuthenticator::new(
                 store.clone(),
-                hasher,
                 config.auth.root.clone(),
                 revocations.clone(),
                 limiter,
                 Arc::clone(&metrics),
-            )?,
+            ),
             revocations,
             issuer: keyring.issuer(&config.auth),
             store,
@@ -65,6 +65,12 @@ impl AppState {
             metrics,
             trust_x_forwarded_for: config.auth.trust_x_forwarded_for,
             http_workers: config.auth.http_workers,
+            admin_gateway: config
+                .admin_api_url
+                .as_deref()
+                .map(crate::routes::admin_paths::AdminGateway::new)
+                .transpose()
+                .map_err(|error| StartError::Http(error.to_string()))?,
         })
     }
 }

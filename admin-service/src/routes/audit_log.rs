@@ -6,13 +6,17 @@ use auth_core::store::audit;
 use crate::auth::Caller;
 use crate::body::Page;
 use crate::error::ApiError;
+use crate::schema::Authenticated;
 use crate::state::AppState;
 use crate::views::{AuditEntry, ErrorBody, Paged};
 
 /// The audit trail, oldest first.
 #[utoipa::path(get, path = "/api/v1/oauth/audit", tag = "audit",
-    params(("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
-    responses((status = 200, body = Paged<AuditEntry>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)), security(("bearer" = [])))]
+    params(Page),
+    responses((status = 200, body = Paged<AuditEntry>),
+        (status = 400, description = "invalid_request: page or size out of bounds", body = ErrorBody),
+        Authenticated),
+    security(("bearer" = [])))]
 pub async fn list(
     req: HttpRequest,
     caller: Caller,

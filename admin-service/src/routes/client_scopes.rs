@@ -8,28 +8,39 @@ use serde::Deserialize;
 use super::clients::{client_to_change, parse_client_id, revoke_until_now, scope_detail};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_json;
+use crate::body::{Body, ScopesOr, missing, read_scopes};
 use crate::error::ApiError;
+use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
 use crate::views::ErrorBody;
 
-/// A bare array (fidesops) or `{"scopes": [...]}`.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum ScopesBody {
-    Scopes(Vec<String>),
-    Object(ScopesObject),
-}
+/// The new scopes: a bare array (fidesops) or `{"scopes": [...]}`.
+pub type ScopesBody = ScopesOr<ScopesObject>;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopesObject {
+    #[schema(schema_with = crate::schema::scope_names)]
     scopes: Vec<String>,
 }
 
+impl Body for ScopesObject {
+    const SHAPE: &'static str =
+        "a JSON array of scope names, or an object {\"scopes\": [scope names]}";
+}
+
+impl utoipa::ToSchema for ScopesBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ScopesBody".into()
+    }
+}
+
 /// A client's scopes in registry order (the whole registry for the root client).
-#[utoipa::path(get, path = "/api/v1/oauth/client/{id}/scope", tag = "clients", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<String>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/oauth/client/{id}/scope", tag = "clients", params(ClientIdPath),
+    responses((status = 200, body = Vec<String>),
+        (status = 400, description = "invalid_request: a malformed client id", body = ErrorBody),
+        (status = 404, description = "not_found: no such client", body = ErrorBody),
+        Authenticated),
     security(("bearer" = [])))]
 pub async fn get(
     caller: Caller,
@@ -50,9 +61,12 @@ pub async fn get(
 }
 
 /// Replaces a client's scopes; removing any revokes the client's older tokens.
-#[utoipa::path(put, path = "/api/v1/oauth/client/{id}/scope", tag = "clients", params(("id" = String, Path)), request_body = ScopesBody,
-    responses((status = 200, body = Vec<String>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "unknown scopes", body = ErrorBody)),
+#[utoipa::path(put, path = "/api/v1/oauth/client/{id}/scope", tag = "clients", params(ClientIdPath), request_body = ScopesBody,
+    responses((status = 200, description = "the client's scopes now, in registry order", body = Vec<String>),
+        (status = 400, description = "invalid_request: a malformed client id, or a missing body or one of another shape", body = ErrorBody),
+        (status = 404, description = "not_found: no such client", body = ErrorBody),
+        (status = 422, description = "invalid_scope: malformed or unknown scopes, named", body = ErrorBody),
+        Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn replace(
     req: HttpRequest,
@@ -64,9 +78,11 @@ pub async fn replace(
     let audit = Audit::new(&req, &caller, "client.scopes.replace", Some(path.as_str()));
     audited(state.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
-        let body: ScopesBody = read_json(req.headers(), payload).await?;
+        let body: ScopesBody = read_scopes(req.headers(), payload)
+            .await?
+            .ok_or_else(|| missing(ScopesObject::SHAPE))?;
         let raw = match body {
-            ScopesBody::Scopes(scopes) | ScopesBody::Object(ScopesObject { scopes }) => scopes,
+            ScopesOr::Scopes(scopes) | ScopesOr::Object(ScopesObject { scopes }) => scopes,
         };
         let wanted = super::scopes::known_scopes(&state, raw).await?;
 

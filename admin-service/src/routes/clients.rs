@@ -1,47 +1,63 @@
 //! Clients: create, list, read, delete (fidesops-compatible paths and bodies).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::blocking;
 use auth_core::ids::ClientId;
 use auth_core::revocation;
 use auth_core::scopes::Scope;
-use auth_core::secret::ClientSecret;
+use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::{self, audit, clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::{Page, read_json};
+use crate::body::{Body, Page, ScopesOr, read_scopes};
 use crate::error::ApiError;
+use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
-use crate::views::{ClientView, CreatedClient, ErrorBody, Paged, RootClientView};
+use crate::views::{ClientView, CreatedClient, ErrorBody, OneClient, Paged, RootClientView};
 
 /// Longest client name and description accepted.
 const MAX_NAME_LEN: usize = 200;
 const MAX_DESCRIPTION_LEN: usize = 2000;
 
-/// fidesops' code and tutorial send a bare array of scopes; its guide sends an object.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum CreateBody {
-    Scopes(Vec<String>),
-    Object(CreateObject),
-}
+/// The body of client creation: none (a client without scopes, as in fidesops), a bare
+/// array of scopes (fidesops' code and tutorial), or this object (its guide).
+pub type CreateBody = ScopesOr<CreateObject>;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateObject {
     #[serde(default)]
+    #[schema(schema_with = crate::schema::scope_names)]
     scopes: Vec<String>,
+    /// At most 200 characters, no control characters.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: Option<String>,
+    /// At most 2000 characters, no control characters.
+    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     description: Option<String>,
 }
 
-/// Creates a client; its secret is in this response only.
-#[utoipa::path(post, path = "/api/v1/oauth/client", tag = "clients", request_body = CreateBody,
-    responses((status = 200, body = CreatedClient), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody),
-        (status = 422, description = "unknown scopes", body = ErrorBody)),
+impl Body for CreateObject {
+    const SHAPE: &'static str = "empty (a client without scopes), a JSON array of scope names, \
+                                 or an object {\"scopes\": [scope names], \"name\"?: string, \
+                                 \"description\"?: string}";
+}
+
+impl utoipa::ToSchema for CreateBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CreateBody".into()
+    }
+}
+
+/// Creates a client; its secret is in this response only. Without a body the client has
+/// no scopes.
+#[utoipa::path(post, path = "/api/v1/oauth/client", tag = "clients", request_body = Option<CreateBody>,
+    responses((status = 200, body = CreatedClient),
+        (status = 400, description = "invalid_request: a body of another shape, or a name or description too long or with control characters", body = ErrorBody),
+        (status = 422, description = "invalid_scope: malformed or unknown scopes, named", body = ErrorBody),
+        Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn create(
     req: HttpRequest,
@@ -52,10 +68,11 @@ pub async fn create(
     let audit = Audit::new(&req, &caller, "client.create", None);
     audited(state.store.clone(), audit.clone(), async move {
         caller.require("client:create")?;
-        let body: CreateBody = read_json(req.headers(), payload).await?;
+        let body: Option<CreateBody> = read_scopes(req.headers(), payload).await?;
         let (raw_scopes, name, description) = match body {
-            CreateBody::Scopes(scopes) => (scopes, None, None),
-            CreateBody::Object(object) => (object.scopes, object.name, object.description),
+            None => (Vec::new(), None, None),
+            Some(ScopesOr::Scopes(scopes)) => (scopes, None, None),
+            Some(ScopesOr::Object(object)) => (object.scopes, object.name, object.description),
         };
         let name = checked_text("name", name, MAX_NAME_LEN)?;
         let description = checked_text("description", description, MAX_DESCRIPTION_LEN)?;
@@ -64,12 +81,7 @@ pub async fn create(
 
         let id = ClientId::generate();
         let secret = ClientSecret::generate();
-        let hasher = state.hasher.clone();
-        let secret_for_hash = secret.clone();
-        let hash = blocking::run(move || hasher.hash(&secret_for_hash))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(|e| ApiError::internal(&e))?;
+        let hash = SecretHash::of(&secret);
 
         let now = Timestamp::now();
         let event = audit
@@ -112,9 +124,10 @@ pub async fn create(
 }
 
 /// Lists clients, oldest first.
-#[utoipa::path(get, path = "/api/v1/oauth/client", tag = "clients",
-    params(("page" = Option<i64>, Query, description = "1-based page"), ("size" = Option<i64>, Query, description = "1 to 100, default 50")),
-    responses((status = 200, body = Paged<ClientView>), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/oauth/client", tag = "clients", params(Page),
+    responses((status = 200, body = Paged<ClientView>),
+        (status = 400, description = "invalid_request: page or size out of bounds", body = ErrorBody),
+        Authenticated),
     security(("bearer" = [])))]
 pub async fn list(
     req: HttpRequest,
@@ -140,8 +153,11 @@ pub async fn list(
 }
 
 /// One client (the root client is described from the environment).
-#[utoipa::path(get, path = "/api/v1/oauth/client/{id}", tag = "clients", params(("id" = String, Path)),
-    responses((status = 200, body = ClientView), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/oauth/client/{id}", tag = "clients", params(ClientIdPath),
+    responses((status = 200, description = "the client, or the root client", body = OneClient),
+        (status = 400, description = "invalid_request: a malformed client id", body = ErrorBody),
+        (status = 404, description = "not_found: no such client", body = ErrorBody),
+        Authenticated),
     security(("bearer" = [])))]
 pub async fn get(
     caller: Caller,
@@ -152,25 +168,28 @@ pub async fn get(
     let id = parse_client_id(&path)?;
     if id == state.root_id {
         let scopes = state.store.run(registry::all).await?;
-        return Ok(HttpResponse::Ok().json(RootClientView {
+        return Ok(HttpResponse::Ok().json(OneClient::Root(RootClientView {
             client_id: id.to_string(),
             name: "root",
             description: "the root client, configured in the environment",
             scopes,
             root: true,
-        }));
+        })));
     }
     let found = state
         .store
         .run(move |conn| clients::find_with_scopes(conn, &id))
         .await?
         .ok_or_else(|| ApiError::not_found("client"))?;
-    Ok(HttpResponse::Ok().json(ClientView::new(&found.0, found.1)))
+    Ok(HttpResponse::Ok().json(OneClient::Stored(ClientView::new(&found.0, found.1))))
 }
 
 /// Deletes a client; every token it holds is refused from then on.
-#[utoipa::path(delete, path = "/api/v1/oauth/client/{id}", tag = "clients", params(("id" = String, Path)),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(delete, path = "/api/v1/oauth/client/{id}", tag = "clients", params(ClientIdPath),
+    responses((status = 204, description = "deleted; its tokens are refused from now on"),
+        (status = 400, description = "invalid_request: a malformed client id", body = ErrorBody),
+        (status = 404, description = "not_found: no such client", body = ErrorBody),
+        Authenticated),
     security(("bearer" = [])))]
 pub async fn delete(
     req: HttpRequest,

@@ -10,53 +10,70 @@ mod revocation;
 mod scopes;
 mod secret;
 
+use actix_web::http::Method;
 use actix_web::web;
-use auth_core::http::{method_not_allowed, one};
+use auth_core::http::{one, resource};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/oauth/client")
-            .route(web::post().to(clients::create))
-            .route(web::get().to(clients::list))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/oauth/client/{id}")
-            .route(web::get().to(clients::get))
-            .route(web::delete().to(clients::delete))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/oauth/client/{id}/scope")
-            .route(web::get().to(client_scopes::get))
-            .route(web::put().to(client_scopes::replace))
-            .default_service(web::to(method_not_allowed)),
-    )
+    cfg.service(resource(
+        &["/api/v1/oauth/client"],
+        vec![
+            (Method::POST, web::to(clients::create)),
+            (Method::GET, web::to(clients::list)),
+        ],
+    ))
+    .service(resource(
+        &["/api/v1/oauth/client/{id}"],
+        vec![
+            (Method::GET, web::to(clients::get)),
+            (Method::DELETE, web::to(clients::delete)),
+        ],
+    ))
+    .service(resource(
+        &["/api/v1/oauth/client/{id}/scope"],
+        vec![
+            (Method::GET, web::to(client_scopes::get)),
+            (Method::PUT, web::to(client_scopes::replace)),
+        ],
+    ))
     .service(one(
         "/api/v1/oauth/client/{id}/secret",
-        web::post().to(secret::rotate),
+        Method::POST,
+        web::to(secret::rotate),
     ))
-    .service(
-        web::resource(["/api/v1/oauth/scope", "/api/v1/oauth/scopes"])
-            .route(web::get().to(scopes::list))
-            .route(web::post().to(scopes::add))
-            .default_service(web::to(method_not_allowed)),
-    )
+    .service(resource(
+        &["/api/v1/oauth/scope", "/api/v1/oauth/scopes"],
+        vec![
+            (Method::GET, web::to(scopes::list)),
+            (Method::POST, web::to(scopes::add)),
+        ],
+    ))
     .service(one(
         "/api/v1/oauth/scope/{name}",
-        web::delete().to(scopes::remove),
+        Method::DELETE,
+        web::to(scopes::remove),
     ))
     .service(one(
         "/api/v1/oauth/client/{id}/revoke",
-        web::post().to(revocation::revoke_client),
+        Method::POST,
+        web::to(revocation::revoke_client),
     ))
     .service(one(
         "/api/v1/oauth/revocation",
-        web::post().to(revocation::revoke_token),
+        Method::POST,
+        web::to(revocation::revoke_token),
     ))
-    .service(one("/api/v1/oauth/audit", web::get().to(audit_log::list)))
-    .service(one("/openapi.json", web::get().to(openapi::document)))
-    .service(one("/health/live", web::get().to(health::live)))
-    .service(one("/metrics", web::get().to(health::metrics)))
-    .service(one("/health/ready", web::get().to(health::ready)));
+    .service(one(
+        "/api/v1/oauth/audit",
+        Method::GET,
+        web::to(audit_log::list),
+    ))
+    .service(one(
+        "/openapi.json",
+        Method::GET,
+        web::to(openapi::document),
+    ))
+    .service(one("/health/live", Method::GET, web::to(health::live)))
+    .service(one("/metrics", Method::GET, web::to(health::metrics)))
+    .service(one("/health/ready", Method::GET, web::to(health::ready)));
 }

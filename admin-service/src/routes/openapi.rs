@@ -1,11 +1,16 @@
 //! The OpenAPI 3 description of this service, generated from the handlers' annotations
 //! and served at `/openapi.json`.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
+use auth_core::store::registry;
+use utoipa::openapi::schema::{SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{audit_log, client_scopes, clients, health, revocation, scopes, secret};
+use crate::schema::{RegisteredScope, list_registry};
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,7 +37,8 @@ use super::{audit_log, client_scopes, clients, health, revocation, scopes, secre
         health::live,
         health::ready,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(crate::views::ErrorBody)),
+    modifiers(&BearerAuth, &OptionalBodies, &RegisteredScope),
 )]
 pub struct ApiDoc;
 
@@ -53,6 +59,46 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// `request_body = Option<T>` comes out as `oneOf: [{"type": "null"}, T]`, which would say
+/// that a JSON `null` is a body. These endpoints take no body at all instead (and refuse
+/// `null` like any other wrong shape), so the body is stated as an optional `T`.
+struct OptionalBodies;
+
+impl Modify for OptionalBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let operations = openapi
+            .paths
+            .paths
+            .values_mut()
+            .flat_map(|item| [&mut item.post, &mut item.put])
+            .flatten();
+        for body in operations.filter_map(|operation| operation.request_body.as_mut()) {
+            for content in body.content.values_mut() {
+                let Some(RefOr::T(Schema::OneOf(one_of))) = &mut content.schema else {
+                    continue;
+                };
+                let null_first = one_of.items.first().is_some_and(|first| {
+                    matches!(first, RefOr::T(Schema::Object(object))
+                        if object.schema_type == SchemaType::Type(Type::Null))
+                });
+                if null_first && one_of.items.len() == 2 {
+                    content.schema = one_of.items.pop();
+                    body.required = Some(Required::False);
+                }
+            }
+        }
+    }
+}
+
+/// The description, with the scope registry as it is now (without it, should the database
+/// not answer: the document is still served).
+pub async fn document(state: web::Data<AppState>) -> HttpResponse {
+    let mut openapi = ApiDoc::openapi();
+    match state.store.run(registry::all).await {
+        Ok(scopes) => list_registry(&mut openapi, &scopes),
+        Err(error) => {
+            tracing::warn!(%error, "OpenAPI description served without the scope registry")
+        }
+    }
+    HttpResponse::Ok().json(openapi)
 }

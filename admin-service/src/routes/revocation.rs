@@ -6,27 +6,70 @@ use auth_core::store::{self, audit, clients};
 use auth_core::time::Timestamp;
 use auth_core::token::VerifyError;
 use serde::Deserialize;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use super::clients::{client_to_change, parse_client_id, revoke_until_now};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_object;
+use crate::body::{Body, read_object};
 use crate::error::ApiError;
+use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
 use crate::views::ErrorBody;
 
 /// The token itself, or its `jti` and client (then it is kept for a whole token lifetime).
-#[derive(Deserialize, utoipa::ToSchema)]
+/// Tried in that order; other members are ignored.
+#[derive(Deserialize)]
 #[serde(untagged)]
 pub enum RevokeBody {
     Token { token: String },
     Id { jti: String, client_id: String },
 }
 
+impl Body for RevokeBody {
+    const SHAPE: &'static str = "an object {\"token\": \"<access token>\"} or \
+                                 {\"jti\": \"<token id>\", \"client_id\": \"<client id>\"}";
+}
+
+/// Written out: the variants overlap (a body with all three members is the first), so
+/// they are `anyOf`, not the `oneOf` a derive would say.
+impl utoipa::PartialSchema for RevokeBody {
+    fn schema() -> RefOr<Schema> {
+        let token = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
+            .description(Some(
+                "an access token this service issued (a JWS; another token is a 400)",
+            ));
+        let jti = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Za-z0-9_-]{1,64}$"));
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .property("token", token)
+                    .required("token"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property("jti", jti)
+                    .property("client_id", crate::schema::client_id())
+                    .required("jti")
+                    .required("client_id"),
+            )
+            .description(Some(Self::SHAPE))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RevokeBody {}
+
 /// Revokes one token; every verifier refuses it from then on.
 #[utoipa::path(post, path = "/api/v1/oauth/revocation", tag = "revocation", request_body = RevokeBody,
-    responses((status = 204, description = "revoked (or already expired)"), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 204, description = "revoked (or already expired)"),
+        (status = 400, description = "invalid_request: a missing body, one of another shape, a token this service did not issue, or a malformed jti or client id", body = ErrorBody),
+        Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn revoke_token(
     req: HttpRequest,
@@ -85,10 +128,15 @@ pub async fn revoke_token(
     .await
 }
 
-/// Revokes every token the client holds now; tokens issued afterwards work.
-#[utoipa::path(post, path = "/api/v1/oauth/client/{id}/revoke", tag = "revocation", params(("id" = String, Path)),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+/// Revokes every token the client holds now; tokens issued afterwards work. The root
+/// client's own tokens can be cut off too, by the root client only (the procedure for a
+/// leaked root secret: rotate it in the environment, then cut off what was issued before;
+/// the calling token is among them).
+#[utoipa::path(post, path = "/api/v1/oauth/client/{id}/revoke", tag = "revocation", params(ClientIdPath),
+    responses((status = 204, description = "revoked"),
+        (status = 400, description = "invalid_request: a malformed client id", body = ErrorBody),
+        (status = 404, description = "not_found: no such client", body = ErrorBody),
+        Authenticated),
     security(("bearer" = [])))]
 pub async fn revoke_client(
     req: HttpRequest,
@@ -98,6 +146,9 @@ pub async fn revoke_client(
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.tokens.revoke", Some(path.as_str()));
     audited(state.store.clone(), audit.clone(), async move {
+        if parse_client_id(&path)? == state.root_id {
+            return revoke_root(&caller, &state, audit).await;
+        }
         let id = client_to_change(&caller, &state, &path, "token:revoke")?;
         let now = Timestamp::now();
         let event = audit.success(None, now);
@@ -123,4 +174,41 @@ pub async fn revoke_client(
         Ok(HttpResponse::NoContent().finish())
     })
     .await
+}
+
+/// Cuts off every root token issued until now: only the root client may.
+async fn revoke_root(
+    caller: &Caller,
+    state: &AppState,
+    audit: Audit,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.is_root {
+        return Err(ApiError::root_immutable());
+    }
+    let root = state.root_id.clone();
+    let now = Timestamp::now();
+    let event = audit.success(None, now);
+    let target = root.clone();
+    state
+        .store
+        .run(move |conn| {
+            store::transaction(conn, |conn| {
+                db::raise_root_cutoff(conn, &target, now)?;
+                audit::insert(conn, &event)
+            })
+        })
+        .await?;
+    // Raised again after the commit, like any client's (a token issued meanwhile is covered).
+    let at = Timestamp::now();
+    let target = root.clone();
+    state
+        .store
+        .run(move |conn| db::raise_root_cutoff(conn, &target, at))
+        .await?;
+    state
+        .revocations
+        .publish_cutoff(root.as_str(), at.as_micros())
+        .await;
+    tracing::warn!(client_id = %root, "every root token issued until now revoked");
+    Ok(HttpResponse::NoContent().finish())
 }

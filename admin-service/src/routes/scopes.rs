@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_object;
+use crate::body::{Body, read_object};
 use crate::error::ApiError;
+use crate::schema::{Authenticated, JsonBody, ScopeNamePath};
 use crate::state::AppState;
 use crate::views::{ErrorBody, ScopeAdded};
 
@@ -18,7 +19,12 @@ use crate::views::{ErrorBody, ScopeAdded};
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
     /// The new scope: printable ASCII without space, `"` or `\\`, at most 128 characters.
+    #[schema(schema_with = crate::schema::scope_name)]
     name: String,
+}
+
+impl Body for AddBody {
+    const SHAPE: &'static str = "an object {\"name\": \"<scope name>\"}";
 }
 
 /// Turns scope names from a body into registered scopes, deduplicated in order;
@@ -48,7 +54,7 @@ pub async fn known_scopes(state: &AppState, raw: Vec<String>) -> Result<Vec<Scop
 
 /// The scope registry, in registry order (also served at `/api/v1/oauth/scopes`).
 #[utoipa::path(get, path = "/api/v1/oauth/scope", tag = "scopes",
-    responses((status = 200, body = Vec<String>), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<String>), Authenticated), security(("bearer" = [])))]
 pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require("scope:read")?;
     Ok(HttpResponse::Ok().json(state.store.run(registry::all).await?))
@@ -56,7 +62,10 @@ pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResp
 
 /// Adds a custom scope at the end of the registry (201), or confirms it exists (200).
 #[utoipa::path(post, path = "/api/v1/oauth/scope", tag = "scopes", request_body = AddBody,
-    responses((status = 201, body = ScopeAdded), (status = 200, body = ScopeAdded), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody)),
+    responses((status = 201, description = "added", body = ScopeAdded),
+        (status = 200, description = "it was already registered", body = ScopeAdded),
+        (status = 400, description = "invalid_request: a missing body, one of another shape, or a malformed scope name", body = ErrorBody),
+        Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn add(
     req: HttpRequest,
@@ -100,9 +109,11 @@ pub async fn add(
 }
 
 /// Removes a custom scope no client holds.
-#[utoipa::path(delete, path = "/api/v1/oauth/scope/{name}", tag = "scopes", params(("name" = String, Path)),
-    responses((status = 204), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "built-in, or still granted to a client", body = ErrorBody)),
+#[utoipa::path(delete, path = "/api/v1/oauth/scope/{name}", tag = "scopes", params(ScopeNamePath),
+    responses((status = 204, description = "removed"),
+        (status = 404, description = "not_found: no such scope", body = ErrorBody),
+        (status = 409, description = "conflict: a built-in scope, or one still granted to a client", body = ErrorBody),
+        Authenticated),
     security(("bearer" = [])))]
 pub async fn remove(
     req: HttpRequest,

@@ -1,17 +1,17 @@
 //! Secret rotation: a new secret shown once; the old one works for an optional grace period.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::blocking;
-use auth_core::secret::ClientSecret;
+use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::{self, audit, clients};
 use auth_core::time::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::clients::{client_to_change, revoke_until_now};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::read_optional_object;
+use crate::body::{Body, read_optional_object};
 use crate::error::ApiError;
+use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
 use crate::views::{ErrorBody, RotatedSecret};
 
@@ -22,13 +22,36 @@ const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     /// How long the previous secret keeps working (0 to 604800 seconds; default 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 604800)]
     grace_period_seconds: i64,
 }
 
+impl Body for RotateBody {
+    const SHAPE: &'static str = "empty, or an object {\"grace_period_seconds\"?: 0 to 604800}";
+}
+
+/// A whole number; `60.0` is 60 (JSON Schema's `integer` includes it), and a number too
+/// large for `i64` is still a number, refused by the range check.
+fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(n);
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 => Ok(f.clamp(-1e18, 1e18) as i64),
+        _ => Err(serde::de::Error::custom(
+            "grace_period_seconds must be a whole number",
+        )),
+    }
+}
+
 /// Rotates a client's secret (shown once); the caller must hold every scope of the client.
-#[utoipa::path(post, path = "/api/v1/oauth/client/{id}/secret", tag = "clients", params(("id" = String, Path)), request_body(content = Option<RotateBody>),
-    responses((status = 200, body = RotatedSecret), (status = 400, body = ErrorBody), (status = 401, description = "missing, malformed, expired or revoked token", body = ErrorBody), (status = 403, description = "the token lacks the scope, or the caller would escalate", body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/v1/oauth/client/{id}/secret", tag = "clients", params(ClientIdPath), request_body(content = Option<RotateBody>),
+    responses((status = 200, body = RotatedSecret),
+        (status = 400, description = "invalid_request: a malformed client id, a body of another shape, or a grace period out of bounds", body = ErrorBody),
+        (status = 404, description = "not_found: no such client", body = ErrorBody),
+        Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn rotate(
     req: HttpRequest,
@@ -59,12 +82,7 @@ pub async fn rotate(
         caller.require_all(&held)?;
 
         let secret = ClientSecret::generate();
-        let hasher = state.hasher.clone();
-        let to_hash = secret.clone();
-        let hash = blocking::run(move || hasher.hash(&to_hash))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(|e| ApiError::internal(&e))?;
+        let hash = SecretHash::of(&secret);
 
         let now = Timestamp::now();
         let grace_until =

@@ -10,7 +10,9 @@ use auth_core::testing::Backend;
 use auth_core::time::Timestamp;
 use auth_core::token::{SigningKey, TokenIssuer};
 
-use crate::support::{ISSUER, ROOT_ID, Raw, TestApp, assert_invalid_token, endpoints};
+use crate::support::{
+    ISSUER, ROOT_ID, Raw, TestApp, assert_invalid_token, assert_missing_token, endpoints,
+};
 
 /// A token signed with `key`, as the token-service would issue it but with these inputs.
 fn forge(
@@ -20,7 +22,7 @@ fn forge(
     scopes: &[&str],
     issued: Timestamp,
 ) -> String {
-    let issuer = TokenIssuer::new(key.clone(), issuer.to_owned(), None, 3600);
+    let issuer = TokenIssuer::new(key.clone(), issuer.to_owned(), issuer.to_owned(), 3600);
     let scopes: Vec<Scope> = scopes.iter().map(|s| Scope::parse(s).unwrap()).collect();
     issuer
         .issue(&ClientId::parse(client).unwrap(), &scopes, issued)
@@ -50,7 +52,7 @@ async fn missing_token_is_refused_on_every_endpoint() {
         let reply = app
             .request(endpoint.method.clone(), &endpoint.path, None, body)
             .await;
-        assert_invalid_token(&reply);
+        assert_missing_token(&reply);
     }
     // Nothing was changed by any of those calls.
     assert_eq!(app.client_count().await, 1);
@@ -241,6 +243,23 @@ async fn token_from_another_key_or_issuer_is_refused() {
         Timestamp::now(),
     );
     assert_invalid_token(&app.list_clients(&wrong_issuer, "").await);
+
+    // The right key and issuer, but minted for another service's audience.
+    let scopes: Vec<Scope> = scopes.iter().map(|s| Scope::parse(s).unwrap()).collect();
+    let elsewhere = TokenIssuer::new(
+        app.signing_key.clone(),
+        ISSUER.to_owned(),
+        "https://another-service.example".to_owned(),
+        3600,
+    )
+    .issue(
+        &ClientId::parse(ROOT_ID).unwrap(),
+        &scopes,
+        Timestamp::now(),
+    )
+    .unwrap()
+    .access_token;
+    assert_invalid_token(&app.list_clients(&elsewhere, "").await);
 }
 
 #[actix_web::test]
@@ -297,7 +316,11 @@ async fn authentication_is_checked_before_the_body() {
                 Raw::new("application/json", r#"{"unknown": 1}"#),
             ] {
                 let reply = app.request(method.clone(), path, token, Some(body)).await;
-                assert_invalid_token(&reply);
+                if token.is_some() {
+                    assert_invalid_token(&reply);
+                } else {
+                    assert_missing_token(&reply);
+                }
             }
         }
     }

@@ -1,7 +1,11 @@
-//! The OpenAPI description: generated from the handlers, it lists every admin endpoint.
+//! The OpenAPI description: generated from the handlers, it lists every admin endpoint and
+//! states the constraints the service enforces, so a client (or a fuzzer) can rely on it.
 
 use actix_web::http::{Method, StatusCode};
+use auth_core::ids::CLIENT_ID_PATTERN;
+use auth_core::scopes::{DEFAULT_SCOPES, SCOPE_PATTERN};
 use auth_core::testing::Backend;
+use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
@@ -58,4 +62,180 @@ async fn openapi_describes_every_endpoint_with_bearer_security() {
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+}
+
+/// `schema`, or the component it refers to.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+            assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+fn json_body<'a>(doc: &'a Value, operation: &'a Value) -> &'a Value {
+    resolve(
+        doc,
+        &operation["requestBody"]["content"]["application/json"]["schema"],
+    )
+}
+
+/// The constraints a fuzzer reads from the description are the ones the service enforces:
+/// bodies, bounds, patterns and every status an endpoint answers.
+#[actix_web::test]
+async fn openapi_states_the_constraints_the_service_enforces() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let root = app.root().await;
+    assert_eq!(
+        app.add_scope(&root, "reports:read").await.status,
+        StatusCode::CREATED
+    );
+    let doc = app
+        .request(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let paths = doc["paths"].as_object().unwrap();
+
+    for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/")) {
+        for (method, operation) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            assert!(operation["security"][0]["bearer"].is_array(), "{at}");
+            let mut statuses = vec!["401", "403", "503"];
+            if operation.get("requestBody").is_some() {
+                statuses.extend(["400", "413", "415"]);
+                assert!(
+                    operation["requestBody"]["content"]["application/json"]["schema"].is_object(),
+                    "{at}: a request body without a schema"
+                );
+            }
+            for status in statuses {
+                let schema = &operation["responses"][status]["content"]["application/json"]["schema"]
+                    ["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{at} {status}");
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = &parameter["schema"];
+                match parameter["name"].as_str().unwrap() {
+                    "id" => {
+                        assert_eq!(schema["pattern"], CLIENT_ID_PATTERN, "{at}");
+                        assert_eq!(schema["maxLength"], 128, "{at}");
+                        assert_eq!(parameter["required"], true, "{at}");
+                    }
+                    "name" => assert_eq!(schema["pattern"], SCOPE_PATTERN, "{at}"),
+                    "page" => {
+                        assert_eq!(schema["type"], "integer", "{at}");
+                        assert_eq!(
+                            (&schema["minimum"], &schema["maximum"]),
+                            (&json!(1), &json!(1_000_000)),
+                            "{at}"
+                        );
+                        assert_eq!(parameter["required"], false, "{at}");
+                    }
+                    "size" => {
+                        assert_eq!(
+                            (&schema["minimum"], &schema["maximum"]),
+                            (&json!(1), &json!(100)),
+                            "{at}"
+                        );
+                        assert_eq!(parameter["required"], false, "{at}");
+                    }
+                    other => panic!("{at}: undocumented parameter {other}"),
+                }
+            }
+        }
+    }
+    for (path, method) in [
+        ("/api/v1/oauth/client", "get"),
+        ("/api/v1/oauth/audit", "get"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    // The registry, as it is now, is the set of scopes a body may name.
+    let mut registry: Vec<&str> = DEFAULT_SCOPES.to_vec();
+    registry.push("reports:read");
+    let registered = &doc["components"]["schemas"]["RegisteredScope"];
+    assert_eq!(registered["enum"], json!(registry));
+    assert_eq!(registered["pattern"], SCOPE_PATTERN);
+    let scope_list =
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/RegisteredScope"}});
+
+    // POST client: no body, an array, or an object without other members.
+    let create = &doc["paths"]["/api/v1/oauth/client"]["post"];
+    assert_eq!(create["requestBody"]["required"], false);
+    let body = json_body(&doc, create);
+    assert_eq!(body["oneOf"][0], scope_list);
+    let object = &body["oneOf"][1];
+    assert_eq!(object["type"], "object");
+    assert_eq!(object["additionalProperties"], false);
+    assert!(
+        object.get("required").is_none(),
+        "every member is optional: {object}"
+    );
+    assert_eq!(object["properties"]["scopes"], scope_list);
+    assert_eq!(object["properties"]["name"]["maxLength"], 200);
+    assert_eq!(object["properties"]["description"]["maxLength"], 2000);
+    assert!(create["responses"]["422"].is_object());
+
+    // PUT a client's scopes: an array or {"scopes"}, required.
+    let put = &doc["paths"]["/api/v1/oauth/client/{id}/scope"]["put"];
+    assert_eq!(put["requestBody"]["required"], true);
+    let body = json_body(&doc, put);
+    assert_eq!(body["oneOf"][0], scope_list);
+    assert_eq!(body["oneOf"][1]["required"], json!(["scopes"]));
+    assert_eq!(body["oneOf"][1]["additionalProperties"], false);
+    for status in ["404", "422"] {
+        assert!(put["responses"][status].is_object(), "{status}");
+    }
+
+    // A custom scope: {"name"}, any well-formed name.
+    let add = &doc["paths"]["/api/v1/oauth/scope"]["post"];
+    let body = json_body(&doc, add);
+    assert_eq!(body["required"], json!(["name"]));
+    assert_eq!(body["additionalProperties"], false);
+    assert_eq!(body["properties"]["name"]["pattern"], SCOPE_PATTERN);
+    assert_eq!(body["properties"]["name"]["maxLength"], 128);
+    assert!(doc["paths"]["/api/v1/oauth/scope/{name}"]["delete"]["responses"]["409"].is_object());
+
+    // Rotation: no body, or a bounded grace period.
+    let rotate = &doc["paths"]["/api/v1/oauth/client/{id}/secret"]["post"];
+    assert_eq!(rotate["requestBody"]["required"], false);
+    let grace = &json_body(&doc, rotate)["properties"]["grace_period_seconds"];
+    assert_eq!(grace["type"], "integer");
+    assert_eq!(
+        (&grace["minimum"], &grace["maximum"]),
+        (&json!(0), &json!(604_800))
+    );
+
+    // Revocation: {"token"} or {"jti", "client_id"}, which may overlap.
+    let revoke = &doc["paths"]["/api/v1/oauth/revocation"]["post"];
+    assert_eq!(revoke["requestBody"]["required"], true);
+    let body = json_body(&doc, revoke);
+    assert_eq!(body["anyOf"][0]["required"], json!(["token"]));
+    assert_eq!(body["anyOf"][1]["required"], json!(["jti", "client_id"]));
+    assert_eq!(
+        body["anyOf"][1]["properties"]["client_id"]["pattern"],
+        CLIENT_ID_PATTERN
+    );
+
+    // One client: a stored one, or the root client.
+    let one = resolve(
+        &doc,
+        &doc["paths"]["/api/v1/oauth/client/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"],
+    );
+    assert_eq!(one["oneOf"].as_array().unwrap().len(), 2);
 }

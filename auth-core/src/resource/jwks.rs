@@ -38,7 +38,7 @@ struct State {
 pub struct JwksVerifier {
     url: String,
     issuer: String,
-    audience: Option<String>,
+    audience: String,
     http: reqwest::Client,
     state: RwLock<State>,
     refetching: tokio::sync::Mutex<()>,
@@ -58,7 +58,7 @@ impl JwksVerifier {
         url: String,
         verifier: TokenVerifier,
         issuer: String,
-        audience: Option<String>,
+        audience: String,
     ) -> Result<Self, JwksError> {
         Ok(Self {
             url,
@@ -74,13 +74,9 @@ impl JwksVerifier {
     }
 
     /// Fetches the key set once; fails if it cannot be had.
-    pub async fn fetch(
-        url: String,
-        issuer: String,
-        audience: Option<String>,
-    ) -> Result<Self, JwksError> {
+    pub async fn fetch(url: String, issuer: String, audience: String) -> Result<Self, JwksError> {
         let http = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?;
-        let verifier = fetch_verifier(&http, &url, &issuer, audience.as_ref()).await?;
+        let verifier = fetch_verifier(&http, &url, &issuer, &audience).await?;
         Ok(Self {
             url,
             issuer,
@@ -119,8 +115,7 @@ impl JwksVerifier {
         if self.current().1 != seen {
             return;
         }
-        let result =
-            fetch_verifier(&self.http, &self.url, &self.issuer, self.audience.as_ref()).await;
+        let result = fetch_verifier(&self.http, &self.url, &self.issuer, &self.audience).await;
         let mut state = self
             .state
             .write()
@@ -139,7 +134,7 @@ async fn fetch_verifier(
     http: &reqwest::Client,
     url: &str,
     issuer: &str,
-    audience: Option<&String>,
+    audience: &str,
 ) -> Result<TokenVerifier, JwksError> {
     let set: JwkSet = http
         .get(url)
@@ -159,6 +154,6 @@ async fn fetch_verifier(
     Ok(TokenVerifier::new(
         keys,
         issuer.to_owned(),
-        audience.cloned(),
+        audience.to_owned(),
     ))
 }

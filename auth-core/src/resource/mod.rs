@@ -31,7 +31,7 @@ use crate::token::VerifiedToken;
 /// | --- | --- |
 /// | `TOKEN_SERVICE_URL` | base URL of token-service (its JWKS is under `/.well-known/jwks.json`) [required] |
 /// | `OAUTH_ISSUER` | expected `iss` [`TOKEN_SERVICE_URL`] |
-/// | `OAUTH_AUDIENCE` | expected `aud` [unset: not checked] |
+/// | `OAUTH_AUDIENCE` | this service's audience: tokens must carry it in `aud` [`OAUTH_ISSUER`] |
 /// | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | longest token lifetime [11520] |
 /// | `REDIS_URL` | the shared revocation cache [required unless fail-open] |
 /// | `REDIS_KEY_PREFIX` | its namespace [`authsvc`] |
@@ -40,7 +40,7 @@ use crate::token::VerifiedToken;
 pub struct ResourceServerConfig {
     pub token_service_url: String,
     pub issuer: String,
-    pub audience: Option<String>,
+    pub audience: String,
     pub revocation: RevocationConfig,
 }
 
@@ -61,6 +61,11 @@ impl ResourceServerConfig {
             || url.clone(),
             |i| i.trim().trim_end_matches('/').to_owned(),
         );
+        let audience = env.parse_or(
+            "OAUTH_AUDIENCE",
+            issuer.clone(),
+            crate::config::parse_audience,
+        )?;
         let minutes: i64 = env.parse_or(
             "OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
             11_520,
@@ -84,7 +89,7 @@ impl ResourceServerConfig {
         Ok(Self {
             token_service_url: url,
             issuer,
-            audience: env.get("OAUTH_AUDIENCE").map(|a| a.trim().to_owned()),
+            audience,
             revocation: RevocationConfig {
                 redis_url,
                 key_prefix,
@@ -181,6 +186,9 @@ impl ResourceServer {
 /// Why a request was refused.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
+    /// No `Authorization` header at all: the challenge carries no error (RFC 6750 §3.1).
+    #[error("this endpoint needs a bearer token")]
+    MissingToken,
     #[error("the access token is missing, malformed, expired or revoked")]
     InvalidToken,
     #[error("this endpoint requires the scope {0}")]
@@ -192,7 +200,7 @@ pub enum AuthError {
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -200,6 +208,7 @@ impl ResponseError for AuthError {
 
     fn error_response(&self) -> HttpResponse {
         let (code, challenge) = match self {
+            Self::MissingToken => ("invalid_token", Some("Bearer".to_owned())),
             Self::InvalidToken => (
                 "invalid_token",
                 Some("Bearer error=\"invalid_token\"".to_owned()),
@@ -240,18 +249,26 @@ impl Authenticated {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
-pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let value = values.next()?;
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1): [`AuthError::MissingToken`]
+/// without the header, [`AuthError::InvalidToken`] for anything but one well-formed value.
+pub fn bearer_token(headers: &header::HeaderMap) -> Result<String, AuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION);
+    let value = values.next().ok_or(AuthError::MissingToken)?;
     if values.next().is_some() {
-        return None;
+        return Err(AuthError::InvalidToken);
     }
-    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+    let (scheme, token) = value
+        .to_str()
+        .ok()
+        .and_then(|value| value.split_once(' '))
+        .ok_or(AuthError::InvalidToken)?;
     let token = token.trim();
     let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.chars().all(b64token))
-        .then(|| token.to_owned())
+    if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.chars().all(b64token) {
+        Ok(token.to_owned())
+    } else {
+        Err(AuthError::InvalidToken)
+    }
 }
 
 impl FromRequest for Authenticated {
@@ -260,10 +277,10 @@ impl FromRequest for Authenticated {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let server = req.app_data::<web::Data<ResourceServer>>().cloned();
-        let token = bearer_token(req);
+        let token = bearer_token(req.headers());
         Box::pin(async move {
             let server = server.ok_or(AuthError::Unavailable)?;
-            let token = token.ok_or(AuthError::InvalidToken)?;
+            let token = token?;
             Ok(Self {
                 token: server.authenticate(&token).await?,
             })

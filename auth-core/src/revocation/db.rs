@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::{DELETED, TokenStatus};
 use crate::ids::ClientId;
-use crate::store::schema::{clients, revoked_tokens};
+use crate::store::schema::{clients, revoked_tokens, root_cutoffs};
 use crate::store::{DbConnection, StoreError};
 use crate::time::Timestamp;
 use crate::token::VerifiedToken;
@@ -23,7 +23,17 @@ pub fn status(
         return Ok(TokenStatus::RevokedToken);
     }
     if token.client_id == *root {
-        return Ok(TokenStatus::Active);
+        let cutoff: Option<i64> = root_cutoffs::table
+            .find(root.as_str())
+            .select(root_cutoffs::tokens_valid_after)
+            .first(conn)
+            .optional()?;
+        return Ok(match cutoff {
+            Some(valid_after) if token.issued_at.as_micros() < valid_after => {
+                TokenStatus::RevokedByClientCutoff
+            }
+            _ => TokenStatus::Active,
+        });
     }
     Ok(
         match crate::store::clients::cutoff(conn, token.client_id.as_str())? {
@@ -69,6 +79,30 @@ pub fn insert_revoked(
     }
 }
 
+/// Raises the root client's cut-off to `at` (never lowers it): every root token issued
+/// before `at` is revoked. The root has no client row, so its cut-off has a table of its own.
+pub fn raise_root_cutoff(
+    conn: &mut DbConnection,
+    root: &ClientId,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let row = || root_cutoffs::table.find(root.as_str());
+    let exists: i64 = row().count().get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(root_cutoffs::table)
+            .values((
+                root_cutoffs::client_id.eq(root.as_str()),
+                root_cutoffs::tokens_valid_after.eq(at.as_micros()),
+            ))
+            .execute(conn)?;
+        return Ok(());
+    }
+    diesel::update(row().filter(root_cutoffs::tokens_valid_after.lt(at.as_micros())))
+        .set(root_cutoffs::tokens_valid_after.eq(at.as_micros()))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Revocations for the shared cache: revoked tokens `(jti, expires_at_secs)` and client
 /// cut-offs `(client_id, cutoff)` (`DELETED` for deleted clients).
 #[derive(Debug, Default)]
@@ -106,6 +140,10 @@ pub fn changed_since(
             clients::deleted_at,
         ))
         .load(conn)?;
+    let root_rows: Vec<(String, i64)> = root_cutoffs::table
+        .filter(root_cutoffs::tokens_valid_after.ge(since.as_micros()))
+        .select((root_cutoffs::client_id, root_cutoffs::tokens_valid_after))
+        .load(conn)?;
     Ok(RevocationSet {
         tokens: tokens
             .into_iter()
@@ -114,6 +152,7 @@ pub fn changed_since(
         cutoffs: rows
             .into_iter()
             .map(|(id, after, deleted)| (id, if deleted.is_some() { DELETED } else { after }))
+            .chain(root_rows)
             .collect(),
     })
 }

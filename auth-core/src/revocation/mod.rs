@@ -351,10 +351,14 @@ mod tests {
         let verifier = crate::token::TokenVerifier::new(
             [signing.verifying_key().clone()],
             "https://auth.test".into(),
-            None,
+            "https://auth.test".into(),
         );
-        let issuer =
-            crate::token::TokenIssuer::new(signing, "https://auth.test".into(), None, 3600);
+        let issuer = crate::token::TokenIssuer::new(
+            signing,
+            "https://auth.test".into(),
+            "https://auth.test".into(),
+            3600,
+        );
 
         revocations.start();
         let wait_for = |token: VerifiedToken, expected: TokenStatus| {

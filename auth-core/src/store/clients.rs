@@ -270,6 +270,29 @@ pub fn rotate_secret(
     Ok(())
 }
 
+/// Replaces `old` by `new` wherever this live client still stores it (current or previous
+/// secret): the upgrade of an imported hash whose secret verified. A rotation or deletion
+/// that happened meanwhile is left alone. Returns whether a hash was replaced.
+pub fn upgrade_secret_hash(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    old: &SecretHash,
+    new: &SecretHash,
+) -> Result<bool, StoreError> {
+    let live = || {
+        clients::table
+            .find(id.as_str())
+            .filter(clients::deleted_at.is_null())
+    };
+    let current = diesel::update(live().filter(clients::secret_hash.eq(old.as_str())))
+        .set(clients::secret_hash.eq(new.as_str()))
+        .execute(conn)?;
+    let previous = diesel::update(live().filter(clients::previous_secret_hash.eq(old.as_str())))
+        .set(clients::previous_secret_hash.eq(new.as_str()))
+        .execute(conn)?;
+    Ok(current + previous > 0)
+}
+
 /// The cut-off of a client, live or deleted: `(tokens_valid_after, deleted)`.
 pub fn cutoff(conn: &mut DbConnection, id: &str) -> Result<Option<(i64, bool)>, StoreError> {
     let row: Option<(i64, Option<i64>)> = clients::table

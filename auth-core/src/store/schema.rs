@@ -45,6 +45,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    root_cutoffs (client_id) {
+        client_id -> Text,
+        tokens_valid_after -> BigInt,
+    }
+}
+
+diesel::table! {
     scopes (name) {
         name -> Text,
         position -> BigInt,
@@ -60,5 +67,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_scopes,
     clients,
     revoked_tokens,
+    root_cutoffs,
     scopes,
 );

@@ -20,17 +20,12 @@ pub struct TokenIssuer {
     /// The JWS protected header, base64url-encoded once, followed by its `.`.
     header_prefix: String,
     issuer: String,
-    audience: Option<String>,
+    audience: String,
     lifetime_secs: i64,
 }
 
 impl TokenIssuer {
-    pub fn new(
-        key: SigningKey,
-        issuer: String,
-        audience: Option<String>,
-        lifetime_secs: i64,
-    ) -> Self {
+    pub fn new(key: SigningKey, issuer: String, audience: String, lifetime_secs: i64) -> Self {
         let mut header = Header::new(key.algorithm());
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(key.kid().to_owned());

@@ -241,14 +241,25 @@ impl SigningKey {
         Self::from_pem(&std::fs::read_to_string(path)?)
     }
 
-    /// A fresh Ed25519 key, returned with its PKCS#8 PEM encoding.
+    /// A fresh Ed25519 key, returned with its PEM encoding: PKCS#8 version 1 (RFC 8410 §7,
+    /// the seed only), the form OpenSSL 3.0 and Python's `cryptography` read; ed25519-dalek
+    /// writes version 2 (with the public key), which both refuse.
     pub fn generate_ed25519() -> Result<(Self, String), KeyError> {
-        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+        use base64::Engine as _;
+        /// The DER of a PKCS#8 v1 Ed25519 key up to its 32-byte seed.
+        const PKCS8_V1_PREFIX: [u8; 16] = [
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let pem = key
-            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-            .map_err(|_| KeyError::Encoding)?;
-        let pem = pem.to_string();
+        let mut der = zeroize::Zeroizing::new(Vec::with_capacity(48));
+        der.extend_from_slice(&PKCS8_V1_PREFIX);
+        der.extend_from_slice(key.as_bytes());
+        // 48 bytes are 64 base64 characters: one PEM line.
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(&*der)
+        );
         Ok((Self::from_pem(&pem)?, pem))
     }
 
@@ -420,6 +431,31 @@ mod tests {
             Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
         );
         assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    #[test]
+    fn generated_development_keys_are_pkcs8_v1_that_openssl_reads() {
+        let (key, pem) = SigningKey::generate_ed25519().unwrap();
+        assert_eq!(SigningKey::from_pem(&pem).unwrap().kid(), key.kid());
+        // Same layout as RFC 8037's example key: version 0 (v1), no public key member.
+        assert_eq!(
+            pem.lines().nth(1).unwrap()[..22],
+            RFC8037_PEM.lines().nth(1).unwrap()[..22]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(&path, &pem).unwrap();
+        // OpenSSL 3.0 refuses PKCS#8 v2 Ed25519 keys; CI and scripts/test have openssl.
+        let output = std::process::Command::new("openssl")
+            .args(["pkey", "-noout", "-in"])
+            .arg(&path)
+            .output()
+            .expect("openssl must be installed to run this test");
+        assert!(
+            output.status.success(),
+            "openssl pkey refused the key: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Access tokens: RFC 9068 JWTs, issued by [`TokenIssuer`] and checked by [`TokenVerifier`].
 //!
 //! Header `typ: at+jwt`, `alg` fixed by the key, `kid` the key's thumbprint. Claims: `iss`,
-//! `sub` and `client_id`, `aud` when configured, `iat`, `exp`, `jti`, `scope`, and `iat_us`:
+//! `sub` and `client_id`, `aud` (always: RFC 9068 §2.2), `iat`, `exp`, `jti`, `scope` (omitted
+//! when empty), and `iat_us`:
 //! the instant, in microseconds, of the client state the token was built from (its issuance
 //! time, or earlier when that state came from a cache; never after `iat`'s second).
 //! Revocation cut-offs are compared against it, so "issued before the revocation" is exact
@@ -43,8 +44,7 @@ pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
     pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: String,
     pub iat: i64,
     /// Issuance time in microseconds since the epoch, for exact revocation cut-offs.
     pub iat_us: i64,
@@ -52,6 +52,8 @@ pub struct AccessTokenClaims {
     pub nbf: Option<i64>,
     pub exp: i64,
     pub jti: String,
+    /// Space-separated; omitted from the token when empty (RFC 9068 §2.2.3.1).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
 }
 
@@ -105,7 +107,7 @@ pub enum VerifyError {
 pub struct TokenVerifier {
     keys: HashMap<String, VerifyingKey>,
     issuer: String,
-    audience: Option<String>,
+    audience: String,
     leeway_secs: i64,
 }
 
@@ -116,7 +118,7 @@ impl TokenVerifier {
     pub fn new(
         keys: impl IntoIterator<Item = VerifyingKey>,
         issuer: String,
-        audience: Option<String>,
+        audience: String,
     ) -> Self {
         Self {
             keys: keys.into_iter().map(|key| (key.kid.clone(), key)).collect(),
@@ -192,7 +194,7 @@ impl TokenVerifier {
         if claims.iss != self.issuer {
             return Err(VerifyError::WrongIssuer);
         }
-        if self.audience.is_some() && claims.aud != self.audience {
+        if claims.aud != self.audience {
             return Err(VerifyError::WrongAudience);
         }
         let now_secs = now.as_secs();

@@ -18,10 +18,10 @@ fn issuer_and_verifier() -> (TokenIssuer, TokenVerifier) {
 /// issuer's, for cross-checks and for signing forged tokens.
 fn issuer_verifier_and_key() -> (TokenIssuer, TokenVerifier, EncodingKey) {
     let (key, pem) = SigningKey::generate_ed25519().unwrap();
-    let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
+    let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), ISSUER.into());
     let encoding = jsonwebtoken_key(&pem);
     (
-        TokenIssuer::new(key, ISSUER.into(), None, 3600),
+        TokenIssuer::new(key, ISSUER.into(), ISSUER.into(), 3600),
         verifier,
         encoding,
     )
@@ -76,7 +76,10 @@ fn issued_token_verifies_with_the_design_claims() {
     assert_eq!(claims.iat, 1_800_000_000);
     assert_eq!(claims.exp, 1_800_003_600);
     assert_eq!(claims.jti.len(), 22);
-    assert_eq!(claims.aud, None);
+    assert_eq!(
+        claims.aud, ISSUER,
+        "every token carries aud (RFC 9068 §2.2)"
+    );
     assert_eq!(token.expires_in, 3600);
 }
 
@@ -86,6 +89,12 @@ fn tokens_have_distinct_ids_and_an_empty_scope_is_allowed() {
     let a = issuer.issue(&client(), &[], NOW).unwrap();
     let b = issuer.issue(&client(), &[], NOW).unwrap();
     assert_ne!(a.claims.jti, b.claims.jti);
+    // No scope: the claim is omitted, not "" (which some libraries read as one empty scope).
+    let payload = a.access_token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(claims.get("scope").is_none(), "{claims}");
+    assert!(claims["aud"].is_string(), "{claims}");
     assert!(
         verifier
             .verify(&a.access_token, NOW)
@@ -127,8 +136,8 @@ fn tokens_from_the_future_are_not_yet_valid() {
 #[test]
 fn another_issuer_is_refused() {
     let (key, _) = SigningKey::generate_ed25519().unwrap();
-    let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
-    let other = TokenIssuer::new(key, "https://evil.test".into(), None, 3600);
+    let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), ISSUER.into());
+    let other = TokenIssuer::new(key, "https://evil.test".into(), ISSUER.into(), 3600);
     let token = other.issue(&client(), &[], NOW).unwrap().access_token;
     assert_eq!(
         verifier.verify(&token, NOW).err(),
@@ -140,10 +149,10 @@ fn another_issuer_is_refused() {
 fn audience_is_checked_when_configured() {
     let (key, _) = SigningKey::generate_ed25519().unwrap();
     let public = key.verifying_key().clone();
-    let issuer = TokenIssuer::new(key, ISSUER.into(), Some("api".into()), 3600);
+    let issuer = TokenIssuer::new(key, ISSUER.into(), "api".into(), 3600);
     let token = issuer.issue(&client(), &[], NOW).unwrap().access_token;
-    let right = TokenVerifier::new([public.clone()], ISSUER.into(), Some("api".into()));
-    let wrong = TokenVerifier::new([public], ISSUER.into(), Some("other".into()));
+    let right = TokenVerifier::new([public.clone()], ISSUER.into(), "api".into());
+    let wrong = TokenVerifier::new([public], ISSUER.into(), "other".into());
     assert!(right.verify(&token, NOW).is_ok());
     assert_eq!(
         wrong.verify(&token, NOW).err(),
@@ -290,9 +299,9 @@ fn previous_keys_still_verify_and_all_are_published() {
             old_key.verifying_key().clone(),
         ],
         ISSUER.into(),
-        None,
+        ISSUER.into(),
     );
-    let old = TokenIssuer::new(old_key, ISSUER.into(), None, 60);
+    let old = TokenIssuer::new(old_key, ISSUER.into(), ISSUER.into(), 60);
     let token = old.issue(&client(), &[], NOW).unwrap().access_token;
     assert!(verifier.verify(&token, NOW).is_ok());
     assert_eq!(verifier.jwks().keys.len(), 2);
@@ -357,8 +366,9 @@ fn p256_and_rsa_tokens_agree_with_jsonwebtoken() {
     ] {
         let key = SigningKey::from_pem(&pem).unwrap();
         assert_eq!(key.algorithm(), algorithm);
-        let verifier = TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), None);
-        let issuer = TokenIssuer::new(key, ISSUER.into(), None, 3600);
+        let verifier =
+            TokenVerifier::new([key.verifying_key().clone()], ISSUER.into(), ISSUER.into());
+        let issuer = TokenIssuer::new(key, ISSUER.into(), ISSUER.into(), 3600);
         let token = issuer
             .issue(&client(), &scopes("client:read"), NOW)
             .unwrap();

@@ -151,7 +151,6 @@ pub fn service_env(
         ("OAUTH_ROOT_CLIENT_SECRET", ROOT_SECRET.into()),
         ("OAUTH_ISSUER", issuer.into()),
         ("OAUTH_SIGNING_KEY_FILE", key.display().to_string()),
-        ("BCRYPT_COST", "4".into()),
         ("RUST_LOG", "warn".into()),
     ]
     .iter()
@@ -253,6 +252,8 @@ pub struct Cluster {
     pub admins: Vec<Process>,
     pub example: Process,
     pub http: awc::Client,
+    /// The signing key file every service shares.
+    key: PathBuf,
     _db: TestDatabase,
     _dir: tempfile::TempDir,
 }
@@ -320,6 +321,7 @@ impl Cluster {
             admins,
             example,
             http,
+            key,
             _db: db,
             _dir: dir,
         })
@@ -340,6 +342,20 @@ impl Cluster {
             response.status().as_u16(),
             serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
         )
+    }
+
+    /// A token signed with the cluster's own key and issuer for `client_id`, but for
+    /// `audience`: what a token minted for another service looks like.
+    pub fn token_for_audience(&self, client_id: &str, audience: &str) -> String {
+        let key = SigningKey::from_pem_file(&self.key).unwrap();
+        auth_core::token::TokenIssuer::new(key, ISSUER.into(), audience.into(), 3600)
+            .issue(
+                &auth_core::ids::ClientId::parse(client_id).unwrap(),
+                &[],
+                auth_core::time::Timestamp::now(),
+            )
+            .unwrap()
+            .access_token
     }
 
     /// A token from token-service `index`.

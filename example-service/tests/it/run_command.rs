@@ -1,5 +1,6 @@
 //! README command one, `scripts/run`, for real: in a fresh directory, on the embedded
-//! SQLite default, stopped with SIGTERM, then run again in the same directory.
+//! SQLite default, with the README's example run as written from a fresh shell, stopped
+//! with SIGTERM, then run again in the same directory.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::TcpStream;
@@ -14,6 +15,50 @@ use crate::cluster::{binary, free_port, sigterm, wait_exit};
 use crate::http::{call, token_request};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/run");
+const README: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+
+/// The README's example of "Run it": its second `sh` block, run after `scripts/run`.
+fn readme_example() -> String {
+    let section = README
+        .split("\n## ")
+        .find(|section| section.starts_with("Run it"))
+        .expect("a Run it section");
+    let block = section
+        .split("```sh\n")
+        .nth(2)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a second sh block in Run it");
+    block.to_owned()
+}
+
+/// Runs the README's example in `dir` with bash from a fresh environment (only `PATH`),
+/// against the ports this run uses instead of the defaults; returns its output.
+fn run_readme_example(dir: &Path, run: &RunCommand) -> String {
+    let script = readme_example()
+        .replace(
+            "127.0.0.1:8080",
+            run.token_base.trim_start_matches("http://"),
+        )
+        .replace(
+            "127.0.0.1:8081",
+            run.admin_base.trim_start_matches("http://"),
+        );
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("bash and curl are installed");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the README example failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
 
 /// One run of `scripts/run` with `dir` as its current directory.
 struct RunCommand {
@@ -41,7 +86,6 @@ impl RunCommand {
             .env("CARGO_TARGET_DIR", target_dir)
             .env("TOKEN_SERVICE_ADDR", format!("127.0.0.1:{}", ports[0]))
             .env("ADMIN_SERVICE_ADDR", format!("127.0.0.1:{}", ports[1]))
-            .env("BCRYPT_COST", "4")
             .env("RUST_LOG", "warn")
             // Everything else is the defaults: SQLite, credentials and key under ./data.
             .env_remove("DATABASE_URL")
@@ -184,6 +228,14 @@ async fn scripts_run_serves_stops_cleanly_and_reuses_its_data() {
         assert_eq!(mode("signing-key.pem"), 0o600);
     }
 
+    // The README's example, as written, from a fresh shell: one base URL, as fidesops had.
+    let printed = run_readme_example(dir.path(), &first);
+    let example: serde_json::Value = serde_json::from_str(&printed)
+        .unwrap_or_else(|_| panic!("the README example printed: {printed}"));
+    assert!(example["client_id"].is_string(), "{example}");
+    assert!(example["client_secret"].is_string(), "{example}");
+    assert_eq!(example["scopes"], json!(["client:read"]));
+
     // The printed credentials work: a root token, then a client.
     let (request, body) = token_request(&http, &first.token_base, &root_id, &root_secret);
     let root = call(request, Some(body)).await;
@@ -202,6 +254,16 @@ async fn scripts_run_serves_stops_cleanly_and_reuses_its_data() {
 
     let status = first.stop().await;
     assert!(status.success(), "exit {status}:\n{}", first.output());
+    // The services' logs went to a file: plain text, no terminal colour codes.
+    let logs = std::fs::read_to_string(&first.stderr).unwrap();
+    assert!(
+        logs.contains("generated a development signing key"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains('\u{1b}'),
+        "ANSI escapes in a log file:\n{logs}"
+    );
 
     // A second run in the same directory reuses the credentials, the key and the database.
     let mut second = RunCommand::start(dir.path());

@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use auth_core::testing::{Backend, TestDatabase};
-use serde_json::json;
 
 use crate::cluster::{Process, ROOT_ID, ROOT_SECRET, free_port, service_env, signing_key_file};
 use crate::http::{call, token_request};
@@ -16,16 +15,12 @@ async fn sigterm_lets_an_in_flight_token_request_finish() {
     let dir = tempfile::tempdir().unwrap();
     let key = signing_key_file(dir.path());
     let (token_port, admin_port) = (free_port(), free_port());
-    // The production cost: verifying the client's secret takes a few hundred milliseconds.
     let env = |addr_var: &str, port: u16| {
         service_env(
             &db,
             &key,
             "http://auth.shutdown-test",
-            &[
-                ("BCRYPT_COST", "12".into()),
-                (addr_var, format!("127.0.0.1:{port}")),
-            ],
+            &[(addr_var, format!("127.0.0.1:{port}"))],
         )
     };
     let http = awc::Client::builder()
@@ -51,19 +46,9 @@ async fn sigterm_lets_an_in_flight_token_request_finish() {
     let (request, body) = token_request(&http, &token_service.base, ROOT_ID, ROOT_SECRET);
     let root = call(request, Some(body)).await;
     assert_eq!(root.status, 200, "{}", root.json);
-    let created = call(
-        http.post(format!("{}/api/v1/oauth/client", admin_service.base))
-            .insert_header((
-                "authorization",
-                format!("Bearer {}", root.json["access_token"].as_str().unwrap()),
-            ))
-            .insert_header(("content-type", "application/json")),
-        Some(json!(["client:read"]).to_string()),
-    )
-    .await;
-    assert_eq!(created.status, 200, "{}", created.json);
-    let id = created.json["client_id"].as_str().unwrap().to_owned();
-    let secret = created.json["client_secret"].as_str().unwrap().to_owned();
+    // A client imported with a bcrypt hash at the production cost: its first token request
+    // takes a few hundred milliseconds.
+    let (id, secret) = imported_bcrypt_client(&db, 12).await;
 
     // The client's first token request (bcrypt at cost 12), and SIGTERM while it runs.
     let (request, body) = token_request(&http, &token_service.base, &id, &secret);
@@ -95,4 +80,37 @@ async fn sigterm_lets_an_in_flight_token_request_finish() {
         token_service.output()
     );
     assert!(std::net::TcpStream::connect(("127.0.0.1", token_port)).is_err());
+}
+
+/// A client whose stored hash is a bcrypt string of `cost`, as `import-fidesops` brings
+/// them over; returns its id and secret.
+async fn imported_bcrypt_client(db: &TestDatabase, cost: u32) -> (String, String) {
+    use auth_core::ids::ClientId;
+    use auth_core::store::{Store, clients};
+    use auth_core::time::Timestamp;
+    let id = ClientId::generate();
+    let secret = "an-imported-fidesops-secret".to_owned();
+    let hash = bcrypt::hash(&secret, cost).unwrap();
+    let store = Store::new(&db.url, 1);
+    let row_id = id.clone();
+    store
+        .run(move |conn| {
+            let now = Timestamp::now().as_micros();
+            clients::insert(
+                conn,
+                &clients::NewClient {
+                    id: row_id.as_str(),
+                    secret_hash: &hash,
+                    name: None,
+                    description: None,
+                    created_at: now,
+                    updated_at: now,
+                    tokens_valid_after: now,
+                },
+                &[],
+            )
+        })
+        .await
+        .unwrap();
+    (id.as_str().to_owned(), secret)
 }

@@ -97,7 +97,29 @@ async fn the_example_service_requires_scopes_and_calls_others_with_its_own_token
     for bad in ["", "garbage", "a.b.c"] {
         let response = get("/whoami", bad).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401, "{bad:?}");
+        assert_eq!(
+            response.headers().get("www-authenticate").unwrap(),
+            "Bearer error=\"invalid_token\"",
+            "{bad:?}"
+        );
     }
+    // No credentials at all: a bare challenge, no error code (RFC 6750 §3.1).
+    let anonymous = cluster
+        .http
+        .get(format!("{}/whoami", cluster.example.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(
+        anonymous.headers().get("www-authenticate").unwrap(),
+        "Bearer"
+    );
+    // A token minted for another audience is refused here (RFC 8707: no replay across
+    // services): signed with the real key, but for someone else.
+    let other_audience = cluster.token_for_audience(&id, "https://another-service.example");
+    let response = get("/whoami", &other_audience).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
 
     // SIGTERM stops each service cleanly (exit 0).
     for process in cluster

@@ -35,12 +35,11 @@ pub struct Introspection {
 
 /// Whether a token is active, for an authenticated client.
 #[utoipa::path(post, path = "/api/v1/oauth/introspect", tag = "tokens",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "token, optional token_type_hint, and client credentials unless Basic is used"),
+    request_body(content = super::revoke::TokenParamsForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, body = Introspection),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 503, body = ErrorBody),
+        (status = 200, description = "the token's state; only `active: false` for a token that is not", body = Introspection),
+        (status = 400, description = "invalid_request: not a form, no token, a repeated parameter, or two client authentication methods", body = ErrorBody),
+        super::openapi::ClientAuthErrors,
     ),
     security((), ("basic" = [])))]
 pub async fn introspect(
@@ -58,14 +57,14 @@ pub async fn introspect(
                 let claims = verified.claims;
                 Introspection {
                     active: true,
-                    scope: Some(claims.scope),
+                    scope: (!claims.scope.is_empty()).then_some(claims.scope),
                     client_id: Some(claims.client_id),
                     sub: Some(claims.sub),
                     token_type: Some("Bearer"),
                     exp: Some(claims.exp),
                     iat: Some(claims.iat),
                     iss: Some(claims.iss),
-                    aud: claims.aud,
+                    aud: Some(claims.aud),
                     jti: Some(claims.jti),
                 }
             }

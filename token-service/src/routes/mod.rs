@@ -1,5 +1,6 @@
 //! Routes of the token service, mounted by [`config`] in `main` and in tests alike.
 
+pub mod admin_paths;
 mod health;
 mod introspect;
 pub mod openapi;
@@ -7,28 +8,33 @@ mod revoke;
 mod token;
 mod well_known;
 
+use actix_web::http::Method;
 use actix_web::web;
 use auth_core::http::one;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(one("/api/v1/oauth/token", web::post().to(token::issue)))
-        .service(one("/api/v1/oauth/revoke", web::post().to(revoke::revoke)))
-        .service(one(
+    let post = |path, route| one(path, Method::POST, route);
+    let get = |path, route| one(path, Method::GET, route);
+    cfg.service(post("/api/v1/oauth/token", web::to(token::issue)))
+        .service(post("/api/v1/oauth/revoke", web::to(revoke::revoke)))
+        .service(post(
             "/api/v1/oauth/introspect",
-            web::post().to(introspect::introspect),
+            web::to(introspect::introspect),
         ))
-        .service(one(
-            "/.well-known/jwks.json",
-            web::get().to(well_known::jwks),
-        ))
-        .service(one(
+        .service(get("/.well-known/jwks.json", web::to(well_known::jwks)))
+        .service(get(
             "/.well-known/oauth-authorization-server",
-            web::get().to(well_known::metadata),
+            web::to(well_known::metadata),
         ))
-        .service(one("/openapi.json", web::get().to(openapi::document)))
-        .service(one("/health/live", web::get().to(health::live)))
-        .service(one("/metrics", web::get().to(health::metrics)))
-        .service(one("/health/ready", web::get().to(health::ready)));
+        .service(get("/openapi.json", web::to(openapi::document)))
+        .service(get("/health/live", web::to(health::live)))
+        .service(get("/metrics", web::to(health::metrics)))
+        .service(get("/health/ready", web::to(health::ready)))
+        // Registered last: what the token endpoints above do not serve under the API prefix.
+        .service(
+            web::resource("/api/v1/oauth/{rest:.*}")
+                .route(web::route().to(admin_paths::admin_path)),
+        );
 }
 
 /// The authenticated caller and the `token` parameter of a revocation or introspection

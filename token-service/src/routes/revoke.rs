@@ -8,15 +8,35 @@ use auth_core::time::Timestamp;
 use crate::error::{ErrorBody, OAuthError};
 use crate::state::AppState;
 
+// Documentation only: `super::token_caller` parses the form.
+/// The form of revocation and introspection (RFC 7009 §2.1, RFC 7662 §2.1). As at the token
+/// endpoint, an empty value counts as omitted, a repeated parameter is a 400, and other
+/// parameters are ignored (at most 32 in all).
+#[derive(utoipa::ToSchema)]
+#[schema(max_properties = 32)]
+#[allow(dead_code)]
+pub struct TokenParamsForm {
+    /// The token concerned; one this service did not issue is simply unknown.
+    #[schema(min_length = 1)]
+    token: String,
+    /// `access_token` or `refresh_token` (RFC 7009 §2.1): a hint the service may ignore,
+    /// and does, so any value is accepted (the registry of hints is open).
+    #[schema(nullable = false)]
+    token_type_hint: Option<String>,
+    #[schema(schema_with = super::openapi::client_id)]
+    client_id: Option<String>,
+    #[schema(schema_with = super::openapi::client_secret)]
+    client_secret: Option<String>,
+}
+
 /// Revokes a token of the authenticated client. An unknown, invalid or expired token
 /// answers 200 too (RFC 7009 §2.2); a token of another client is refused.
 #[utoipa::path(post, path = "/api/v1/oauth/revoke", tag = "tokens",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "token, optional token_type_hint, and client credentials unless Basic is used"),
+    request_body(content = TokenParamsForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "revoked, or nothing to revoke"),
-        (status = 400, description = "invalid_request, or unauthorized_client for another client's token", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 503, body = ErrorBody),
+        (status = 400, description = "invalid_request (not a form, no token, a repeated parameter, two client authentication methods), or unauthorized_client for another client's token", body = ErrorBody),
+        super::openapi::ClientAuthErrors,
     ),
     security((), ("basic" = [])))]
 pub async fn revoke(

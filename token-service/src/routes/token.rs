@@ -20,19 +20,27 @@ pub struct TokenResponse<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: i64,
-    scope: &'a str,
+    /// Omitted when the token has no scope (an empty string would read as one empty scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    scope: Option<&'a str>,
 }
 
-/// The request form, as documented; parsing is done by `crate::request`.
+// Documentation only: `crate::request` parses the form.
+/// The token request. An empty value counts as omitted, a repeated parameter is a 400, and
+/// other parameters are ignored (at most 32 in all).
 #[derive(utoipa::ToSchema)]
+#[schema(max_properties = 32)]
 #[allow(dead_code)]
 pub struct TokenRequestForm {
-    /// Must be `client_credentials`.
+    /// Missing: 400 invalid_request; another value: 400 unsupported_grant_type.
+    #[schema(schema_with = super::openapi::grant_type)]
     grant_type: String,
-    /// With `client_secret`, unless the Authorization header carries Basic credentials.
+    #[schema(schema_with = super::openapi::client_id)]
     client_id: Option<String>,
+    #[schema(schema_with = super::openapi::client_secret)]
     client_secret: Option<String>,
-    /// Space-separated subset of the client's scopes; omitted: all of them.
+    #[schema(schema_with = super::openapi::scope_list)]
     scope: Option<String>,
 }
 
@@ -41,11 +49,9 @@ pub struct TokenRequestForm {
 #[utoipa::path(post, path = "/api/v1/oauth/token", tag = "tokens",
     request_body(content = TokenRequestForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, body = TokenResponse),
-        (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = ErrorBody),
-        (status = 401, description = "invalid_client: unknown client or wrong secret, indistinguishably", body = ErrorBody),
-        (status = 413, body = ErrorBody),
-        (status = 503, description = "temporarily_unavailable: the database is unreachable", body = ErrorBody),
+        (status = 200, description = "the token; Cache-Control: no-store", body = TokenResponse),
+        (status = 400, description = "invalid_request (not a form, a missing grant_type, a repeated parameter, two client authentication methods), unsupported_grant_type or invalid_scope", body = ErrorBody),
+        super::openapi::ClientAuthErrors,
     ),
     security((), ("basic" = [])))]
 pub async fn issue(
@@ -110,7 +116,7 @@ async fn issue_token(
             access_token: &token.access_token,
             token_type: "Bearer",
             expires_in: token.expires_in,
-            scope: &token.claims.scope,
+            scope: Some(token.claims.scope.as_str()).filter(|scope| !scope.is_empty()),
         }))
 }
 

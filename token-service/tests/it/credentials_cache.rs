@@ -1,4 +1,4 @@
-//! The verified-credentials cache, with a real Redis: warm requests skip bcrypt, and any
+//! The verified-credentials cache, with a real Redis: warm requests skip the database, and any
 //! change to the client, announced by another process, takes effect at once.
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use auth_core::ids::ClientId;
 use auth_core::metrics::Metrics;
 use auth_core::revocation::{DELETED, Revocations};
 use auth_core::scopes::parse_scope_list;
-use auth_core::secret::{ClientSecret, SecretHasher};
+use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::clients;
 use auth_core::testing::{Backend, redis_prefix, redis_url};
 use auth_core::time::Timestamp;
@@ -45,7 +45,7 @@ async fn until(app: &TestApp, id: &str, secret: &str, done: impl Fn(&Reply) -> b
 }
 
 #[actix_web::test]
-async fn warm_requests_skip_bcrypt_and_changes_evict_at_once() {
+async fn warm_requests_skip_the_database_and_changes_evict_at_once() {
     let Some(redis) = redis_url() else { return };
     let prefix = redis_prefix();
     let vars = [
@@ -91,7 +91,7 @@ async fn warm_requests_skip_bcrypt_and_changes_evict_at_once() {
     assert_eq!(
         cache_count(&app, "miss").await - misses,
         0.0,
-        "no bcrypt on warm requests"
+        "no stored-hash check on warm requests"
     );
     let wrong = app
         .token_form(&[GRANT, ("client_id", &id), ("client_secret", "ocs_wrong")])
@@ -125,7 +125,7 @@ async fn warm_requests_skip_bcrypt_and_changes_evict_at_once() {
 
     // Rotation without grace elsewhere: the old secret stops working.
     let new_secret = ClientSecret::generate();
-    let hash = SecretHasher::new(4).unwrap().hash(&new_secret).unwrap();
+    let hash = SecretHash::of(&new_secret);
     let target = client.clone();
     let now = Timestamp::now();
     app.store

@@ -74,7 +74,6 @@ async fn postgres_crash_under_load_loses_nothing_and_recovers() {
             ("OAUTH_ROOT_CLIENT_SECRET", ROOT_SECRET.to_owned()),
             ("OAUTH_ISSUER", crate::support::ISSUER.to_owned()),
             ("OAUTH_SIGNING_KEY_FILE", key.display().to_string()),
-            ("BCRYPT_COST", "4".to_owned()),
             ("AUTH_FAILURES_PER_ADDRESS", "100000".to_owned()),
             (addr_var, format!("127.0.0.1:{port}")),
         ]

@@ -8,7 +8,7 @@ use actix_web::http::header::HeaderMap;
 use auth_core::config::Env;
 use auth_core::ids::ClientId;
 use auth_core::scopes::parse_scope_list;
-use auth_core::secret::{ClientSecret, SecretHasher};
+use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::{Store, clients};
 use auth_core::testing::{Backend, TestDatabase};
 use auth_core::time::Timestamp;
@@ -75,8 +75,11 @@ pub struct TestApp {
     /// Signs tokens with the service's key, for cases a request cannot produce (expired).
     pub issuer: auth_core::token::TokenIssuer,
     http: awc::Client,
-    _db: TestDatabase,
-    _dir: tempfile::TempDir,
+    /// The configuration it started with, for another replica on the same database.
+    env: HashMap<String, String>,
+    /// The database, owned by the first replica.
+    _db: Option<TestDatabase>,
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl TestApp {
@@ -102,7 +105,6 @@ impl TestApp {
                 "OAUTH_SIGNING_KEY_FILE".into(),
                 key_path.display().to_string(),
             ),
-            ("BCRYPT_COST".into(), "4".into()),
             // Tests fail authentication on purpose from 127.0.0.1; brute_force.rs sets its own.
             ("AUTH_FAILURES_PER_CLIENT".into(), "100000".into()),
             ("AUTH_FAILURES_PER_ADDRESS".into(), "100000".into()),
@@ -110,6 +112,20 @@ impl TestApp {
         for (name, value) in vars {
             env.insert((*name).into(), (*value).into());
         }
+        Some(Self::start(env, Some(db), std::sync::Arc::new(dir)).await)
+    }
+
+    /// A second token-service process's worth of state (its own caches and limiter) on the
+    /// same database and configuration: another replica.
+    pub async fn replica(&self) -> Self {
+        Self::start(self.env.clone(), None, std::sync::Arc::clone(&self._dir)).await
+    }
+
+    async fn start(
+        env: HashMap<String, String>,
+        db: Option<TestDatabase>,
+        dir: std::sync::Arc<tempfile::TempDir>,
+    ) -> Self {
         let config =
             Config::from_env(&Env::from_fn(|name| env.get(name).cloned())).expect("config");
         let state = AppState::build(&config).await.expect("state");
@@ -123,31 +139,37 @@ impl TestApp {
         let server = token_service::run(state, listener).expect("server");
         actix_web::rt::spawn(server);
 
-        Some(Self {
+        Self {
             base: format!("http://127.0.0.1:{port}"),
             store,
             verifier,
             issuer,
             http: awc::Client::default(),
+            env,
             _db: db,
             _dir: dir,
-        })
+        }
     }
 
     /// Inserts a client with `scopes` directly (admin-service is tested on its own).
     pub async fn create_client(&self, scopes: &str) -> (String, String) {
-        let id = ClientId::generate();
         let secret = ClientSecret::generate();
+        let id = self
+            .insert_client(SecretHash::of(&secret).as_str(), scopes)
+            .await;
+        (id, secret.expose().to_owned())
+    }
+
+    /// Inserts a client whose stored secret hash is `stored` (imported forms included).
+    pub async fn insert_client(&self, stored: &str, scopes: &str) -> String {
+        let id = ClientId::generate();
         let scopes = if scopes.is_empty() {
             Vec::new()
         } else {
             parse_scope_list(scopes).expect("scopes")
         };
-        let hash = SecretHasher::new(4)
-            .expect("hasher")
-            .hash(&secret)
-            .expect("hash");
-        let (id_text, secret_text) = (id.as_str().to_owned(), secret.expose().to_owned());
+        let hash = stored.to_owned();
+        let id_text = id.as_str().to_owned();
         self.store
             .run(move |conn| {
                 let now = Timestamp::now().as_micros();
@@ -167,7 +189,7 @@ impl TestApp {
             })
             .await
             .expect("insert client");
-        (id_text, secret_text)
+        id_text
     }
 
     async fn read(
@@ -242,6 +264,46 @@ impl TestApp {
             ("client_id", ROOT_ID),
             ("client_secret", ROOT_SECRET),
         ])
+        .await
+    }
+
+    /// A counter or gauge from `/metrics` (0 when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let mut response = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("request");
+        let body = response.body().await.expect("body");
+        let text = std::str::from_utf8(&body).expect("text");
+        let key = format!("{name} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&key))
+            .map_or(0.0, |value| value.parse().expect("a number"))
+    }
+
+    /// The stored secret hash of a client.
+    pub async fn stored_hash(&self, id: &str) -> String {
+        let id = ClientId::parse(id).expect("id");
+        self.store
+            .run(move |conn| clients::find(conn, &id))
+            .await
+            .expect("query")
+            .expect("a live client")
+            .secret_hash
+    }
+
+    /// A request with `method` and no body.
+    pub async fn request_method(&self, method: &str, path: &str) -> Reply {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("a method");
+        Self::read(
+            self.http
+                .request(method, format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("request"),
+        )
         .await
     }
 

@@ -51,6 +51,14 @@ pub fn assert_invalid_token(reply: &Reply) {
     );
 }
 
+/// 401 for a request without any credentials: a bare `Bearer` challenge, no error code
+/// (RFC 6750 §3.1).
+#[track_caller]
+pub fn assert_missing_token(reply: &Reply) {
+    assert_error(reply, 401, "invalid_token");
+    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+}
+
 /// 403 `insufficient_scope` naming `scope` in the body and in the challenge.
 #[track_caller]
 pub fn assert_insufficient_scope(reply: &Reply, scope: &str) {

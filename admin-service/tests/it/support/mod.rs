@@ -88,7 +88,6 @@ impl TestApp {
                 "OAUTH_SIGNING_KEY_FILE".into(),
                 key_path.display().to_string(),
             ),
-            ("BCRYPT_COST".into(), "4".into()),
             // Every test request comes from 127.0.0.1 and many fail on purpose: brute-force
             // limits are tested in token-service's suite, not here.
             ("AUTH_FAILURES_PER_CLIENT".into(), "100000".into()),
