@@ -1,16 +1,15 @@
 //! Bearer authentication: the [`Caller`] extractor and the per-endpoint scope check.
 //!
-//! A token passes when its signature, type, issuer, audience and times verify and the
-//! database says it is not revoked (by `jti`, by its client's cut-off, or by deletion of
-//! its client). Any other token string, however malformed, is a 401, never a 500.
+//! A token passes when its signature (token-service's public keys, from its JWKS), type,
+//! issuer, audience and times verify and it is not revoked (by `jti`, by its client's
+//! cut-off, or by deletion of its client; Redis, then this service's database). Any other
+//! token string, however malformed, is a 401, never a 500.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use auth_core::ids::ClientId;
 use auth_core::resource::{AuthError, bearer_token};
-use auth_core::revocation::RevocationError;
 use auth_core::scopes::Scope;
-use auth_core::time::Timestamp;
 use auth_core::token::VerifiedToken;
 use futures_util::future::LocalBoxFuture;
 
@@ -71,29 +70,19 @@ impl FromRequest for Caller {
                 ApiError::internal(&std::io::Error::other("application state missing"))
             })?;
             let token = token?;
-            let verified = state
-                .verifier
-                .verify(&token, Timestamp::now())
-                .map_err(|reason| {
-                    tracing::debug!(%reason, "bearer token refused");
-                    ApiError::invalid_token()
-                })?;
-            let status =
+            // The one verifier every service uses (auth_core::resource).
+            let verified =
                 state
-                    .revocations
-                    .status(&verified)
+                    .bearer
+                    .authenticate(&token)
                     .await
                     .map_err(|error| match error {
-                        RevocationError::Store(error) => ApiError::from(error),
-                        RevocationError::Unavailable => ApiError::unavailable(),
+                        AuthError::Unavailable => ApiError::unavailable(),
+                        _ => ApiError::invalid_token(),
                     })?;
-            if !status.is_active() {
-                tracing::debug!(?status, client_id = %verified.client_id, "revoked bearer token refused");
-                return Err(ApiError::invalid_token());
-            }
             let is_root = verified.client_id == state.root_id;
             Ok(Caller {
-                token: verified,
+                token: VerifiedToken::clone(&verified),
                 is_root,
             })
         })

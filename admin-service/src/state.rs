@@ -6,15 +6,17 @@ use auth_core::foundation::Foundation;
 pub use auth_core::foundation::StartError;
 use auth_core::ids::ClientId;
 use auth_core::metrics::Metrics;
+use auth_core::resource::{JwksVerifier, ResourceServer};
 use auth_core::revocation::Revocations;
 use auth_core::store::Store;
-use auth_core::token::TokenVerifier;
 
 use crate::config::Config;
 
 pub struct AppState {
     pub store: Store,
-    pub verifier: TokenVerifier,
+    /// Bearer verification with token-service's public keys (JWKS) and revocation against
+    /// this service's database and Redis.
+    pub bearer: ResourceServer,
     pub root_id: ClientId,
     pub revocations: Revocations,
     pub token_lifetime_secs: i64,
@@ -23,18 +25,24 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the shared foundation (keys, store, revocations) inside the runtime.
+    /// Builds the shared foundation (store, revocations) and starts fetching the token
+    /// service's keys, inside the runtime. Readiness stays down until they are loaded.
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let Foundation {
-            keyring,
             store,
             metrics,
             revocations,
-        } = Foundation::build(&config.auth).await?;
+        } = Foundation::build(&config.auth)?;
+        let keys = JwksVerifier::start(
+            config.jwks_url(),
+            config.auth.issuer.clone(),
+            config.auth.audience.clone(),
+        )
+        .map_err(|error| StartError::Http(error.to_string()))?;
         Ok(Self {
             store,
-            verifier: keyring.verifier(&config.auth),
-            root_id: config.auth.root.id.clone(),
+            bearer: ResourceServer::from_parts(keys, revocations.clone()),
+            root_id: config.auth.root_id.clone(),
             revocations,
             token_lifetime_secs: config.auth.token_lifetime_secs,
             metrics,

@@ -1,10 +1,10 @@
-//! What both services build at start-up from the same settings (feature `server`): keys,
-//! the store, metrics, and revocation following Redis.
+//! What both services build at start-up from the same settings (feature `server`): the
+//! store, metrics, and revocation following Redis. Keys are not here: token-service loads
+//! its private key itself (`keyring`), admin-service verifies with public keys only.
 
 use std::sync::Arc;
 
-use crate::blocking;
-use crate::keyring::{Keyring, KeyringError};
+use crate::keyring::KeyringError;
 use crate::metrics::Metrics;
 use crate::revocation::{Revocations, SharedError};
 use crate::settings::AuthSettings;
@@ -23,37 +23,24 @@ pub enum StartError {
 }
 
 pub struct Foundation {
-    pub keyring: Keyring,
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub revocations: Revocations,
 }
 
 impl Foundation {
-    /// Loads keys off the async workers, then starts following revocations. Call inside
-    /// the runtime.
-    pub async fn build(settings: &AuthSettings) -> Result<Self, StartError> {
-        let loading = settings.clone();
-        let keyring = blocking::run(move || Keyring::load(&loading))
-            .await
-            .map_err(|_| StartError::Interrupted)??;
-        if keyring.generated {
-            tracing::warn!(
-                kid = keyring.signing.kid(),
-                "generated a development signing key under ./data; set OAUTH_SIGNING_KEY_FILE in production"
-            );
-        }
+    /// Opens the store and starts following revocations. Call inside the runtime.
+    pub fn build(settings: &AuthSettings) -> Result<Self, StartError> {
         let store = Store::new(&settings.database_url, settings.database_pool_size);
         let metrics = Arc::new(Metrics::new());
         let revocations = Revocations::with_database(
             &settings.revocation_config(),
             store.clone(),
-            settings.root.id.clone(),
+            settings.root_id.clone(),
             Arc::clone(&metrics),
         )?;
         revocations.start();
         Ok(Self {
-            keyring,
             store,
             metrics,
             revocations,

@@ -1,7 +1,9 @@
 //! Readiness of a service with a database (feature `server`): each dependency and its state.
 //!
-//! Ready means the database answers. Redis is reported but does not make a service unready:
-//! without it, revocation checks fall back to the database.
+//! Ready means the database answers and the keys tokens are verified with are loaded
+//! (admin-service fetches them from token-service, which may start later). Redis is
+//! reported but does not make a service unready: without it, revocation checks fall back
+//! to the database.
 
 use std::time::Duration;
 
@@ -25,6 +27,8 @@ pub struct Checks {
     pub database: &'static str,
     /// `up`, `down` or `disabled` (no `REDIS_URL`).
     pub redis: &'static str,
+    /// `loaded`, or `waiting` while the token service's JWKS has not been fetched yet.
+    pub keys: &'static str,
 }
 
 impl Readiness {
@@ -33,18 +37,24 @@ impl Readiness {
     }
 }
 
-/// Checks the database and the shared cache, each within two seconds.
-pub async fn readiness(store: &Store, revocations: &Revocations) -> Readiness {
+/// Checks the database and the shared cache, each within two seconds, and reports whether
+/// the verification keys are loaded.
+pub async fn readiness(store: &Store, revocations: &Revocations, keys_loaded: bool) -> Readiness {
     let (database, redis) = tokio::join!(
         tokio::time::timeout(CHECK_TIMEOUT, store.run(store::ping)),
         tokio::time::timeout(CHECK_TIMEOUT, revocations.shared_state()),
     );
     let database_up = matches!(database, Ok(Ok(())));
     Readiness {
-        status: if database_up { "ready" } else { "unavailable" },
+        status: if database_up && keys_loaded {
+            "ready"
+        } else {
+            "unavailable"
+        },
         checks: Checks {
             database: if database_up { "up" } else { "down" },
             redis: redis.unwrap_or("down"),
+            keys: if keys_loaded { "loaded" } else { "waiting" },
         },
     }
 }

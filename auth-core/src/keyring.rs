@@ -1,11 +1,13 @@
 //! The keyring: the current signing key plus previous keys still accepted by verifiers.
 //!
-//! Built once at start-up from [`AuthSettings`]; both services derive their issuer and
-//! verifier from it, so they agree on keys, issuer and audience by construction.
+//! Loaded once at start-up by token-service, the one service that holds a private key; its
+//! issuer and its own verifier come from the same keyring and [`AuthSettings`], so they agree
+//! on keys, issuer and audience by construction. Every other verifier (admin-service,
+//! resource services) reads the public keys it publishes (JWKS).
 
 use std::path::{Path, PathBuf};
 
-use crate::settings::{AuthSettings, DEFAULT_SIGNING_KEY_FILE};
+use crate::settings::AuthSettings;
 use crate::token::keys::{KeyError, load_or_generate};
 use crate::token::{SigningKey, TokenIssuer, TokenVerifier, VerifyingKey};
 
@@ -19,6 +21,9 @@ pub struct KeyringError {
     pub source: KeyError,
 }
 
+/// Where the development key is generated when no key file is configured.
+pub const DEFAULT_SIGNING_KEY_FILE: &str = "./data/signing-key.pem";
+
 #[derive(Debug, Clone)]
 pub struct Keyring {
     pub signing: SigningKey,
@@ -28,9 +33,13 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// Reads the configured keys, generating the development key if no file is configured.
-    pub fn load(settings: &AuthSettings) -> Result<Self, KeyringError> {
-        let (signing, generated) = match &settings.signing_key_file {
+    /// Reads the signing key (`OAUTH_SIGNING_KEY_FILE`; when `None`, the development key
+    /// under `./data`, generated once) and the previous keys still accepted.
+    pub fn load(
+        signing_key_file: Option<&Path>,
+        previous: &[PathBuf],
+    ) -> Result<Self, KeyringError> {
+        let (signing, generated) = match signing_key_file {
             Some(path) => (read("OAUTH_SIGNING_KEY_FILE", path)?, false),
             None => {
                 let path = Path::new(DEFAULT_SIGNING_KEY_FILE);
@@ -41,8 +50,7 @@ impl Keyring {
                 })?
             }
         };
-        let previous = settings
-            .previous_signing_key_files
+        let previous = previous
             .iter()
             .map(|path| {
                 read("OAUTH_PREVIOUS_SIGNING_KEY_FILES", path).map(|k| k.verifying_key().clone())

@@ -13,19 +13,14 @@ pub mod blocking;
 pub mod config;
 pub mod ids;
 pub mod metrics;
-pub mod ratelimit;
 pub mod revocation;
 pub mod scopes;
 pub mod secret;
 pub mod time;
 pub mod token;
 
-#[cfg(feature = "server")]
-pub mod bcrypt_gate;
 #[cfg(feature = "client")]
 pub mod client;
-#[cfg(feature = "server")]
-pub mod credentials;
 #[cfg(feature = "server")]
 pub mod foundation;
 #[cfg(feature = "server")]

@@ -1,32 +1,26 @@
-//! The settings both services share, from the environment (feature `server`).
+//! The settings both services share, from the environment (feature `server`). None is a
+//! secret: what only token-service reads (the root secret, the signing keys, the
+//! brute-force limits) is in its own configuration, so admin-service never holds them.
 //!
-//! Each binary adds its own listen address. Every variable is validated here and an error
-//! names it. Variables (defaults in brackets):
+//! Each binary adds its own listen address and variables. Every variable is validated
+//! where it is read and an error names it. Variables (defaults in brackets):
 //!
 //! | variable | meaning |
 //! | --- | --- |
 //! | `DATABASE_URL` | `postgres://…` or `sqlite://PATH` [`sqlite://./data/auth.sqlite`] |
 //! | `DATABASE_POOL_SIZE` | connections per process, 1–200 [10] |
 //! | `OAUTH_ROOT_CLIENT_ID` | the root client's id; never stored [required] |
-//! | `OAUTH_ROOT_CLIENT_SECRET` | the root client's secret, at least 16 bytes [required] |
 //! | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | token lifetime, 1–525600 [11520] |
 //! | `OAUTH_ISSUER` | `iss` and metadata issuer, an http(s) URL [`http://` + `TOKEN_SERVICE_ADDR`] |
 //! | `OAUTH_AUDIENCE` | the `aud` of every token, required by every verifier [the issuer URL] |
-//! | `OAUTH_SIGNING_KEY_FILE` | PEM private key [`./data/signing-key.pem`, generated once] |
-//! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted [none] |
 //! | `TOKEN_SERVICE_ADDR` | token-service listen address [`127.0.0.1:8080`] |
 //! | `ADMIN_SERVICE_ADDR` | admin-service listen address [`127.0.0.1:8081`] |
 //! | `LOG_FORMAT` | `text` or `json` [`text`] |
 //! | `REDIS_URL` | shared revocation cache and invalidation channel [unset: database only] |
 //! | `REDIS_KEY_PREFIX` | namespace of Redis keys and channels [`authsvc`] |
-//! | `AUTH_FAILURES_PER_CLIENT` | failed authentications per client id per window [10] |
-//! | `AUTH_FAILURES_PER_ADDRESS` | failed authentications per source address per window [30] |
-//! | `AUTH_FAILURE_WINDOW_SECS` | the brute-force window [60] |
-//! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry [false] |
 //! | `HTTP_WORKERS` | HTTP worker threads, 1–256 [two per CPU available to the process] |
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use secrecy::SecretString;
 
@@ -35,7 +29,6 @@ use crate::ids::ClientId;
 use crate::store::DatabaseUrl;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/auth.sqlite";
-pub const DEFAULT_SIGNING_KEY_FILE: &str = "./data/signing-key.pem";
 pub const DEFAULT_TOKEN_SERVICE_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_SERVICE_ADDR: &str = "127.0.0.1:8081";
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "authsvc";
@@ -46,6 +39,30 @@ const MIN_ROOT_SECRET_LEN: usize = 16;
 pub struct RootClient {
     pub id: ClientId,
     pub secret: SecretString,
+}
+
+impl RootClient {
+    /// The root client's credentials: `OAUTH_ROOT_CLIENT_SECRET` (16 to 71 bytes) for `id`.
+    /// Only the service that authenticates clients reads it.
+    pub fn from_env(env: &Env<'_>, id: ClientId) -> Result<Self, ConfigError> {
+        let secret = env.required("OAUTH_ROOT_CLIENT_SECRET")?;
+        if secret.len() < MIN_ROOT_SECRET_LEN {
+            return Err(ConfigError::new(
+                "OAUTH_ROOT_CLIENT_SECRET",
+                format!("must be at least {MIN_ROOT_SECRET_LEN} bytes"),
+            ));
+        }
+        if secret.len() > crate::secret::MAX_SECRET_LEN {
+            return Err(ConfigError::new(
+                "OAUTH_ROOT_CLIENT_SECRET",
+                format!("must be at most {} bytes", crate::secret::MAX_SECRET_LEN),
+            ));
+        }
+        Ok(Self {
+            id,
+            secret: SecretString::from(secret),
+        })
+    }
 }
 
 impl std::fmt::Debug for RootClient {
@@ -62,14 +79,12 @@ impl std::fmt::Debug for RootClient {
 pub struct AuthSettings {
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
-    pub root: RootClient,
+    /// The root client's id (its secret is token-service's alone).
+    pub root_id: ClientId,
     pub token_lifetime_secs: i64,
     pub issuer: String,
     /// The `aud` of every token (RFC 9068 §2.2), and the audience admin-service requires.
     pub audience: String,
-    /// `None`: generate (once) and use the development key under `./data/`.
-    pub signing_key_file: Option<PathBuf>,
-    pub previous_signing_key_files: Vec<PathBuf>,
     pub token_service_addr: SocketAddr,
     pub admin_service_addr: SocketAddr,
     pub log_format: LogFormat,
@@ -77,10 +92,6 @@ pub struct AuthSettings {
     pub redis_url: Option<String>,
     /// Namespace of every Redis key and channel, so deployments can share a server.
     pub redis_key_prefix: String,
-    /// Brute-force limits on failed client authentication.
-    pub auth_failure_limits: crate::ratelimit::Limits,
-    /// Take the client address from the last `X-Forwarded-For` entry (behind one trusted proxy).
-    pub trust_x_forwarded_for: bool,
     /// HTTP worker threads (each serves its connections on one thread).
     pub http_workers: usize,
 }
@@ -98,19 +109,6 @@ impl AuthSettings {
         let root_id = env.required("OAUTH_ROOT_CLIENT_ID")?;
         let root_id = ClientId::parse(root_id.trim())
             .map_err(|e| ConfigError::new("OAUTH_ROOT_CLIENT_ID", e.to_string()))?;
-        let root_secret = env.required("OAUTH_ROOT_CLIENT_SECRET")?;
-        if root_secret.len() < MIN_ROOT_SECRET_LEN {
-            return Err(ConfigError::new(
-                "OAUTH_ROOT_CLIENT_SECRET",
-                format!("must be at least {MIN_ROOT_SECRET_LEN} bytes"),
-            ));
-        }
-        if root_secret.len() > crate::secret::MAX_SECRET_LEN {
-            return Err(ConfigError::new(
-                "OAUTH_ROOT_CLIENT_SECRET",
-                format!("must be at most {} bytes", crate::secret::MAX_SECRET_LEN),
-            ));
-        }
 
         let minutes: i64 = env.parse_or(
             "OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
@@ -127,17 +125,6 @@ impl AuthSettings {
             parse_issuer,
         )?;
         let audience = env.parse_or("OAUTH_AUDIENCE", issuer.clone(), parse_audience)?;
-        let signing_key_file = env.get("OAUTH_SIGNING_KEY_FILE").map(PathBuf::from);
-        let previous_signing_key_files = env
-            .get("OAUTH_PREVIOUS_SIGNING_KEY_FILES")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(PathBuf::from)
-                    .collect()
-            })
-            .unwrap_or_default();
         let log_format = LogFormat::from_env(env)?;
         let redis_url = env.get("REDIS_URL").map(|url| url.trim().to_owned());
         if let Some(url) = &redis_url
@@ -157,26 +144,15 @@ impl AuthSettings {
         Ok(Self {
             database_url,
             database_pool_size,
-            root: RootClient {
-                id: root_id,
-                secret: SecretString::from(root_secret),
-            },
+            root_id,
             token_lifetime_secs: minutes * 60,
             issuer,
             audience,
-            signing_key_file,
-            previous_signing_key_files,
             token_service_addr,
             admin_service_addr,
             log_format,
             redis_url,
             redis_key_prefix,
-            auth_failure_limits: crate::ratelimit::Limits::from_env(env)?,
-            trust_x_forwarded_for: env.parse_or("TRUST_X_FORWARDED_FOR", false, |v| match v {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
-                _ => Err("expected true or false".to_owned()),
-            })?,
             http_workers: env.parse_or(
                 "HTTP_WORKERS",
                 default_http_workers(),
@@ -277,15 +253,31 @@ mod tests {
         assert_eq!(s.admin_service_addr.port(), 8081);
         assert_eq!(s.http_workers, default_http_workers());
         assert!(s.http_workers >= 2);
-        assert_eq!(s.root.secret.expose_secret(), "a-long-root-secret");
-        assert!(!format!("{s:?}").contains("a-long-root-secret"));
+        assert_eq!(s.root_id.as_str(), "root");
+        // The shared settings never read the root secret: admin-service does not need it.
+        let without_secret = settings(&ROOT[..1]).unwrap();
+        assert_eq!(without_secret.root_id.as_str(), "root");
+    }
+
+    fn root(pairs: &[(&str, &str)]) -> Result<RootClient, ConfigError> {
+        let vars = env(pairs);
+        let id = ClientId::parse("root").unwrap();
+        RootClient::from_env(&Env::from_fn(|name| vars.get(name).cloned()), id)
     }
 
     #[test]
-    fn missing_root_secret_names_the_variable() {
-        let err = settings(&ROOT[..1]).unwrap_err();
+    fn the_root_secret_is_checked_and_never_echoed() {
+        let client = root(&ROOT).unwrap();
+        assert_eq!(client.secret.expose_secret(), "a-long-root-secret");
+        assert!(!format!("{client:?}").contains("a-long-root-secret"));
+        let err = root(&ROOT[..1]).unwrap_err();
         assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_SECRET");
         assert!(err.to_string().starts_with("OAUTH_ROOT_CLIENT_SECRET:"));
+        for bad in ["short-secret", &"x".repeat(72)] {
+            let err = root(&[("OAUTH_ROOT_CLIENT_SECRET", bad)]).unwrap_err();
+            assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_SECRET");
+            assert!(!err.to_string().contains(bad));
+        }
         let err = settings(&[ROOT[1]]).unwrap_err();
         assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_ID");
     }
@@ -318,9 +310,6 @@ mod tests {
                 "{name}={value}"
             );
         }
-        let err = settings(&[ROOT[0], ("OAUTH_ROOT_CLIENT_SECRET", "short-secret")]).unwrap_err();
-        assert_eq!(err.variable, "OAUTH_ROOT_CLIENT_SECRET");
-        assert!(!err.to_string().contains("short-secret"));
     }
 
     #[test]

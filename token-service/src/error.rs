@@ -115,15 +115,15 @@ impl OAuthError {
     }
 }
 
-impl From<auth_core::credentials::AuthenticateError> for OAuthError {
-    fn from(error: auth_core::credentials::AuthenticateError) -> Self {
+impl From<crate::client_auth::AuthenticateError> for OAuthError {
+    fn from(error: crate::client_auth::AuthenticateError) -> Self {
         match error {
-            auth_core::credentials::AuthenticateError::Store(error) => error.into(),
-            auth_core::credentials::AuthenticateError::RateLimited(wait) => {
+            crate::client_auth::AuthenticateError::Store(error) => error.into(),
+            crate::client_auth::AuthenticateError::RateLimited(wait) => {
                 tracing::info!("client authentication rate-limited");
                 Self::rate_limited(wait)
             }
-            auth_core::credentials::AuthenticateError::Busy => {
+            crate::client_auth::AuthenticateError::Busy => {
                 tracing::warn!("secret verification queue full; shedding a request");
                 Self::temporarily_unavailable()
             }

@@ -3,6 +3,7 @@
 //! `main` loads [`Config`], builds [`AppState`], binds a listener and calls [`run`];
 //! tests do the same with their own configuration and a port of their own.
 
+pub mod client_auth;
 pub mod config;
 pub mod error;
 pub mod request;

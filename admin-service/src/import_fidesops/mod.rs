@@ -24,8 +24,6 @@ use auth_core::time::Timestamp;
 use self::convert::{HashKind, RootId};
 use self::target::Outcome;
 
-pub use self::target::ACTOR;
-
 pub const USAGE: &str = "\
 usage: admin-service import-fidesops --from postgres://USER@HOST:PORT/DB [--dry-run] [--root-id ID]
 

@@ -55,5 +55,5 @@ fn scrub(message: &str, url: &str) -> String {
             scrubbed = scrubbed.replace(password, "[redacted]");
         }
     }
-    scrubbed
+    scrubbed.trim_end().to_owned()
 }

@@ -83,7 +83,7 @@ pub async fn revoke_token(
         let body: RevokeBody = read_object(req.headers(), payload).await?;
         let now = Timestamp::now();
         let (jti, client_id, expires_at) = match body {
-            RevokeBody::Token { token } => match state.verifier.verify(&token, now) {
+            RevokeBody::Token { token } => match state.bearer.verify(&token, now).await {
                 Ok(verified) => (verified.claims.jti, verified.client_id, verified.expires_at),
                 Err(VerifyError::Expired) => return Ok(HttpResponse::NoContent().finish()),
                 Err(_) => {

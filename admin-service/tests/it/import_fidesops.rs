@@ -424,7 +424,7 @@ async fn imported_clients_keep_their_ids_scopes_and_secrets() {
     assert_report(
         &output.stdout,
         &first_run_lines(),
-        "import-fidesops: 4 imported, 7 skipped, 0 already present",
+        "import-fidesops: 4 imported, 6 skipped, 0 already present",
     );
     let mut conn = connect(&target);
     assert_imported_rows(&mut conn);
@@ -462,7 +462,7 @@ async fn imported_clients_keep_their_ids_scopes_and_secrets() {
     assert_report(
         &again.stdout,
         &lines,
-        "import-fidesops: 0 imported, 7 skipped, 4 already present",
+        "import-fidesops: 0 imported, 6 skipped, 4 already present",
     );
     assert_eq!(stored_hash(&mut conn, BCRYPT.id), upgraded);
     assert_eq!(audit_events(&mut conn).len(), events);
@@ -492,7 +492,7 @@ async fn a_dry_run_reports_the_same_and_writes_nothing() {
     assert_report(
         &dry.stdout,
         &lines,
-        "import-fidesops: 4 would import, 7 skipped, 0 already present (dry run: nothing written)",
+        "import-fidesops: 4 would import, 6 skipped, 0 already present (dry run: nothing written)",
     );
     let mut conn = connect(&target);
     assert_eq!(clients::count(&mut conn).unwrap(), 0);
@@ -504,7 +504,7 @@ async fn a_dry_run_reports_the_same_and_writes_nothing() {
     assert_report(
         &real.stdout,
         &first_run_lines(),
-        "import-fidesops: 4 imported, 7 skipped, 0 already present",
+        "import-fidesops: 4 imported, 6 skipped, 0 already present",
     );
 }
 

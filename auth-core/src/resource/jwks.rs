@@ -2,8 +2,11 @@
 //!
 //! An unknown `kid` triggers a refetch (a key rotation reaches verifiers without a restart),
 //! at most once per [`MIN_REFETCH`], so a flood of forged `kid`s cannot turn into a flood of
-//! requests to the token service.
+//! requests to the token service. A verifier may start before the token service does
+//! ([`JwksVerifier::start`]): it refuses every token until the first fetch succeeds,
+//! retrying with backoff meanwhile, instead of exiting (a crash loop after a cluster restart).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,6 +18,9 @@ use crate::token::{JwkInput, TokenVerifier, VerifiedToken, VerifyError, Verifyin
 /// The shortest interval between two fetches of the key set.
 pub const MIN_REFETCH: Duration = Duration::from_secs(10);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// The first and the longest wait between two attempts of the first fetch.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
@@ -40,7 +46,9 @@ pub struct JwksVerifier {
     issuer: String,
     audience: String,
     http: reqwest::Client,
-    state: RwLock<State>,
+    state: Arc<RwLock<State>>,
+    /// True once a key set has been fetched (or given).
+    loaded: Arc<AtomicBool>,
     refetching: tokio::sync::Mutex<()>,
 }
 
@@ -65,29 +73,73 @@ impl JwksVerifier {
             issuer,
             audience,
             http: reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?,
-            state: RwLock::new(State {
+            state: Arc::new(RwLock::new(State {
                 verifier: Arc::new(verifier),
                 fetched_at: Instant::now(),
-            }),
+            })),
+            loaded: Arc::new(AtomicBool::new(true)),
             refetching: tokio::sync::Mutex::new(()),
         })
     }
 
     /// Fetches the key set once; fails if it cannot be had.
     pub async fn fetch(url: String, issuer: String, audience: String) -> Result<Self, JwksError> {
-        let http = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?;
-        let verifier = fetch_verifier(&http, &url, &issuer, &audience).await?;
-        Ok(Self {
-            url,
-            issuer,
-            audience,
-            http,
-            state: RwLock::new(State {
-                verifier: Arc::new(verifier),
-                fetched_at: Instant::now(),
-            }),
-            refetching: tokio::sync::Mutex::new(()),
-        })
+        let empty = TokenVerifier::new([], issuer.clone(), audience.clone());
+        let verifier = Self::with_keys(url, empty, issuer, audience)?;
+        let fetched = fetch_verifier(
+            &verifier.http,
+            &verifier.url,
+            &verifier.issuer,
+            &verifier.audience,
+        )
+        .await?;
+        verifier.install(fetched);
+        Ok(verifier)
+    }
+
+    /// A verifier that fetches its key set in the background: at once, then with backoff
+    /// (0.25 s doubling up to 10 s) until the token service answers. Until then every token
+    /// is refused as signed by an unknown key, and [`Self::is_loaded`] is false. Call inside
+    /// the runtime.
+    pub fn start(url: String, issuer: String, audience: String) -> Result<Self, JwksError> {
+        let empty = TokenVerifier::new([], issuer.clone(), audience.clone());
+        let verifier = Self::with_keys(url, empty, issuer, audience)?;
+        verifier.loaded.store(false, Ordering::Release);
+        let (http, url) = (verifier.http.clone(), verifier.url.clone());
+        let (issuer, audience) = (verifier.issuer.clone(), verifier.audience.clone());
+        let (state, loaded) = (Arc::clone(&verifier.state), Arc::clone(&verifier.loaded));
+        tokio::spawn(async move {
+            let mut wait = RETRY_FIRST;
+            for attempt in 1u32.. {
+                match fetch_verifier(&http, &url, &issuer, &audience).await {
+                    Ok(fetched) => {
+                        install(&state, &loaded, fetched);
+                        if attempt > 1 {
+                            tracing::info!(%url, attempt, "JWKS fetched; tokens are verified from now on");
+                        }
+                        return;
+                    }
+                    Err(error) => {
+                        // The first failure and then every tenth, not one line per attempt.
+                        if attempt % 10 == 1 {
+                            tracing::warn!(%url, %error, attempt, "the JWKS cannot be fetched yet; retrying, tokens are refused meanwhile");
+                        }
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(RETRY_MAX);
+                    }
+                }
+            }
+        });
+        Ok(verifier)
+    }
+
+    /// True once a key set is known (always, for [`Self::with_keys`] and [`Self::fetch`]).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    fn install(&self, fetched: TokenVerifier) {
+        install(&self.state, &self.loaded, fetched);
     }
 
     fn current(&self) -> (Arc<TokenVerifier>, Instant) {
@@ -115,19 +167,27 @@ impl JwksVerifier {
         if self.current().1 != seen {
             return;
         }
-        let result = fetch_verifier(&self.http, &self.url, &self.issuer, &self.audience).await;
-        let mut state = self
-            .state
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.fetched_at = Instant::now();
-        match result {
-            Ok(verifier) => state.verifier = Arc::new(verifier),
+        match fetch_verifier(&self.http, &self.url, &self.issuer, &self.audience).await {
+            Ok(fetched) => self.install(fetched),
             Err(error) => {
-                tracing::warn!(%error, "refetching the JWKS failed; keeping the known keys")
+                self.state
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .fetched_at = Instant::now();
+                tracing::warn!(%error, "refetching the JWKS failed; keeping the known keys");
             }
         }
     }
+}
+
+/// Makes `fetched` the current key set.
+fn install(state: &RwLock<State>, loaded: &AtomicBool, fetched: TokenVerifier) {
+    let mut state = state
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    state.verifier = Arc::new(fetched);
+    state.fetched_at = Instant::now();
+    loaded.store(true, Ordering::Release);
 }
 
 async fn fetch_verifier(

@@ -1,9 +1,11 @@
-//! Resource-server verification for actix-web services (feature `actix`).
+//! Bearer-token verification for actix-web services (feature `actix`): the one verifier
+//! that resource services, admin-service and token-service's introspection all use.
 //!
 //! Register a [`ResourceServer`] as app data and take [`Authenticated`] in a handler: the
-//! bearer token is verified against the token service's JWKS and checked for revocation
-//! (Redis behind a local cache that pub/sub keeps current; fail closed when nothing can
-//! answer). Each route then calls [`Authenticated::require`] for the scope it needs.
+//! bearer token is verified against public keys ([`Keys`]: the token service's JWKS, or
+//! keys this process already holds) and checked for revocation (Redis behind a local cache
+//! that pub/sub keeps current, the database where there is one; fail closed when nothing
+//! can answer). Each route then calls [`Authenticated::require`] for the scope it needs.
 //! Errors answer 401 with `WWW-Authenticate: Bearer error="invalid_token"`, 403
 //! `insufficient_scope` naming the scope, or 503 when revocation cannot be checked.
 
@@ -23,7 +25,7 @@ use serde_json::json;
 use crate::config::{ConfigError, Env};
 use crate::revocation::{RevocationConfig, Revocations, SharedError};
 use crate::time::Timestamp;
-use crate::token::VerifiedToken;
+use crate::token::{TokenVerifier, VerifiedToken, VerifyError};
 
 /// How a resource server reaches the token service and the revocation cache.
 ///
@@ -108,10 +110,48 @@ pub enum StartError {
     Redis(#[from] SharedError),
 }
 
+/// Where a verifier's public keys come from.
+#[derive(Debug)]
+pub enum Keys {
+    /// The token service's JWKS, fetched and refreshed (resource services, admin-service).
+    Jwks(JwksVerifier),
+    /// Keys this process already holds (token-service verifying its own tokens).
+    Fixed(TokenVerifier),
+}
+
+impl Keys {
+    async fn verify(&self, token: &str, now: Timestamp) -> Result<VerifiedToken, VerifyError> {
+        match self {
+            Self::Jwks(jwks) => jwks.verify(token, now).await,
+            Self::Fixed(verifier) => verifier.verify(token, now),
+        }
+    }
+
+    /// False while a JWKS has not been fetched yet (readiness stays down meanwhile).
+    pub fn is_loaded(&self) -> bool {
+        match self {
+            Self::Jwks(jwks) => jwks.is_loaded(),
+            Self::Fixed(_) => true,
+        }
+    }
+}
+
+impl From<JwksVerifier> for Keys {
+    fn from(jwks: JwksVerifier) -> Self {
+        Self::Jwks(jwks)
+    }
+}
+
+impl From<TokenVerifier> for Keys {
+    fn from(verifier: TokenVerifier) -> Self {
+        Self::Fixed(verifier)
+    }
+}
+
 /// Verification state shared by every request of a resource server.
 #[derive(Clone)]
 pub struct ResourceServer {
-    verifier: Arc<JwksVerifier>,
+    verifier: Arc<Keys>,
     verified: Arc<verified::VerifiedTokens>,
     revocations: Revocations,
 }
@@ -125,27 +165,39 @@ impl std::fmt::Debug for ResourceServer {
 }
 
 impl ResourceServer {
-    /// Fetches the JWKS and starts following revocations. Call inside the runtime.
+    /// Starts fetching the JWKS (in the background, retried until the token service
+    /// answers) and following revocations. Call inside the runtime.
     pub async fn start(
         config: &ResourceServerConfig,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, StartError> {
         let url = format!("{}/.well-known/jwks.json", config.token_service_url);
-        let verifier =
-            JwksVerifier::fetch(url, config.issuer.clone(), config.audience.clone()).await?;
+        let verifier = JwksVerifier::start(url, config.issuer.clone(), config.audience.clone())?;
         let revocations = Revocations::new(&config.revocation, metrics)?;
         revocations.start();
         Ok(Self::from_parts(verifier, revocations))
     }
 
-    /// A resource server from a verifier and a revocation checker already set up (tests,
-    /// benchmarks, or services that build their own).
-    pub fn from_parts(verifier: JwksVerifier, revocations: Revocations) -> Self {
+    /// A resource server from keys and a revocation checker already set up (admin-service
+    /// and token-service, which check revocation against their database too; tests;
+    /// benchmarks).
+    pub fn from_parts(keys: impl Into<Keys>, revocations: Revocations) -> Self {
         Self {
-            verifier: Arc::new(verifier),
+            verifier: Arc::new(keys.into()),
             verified: Arc::default(),
             revocations,
         }
+    }
+
+    /// Checks a token's signature and claims only (no revocation, no cache): for the token
+    /// an operator hands in to revoke it.
+    pub async fn verify(&self, token: &str, now: Timestamp) -> Result<VerifiedToken, VerifyError> {
+        self.verifier.verify(token, now).await
+    }
+
+    /// Where the keys come from, and whether they are loaded yet.
+    pub fn keys(&self) -> &Keys {
+        &self.verifier
     }
 
     pub fn revocations(&self) -> &Revocations {

@@ -81,9 +81,19 @@ impl Process {
 
     /// Blocks until `GET /health/live` answers 200 (30 s at most).
     pub fn wait_live(&mut self) {
+        self.wait_for("/health/live");
+    }
+
+    /// Blocks until `GET /health/ready` answers 200 (30 s at most): for admin-service, its
+    /// database answers and token-service's keys are loaded.
+    pub fn wait_ready(&mut self) {
+        self.wait_for("/health/ready");
+    }
+
+    fn wait_for(&mut self, path: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if http_status(self.port, "/health/live") == Some(200) {
+            if http_status(self.port, path) == Some(200) {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -91,7 +101,7 @@ impl Process {
             }
             assert!(
                 Instant::now() < deadline,
-                "{} never became live:\n{}",
+                "{} never answered {path} with 200:\n{}",
                 self.name,
                 self.output()
             );

@@ -43,6 +43,8 @@ impl Process {
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary(name))
             .args(args)
+            // In the test's own directory: nothing a service writes lands in the checkout.
+            .current_dir(logs)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -65,9 +67,19 @@ impl Process {
 
     /// Waits until `GET /health/live` answers 200.
     pub async fn wait_live(&mut self, http: &awc::Client) {
+        self.wait_for("/health/live", http).await;
+    }
+
+    /// Waits until `GET /health/ready` answers 200 (admin-service: token-service's keys are
+    /// loaded too).
+    pub async fn wait_ready(&mut self, http: &awc::Client) {
+        self.wait_for("/health/ready", http).await;
+    }
+
+    async fn wait_for(&mut self, path: &str, http: &awc::Client) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(response) = http.get(format!("{}/health/live", self.base)).send().await
+            if let Ok(response) = http.get(format!("{}{path}", self.base)).send().await
                 && response.status().is_success()
             {
                 return;
@@ -77,7 +89,7 @@ impl Process {
             }
             assert!(
                 Instant::now() < deadline,
-                "{} never became live:\n{}",
+                "{} never answered {path}:\n{}",
                 self.name,
                 self.output()
             );
@@ -158,6 +170,9 @@ pub fn service_env(
     .map(|(k, v)| ((*k).to_owned(), v.clone()))
     .collect()
 }
+
+/// The variables only token-service may hold: admin-service processes never get them.
+pub const TOKEN_SERVICE_ONLY: [&str; 2] = ["OAUTH_SIGNING_KEY_FILE", "OAUTH_ROOT_CLIENT_SECRET"];
 
 /// Writes a fresh Ed25519 signing key into `dir`.
 pub fn signing_key_file(dir: &std::path::Path) -> PathBuf {
@@ -285,24 +300,31 @@ impl Cluster {
         let http = awc::Client::builder()
             .timeout(Duration::from_secs(10))
             .finish();
-        let spawn = |name: &str, addr_var: &str, n: usize| -> Vec<Process> {
+        let spawn = |name: &str, addr_var: &str, n: usize, extra: &[(&str, String)]| {
             (0..n)
                 .map(|_| {
                     let port = free_port();
-                    Process::spawn(
-                        name,
-                        port,
-                        &[],
-                        &with(&[(addr_var, format!("127.0.0.1:{port}"))]),
-                        dir.path(),
-                    )
+                    let mut env = with(extra);
+                    env.push((addr_var.to_owned(), format!("127.0.0.1:{port}")));
+                    if name == "admin-service" {
+                        env.retain(|(name, _)| !TOKEN_SERVICE_ONLY.contains(&name.as_str()));
+                    }
+                    Process::spawn(name, port, &[], &env, dir.path())
                 })
-                .collect()
+                .collect::<Vec<Process>>()
         };
-        let mut tokens = spawn("token-service", "TOKEN_SERVICE_ADDR", token_services);
-        let mut admins = spawn("admin-service", "ADMIN_SERVICE_ADDR", admin_services);
+        let mut tokens = spawn("token-service", "TOKEN_SERVICE_ADDR", token_services, &[]);
+        // admin-service holds no private key and no root secret: it verifies with the keys
+        // the first token-service publishes.
+        let jwks_from = [("TOKEN_SERVICE_URL", tokens[0].base.clone())];
+        let mut admins = spawn(
+            "admin-service",
+            "ADMIN_SERVICE_ADDR",
+            admin_services,
+            &jwks_from,
+        );
         for process in tokens.iter_mut().chain(admins.iter_mut()) {
-            process.wait_live(&http).await;
+            process.wait_ready(&http).await;
         }
         let port = free_port();
         let mut example = Process::spawn(

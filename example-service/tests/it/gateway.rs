@@ -10,7 +10,8 @@ use auth_core::testing::{Backend, TestDatabase, unavailable};
 use serde_json::json;
 
 use crate::cluster::{
-    Process, ROOT_ID, ROOT_SECRET, free_port, redis_ping, service_env, signing_key_file,
+    Process, ROOT_ID, ROOT_SECRET, TOKEN_SERVICE_ONLY, free_port, redis_ping, service_env,
+    signing_key_file,
 };
 use crate::http::{call, token_request};
 
@@ -170,15 +171,18 @@ async fn the_fidesops_tutorial_works_through_the_gateway_alone() {
         &env("TOKEN_SERVICE_ADDR", token_port),
         dir.path(),
     );
-    let mut admin_service = Process::spawn(
-        "admin-service",
-        admin_port,
-        &[],
-        &env("ADMIN_SERVICE_ADDR", admin_port),
-        dir.path(),
-    );
+    // As in docker-compose.yml: admin-service without the root secret or a signing key,
+    // verifying with the keys token-service publishes on the internal network.
+    let mut admin_env = env("ADMIN_SERVICE_ADDR", admin_port);
+    admin_env.retain(|(name, _)| !TOKEN_SERVICE_ONLY.contains(&name.as_str()));
+    admin_env.push((
+        "TOKEN_SERVICE_URL".to_owned(),
+        format!("http://127.0.0.1:{token_port}"),
+    ));
+    let mut admin_service =
+        Process::spawn("admin-service", admin_port, &[], &admin_env, dir.path());
     token_service.wait_live(&http).await;
-    admin_service.wait_live(&http).await;
+    admin_service.wait_ready(&http).await;
     let mut gateway = Gateway::start(&nginx, gateway_port, token_port, admin_port, dir.path());
     gateway.wait_ready(&http).await;
 

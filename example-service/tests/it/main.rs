@@ -8,6 +8,7 @@ mod cluster;
 mod faults;
 mod gateway;
 mod http;
+mod least_privilege;
 mod propagation;
 mod run_command;
 mod shutdown;

@@ -14,34 +14,18 @@ async fn sigterm_lets_an_in_flight_token_request_finish() {
     };
     let dir = tempfile::tempdir().unwrap();
     let key = signing_key_file(dir.path());
-    let (token_port, admin_port) = (free_port(), free_port());
-    let env = |addr_var: &str, port: u16| {
-        service_env(
-            &db,
-            &key,
-            "http://auth.shutdown-test",
-            &[(addr_var, format!("127.0.0.1:{port}"))],
-        )
-    };
+    let token_port = free_port();
+    let env = service_env(
+        &db,
+        &key,
+        "http://auth.shutdown-test",
+        &[("TOKEN_SERVICE_ADDR", format!("127.0.0.1:{token_port}"))],
+    );
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
-    let mut token_service = Process::spawn(
-        "token-service",
-        token_port,
-        &[],
-        &env("TOKEN_SERVICE_ADDR", token_port),
-        dir.path(),
-    );
-    let mut admin_service = Process::spawn(
-        "admin-service",
-        admin_port,
-        &[],
-        &env("ADMIN_SERVICE_ADDR", admin_port),
-        dir.path(),
-    );
+    let mut token_service = Process::spawn("token-service", token_port, &[], &env, dir.path());
     token_service.wait_live(&http).await;
-    admin_service.wait_live(&http).await;
 
     let (request, body) = token_request(&http, &token_service.base, ROOT_ID, ROOT_SECRET);
     let root = call(request, Some(body)).await;

@@ -16,7 +16,12 @@ pub async fn live() -> HttpResponse {
 /// The database answers (required) and Redis (reported: `up`, `down` or `disabled`).
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200), (status = 503)))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let readiness = readiness(&state.store, &state.revocations).await;
+    let readiness = readiness(
+        &state.store,
+        &state.revocations,
+        state.bearer.keys().is_loaded(),
+    )
+    .await;
     if readiness.is_ready() {
         HttpResponse::Ok().json(readiness)
     } else {

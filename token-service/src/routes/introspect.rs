@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::revocation::RevocationError;
+use auth_core::resource::AuthError;
 use auth_core::time::Timestamp;
 use serde::Serialize;
 
@@ -50,28 +50,25 @@ pub async fn introspect(
     let now = Timestamp::now();
     let (_caller, token) = super::token_caller(&request, payload, &state, now).await?;
 
-    let answer = match state.verifier.verify(&token, now) {
+    // The same verification as every other verifier's (auth_core::resource).
+    let answer = match state.bearer.authenticate(&token).await {
+        Err(AuthError::Unavailable) => return Err(OAuthError::temporarily_unavailable()),
         Err(_) => Introspection::default(),
-        Ok(verified) => match state.revocations.status(&verified).await {
-            Ok(status) if status.is_active() => {
-                let claims = verified.claims;
-                Introspection {
-                    active: true,
-                    scope: (!claims.scope.is_empty()).then_some(claims.scope),
-                    client_id: Some(claims.client_id),
-                    sub: Some(claims.sub),
-                    token_type: Some("Bearer"),
-                    exp: Some(claims.exp),
-                    iat: Some(claims.iat),
-                    iss: Some(claims.iss),
-                    aud: Some(claims.aud),
-                    jti: Some(claims.jti),
-                }
+        Ok(verified) => {
+            let claims = verified.claims.clone();
+            Introspection {
+                active: true,
+                scope: (!claims.scope.is_empty()).then_some(claims.scope),
+                client_id: Some(claims.client_id),
+                sub: Some(claims.sub),
+                token_type: Some("Bearer"),
+                exp: Some(claims.exp),
+                iat: Some(claims.iat),
+                iss: Some(claims.iss),
+                aud: Some(claims.aud),
+                jti: Some(claims.jti),
             }
-            Ok(_) => Introspection::default(),
-            Err(RevocationError::Store(error)) => return Err(error.into()),
-            Err(RevocationError::Unavailable) => return Err(OAuthError::temporarily_unavailable()),
-        },
+        }
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -44,7 +44,7 @@ async fn token_caller(
     payload: web::Payload,
     state: &crate::state::AppState,
     now: auth_core::time::Timestamp,
-) -> Result<(auth_core::credentials::AuthenticatedClient, String), crate::error::OAuthError> {
+) -> Result<(crate::client_auth::AuthenticatedClient, String), crate::error::OAuthError> {
     use crate::error::OAuthError;
     use crate::request::{ClientCredentials, client_address, read_form};
     const PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use auth_core::ratelimit::{FailureLimiter, Limits};
 use auth_core::testing::{Backend, redis_prefix, redis_url};
+use token_service::client_auth::ratelimit::{FailureLimiter, Limits};
 
 use crate::support::{ROOT_ID, Reply, TestApp};
 

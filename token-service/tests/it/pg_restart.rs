@@ -75,6 +75,10 @@ async fn postgres_crash_under_load_loses_nothing_and_recovers() {
             ("OAUTH_ISSUER", crate::support::ISSUER.to_owned()),
             ("OAUTH_SIGNING_KEY_FILE", key.display().to_string()),
             ("AUTH_FAILURES_PER_ADDRESS", "100000".to_owned()),
+            (
+                "TOKEN_SERVICE_URL",
+                format!("http://127.0.0.1:{token_port}"),
+            ),
             (addr_var, format!("127.0.0.1:{port}")),
         ]
         .into_iter()
@@ -96,7 +100,7 @@ async fn postgres_crash_under_load_loses_nothing_and_recovers() {
         dir.path(),
     );
     tokens.wait_live();
-    admin.wait_live();
+    admin.wait_ready();
 
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(15))

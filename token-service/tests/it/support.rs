@@ -130,7 +130,11 @@ impl TestApp {
             Config::from_env(&Env::from_fn(|name| env.get(name).cloned())).expect("config");
         let state = AppState::build(&config).await.expect("state");
         let store = state.store.clone();
-        let keyring = auth_core::keyring::Keyring::load(&config.auth).expect("keys");
+        let keyring = auth_core::keyring::Keyring::load(
+            config.signing_key_file.as_deref(),
+            &config.previous_signing_key_files,
+        )
+        .expect("keys");
         let verifier = keyring.verifier(&config.auth);
         let issuer = keyring.issuer(&config.auth);
 

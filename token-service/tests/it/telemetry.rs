@@ -321,6 +321,10 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
         &key,
         &[
             ("ADMIN_SERVICE_ADDR", format!("127.0.0.1:{admin_port}")),
+            (
+                "TOKEN_SERVICE_URL",
+                format!("http://127.0.0.1:{token_port}"),
+            ),
             debug,
         ],
     );
@@ -339,7 +343,7 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
         dir.path(),
     );
     tokens.wait_live();
-    admin.wait_live();
+    admin.wait_ready();
 
     let http = awc::Client::default();
     let mut secrets: Vec<String> = vec![ROOT_SECRET.to_owned()];

@@ -78,22 +78,26 @@ impl TestApp {
         let (signing_key, pem) = SigningKey::generate_ed25519().expect("key");
         std::fs::write(&key_path, pem).expect("write key");
 
-        let env: HashMap<String, String> = HashMap::from([
-            ("DATABASE_URL".into(), db.url_string()),
-            ("DATABASE_POOL_SIZE".into(), "4".into()),
-            ("OAUTH_ROOT_CLIENT_ID".into(), ROOT_ID.into()),
-            ("OAUTH_ROOT_CLIENT_SECRET".into(), ROOT_SECRET.into()),
-            ("OAUTH_ISSUER".into(), ISSUER.into()),
-            (
-                "OAUTH_SIGNING_KEY_FILE".into(),
-                key_path.display().to_string(),
-            ),
-            // Every test request comes from 127.0.0.1 and many fail on purpose: brute-force
-            // limits are tested in token-service's suite, not here.
-            ("AUTH_FAILURES_PER_CLIENT".into(), "100000".into()),
-            ("AUTH_FAILURES_PER_ADDRESS".into(), "100000".into()),
-        ]);
-        let env = Env::from_fn(|name| env.get(name).cloned());
+        let shared = [
+            ("DATABASE_URL", db.url_string()),
+            ("DATABASE_POOL_SIZE", "4".into()),
+            ("OAUTH_ROOT_CLIENT_ID", ROOT_ID.into()),
+            ("OAUTH_ISSUER", ISSUER.into()),
+        ];
+        let token_env: HashMap<String, String> = shared
+            .iter()
+            .cloned()
+            .chain([
+                ("OAUTH_ROOT_CLIENT_SECRET", ROOT_SECRET.into()),
+                ("OAUTH_SIGNING_KEY_FILE", key_path.display().to_string()),
+                // Every test request comes from 127.0.0.1 and many fail on purpose:
+                // brute-force limits are tested in token-service's suite, not here.
+                ("AUTH_FAILURES_PER_CLIENT", "100000".into()),
+                ("AUTH_FAILURES_PER_ADDRESS", "100000".into()),
+            ])
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        let env = Env::from_fn(|name| token_env.get(name).cloned());
 
         let token_config = token_service::Config::from_env(&env).expect("token-service config");
         let token_state = token_service::AppState::build(&token_config)
@@ -104,6 +108,15 @@ impl TestApp {
             token_service::run(token_state, token_listener).expect("token-service"),
         );
 
+        // admin-service gets no private key and no root secret: it verifies with the keys
+        // token-service publishes.
+        let admin_env: HashMap<String, String> = shared
+            .iter()
+            .cloned()
+            .chain([("TOKEN_SERVICE_URL", token_base.clone())])
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        let env = Env::from_fn(|name| admin_env.get(name).cloned());
         let admin_config = admin_service::Config::from_env(&env).expect("admin-service config");
         let admin_state = admin_service::AppState::build(&admin_config)
             .await
@@ -113,7 +126,7 @@ impl TestApp {
             admin_service::run(admin_state, admin_listener).expect("admin-service"),
         );
 
-        Some(Self {
+        let app = Self {
             token_base,
             admin_base,
             signing_key,
@@ -122,7 +135,31 @@ impl TestApp {
                 .finish(),
             _db: db,
             _dir: dir,
-        })
+        };
+        app.wait_ready().await;
+        Some(app)
+    }
+
+    /// Waits until admin-service is ready: its database answers and token-service's keys
+    /// are loaded (fetched in the background at start).
+    async fn wait_ready(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = self
+                .http
+                .get(format!("{}/health/ready", self.admin_base))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == StatusCode::OK);
+            if ready {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "admin-service never became ready"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     // --- token-service -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! Where imported bcrypt hashes are checked (feature `server`): at most one check per CPU
 //! at a time, on tokio's blocking pool, each waiting at most [`MAX_WAIT`] for its turn.
 //!
-//! Secrets this service generates are checked in microseconds (`crate::secret`); bcrypt
+//! Secrets this service generates are checked in microseconds (`auth_core::secret`); bcrypt
 //! runs only for a client whose hash was imported and has not verified yet, after which
 //! the hash is upgraded, so each such client pays it once in the whole fleet. The gate
 //! keeps a burst of those checks, or a guessing attack on imported ids (bounded by the
@@ -62,7 +62,7 @@ impl BcryptGate {
             tokio::time::timeout(self.max_wait, Arc::clone(&self.turns).acquire_owned()).await;
         self.waiting.dec();
         let turn = turn.map_err(|_| Busy)?.map_err(|_| Busy)?;
-        crate::blocking::run(move || {
+        auth_core::blocking::run(move || {
             let _turn = turn;
             check()
         })

@@ -1,4 +1,4 @@
-//! Client authentication for the token endpoint: root from the environment, others by
+//! Client authentication for the token endpoints (token, revoke, introspect): root from the environment, others by
 //! their stored hash, and a cache of verified credentials so a warm request needs no
 //! database read.
 //!
@@ -17,6 +17,9 @@
 //! Tokens built from an entry carry its read instant as `iat_us`, so an entry that is
 //! stale for the few milliseconds a change takes to arrive yields only revoked tokens.
 
+pub mod bcrypt_gate;
+pub mod ratelimit;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -24,19 +27,20 @@ use std::time::{Duration, Instant};
 use secrecy::ExposeSecret as _;
 use subtle::ConstantTimeEq as _;
 
-use crate::bcrypt_gate::BcryptGate;
-use crate::ids::ClientId;
-use crate::metrics::{Metrics, ResultLabel};
-use crate::ratelimit::FailureLimiter;
-use crate::revocation::{ClientState, ClientVersion, Revocations};
-use crate::scopes::Scope;
-use crate::secret::{
+use auth_core::ids::ClientId;
+use auth_core::metrics::{Metrics, ResultLabel};
+use auth_core::revocation::{ClientState, ClientVersion, Revocations};
+use auth_core::scopes::Scope;
+use auth_core::secret::{
     ClientSecret, FastCheck, PresentedSecret, SecretHash, StoredSecret, secrets_equal,
     verify_bcrypt,
 };
-use crate::settings::RootClient;
-use crate::store::{Store, StoreError, clients, registry};
-use crate::time::Timestamp;
+use auth_core::settings::RootClient;
+use auth_core::store::{Store, StoreError, clients, registry};
+use auth_core::time::Timestamp;
+
+use bcrypt_gate::BcryptGate;
+use ratelimit::FailureLimiter;
 
 /// How long a verified secret is trusted without news. Changes evict entries at once over
 /// the change channel, and the cache is cleared whenever the subscription is re-made, so this

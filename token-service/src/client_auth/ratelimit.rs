@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::config::{ConfigError, Env, integer_in};
+use auth_core::config::{ConfigError, Env, integer_in};
 
 /// Limits, from the environment:
 ///
@@ -83,7 +83,7 @@ impl FailureLimiter {
     pub fn new(
         limits: Limits,
         redis: Option<(&str, &str)>,
-    ) -> Result<Arc<Self>, crate::revocation::SharedError> {
+    ) -> Result<Arc<Self>, auth_core::revocation::SharedError> {
         let redis = match redis {
             Some((url, prefix)) => Some((redis::Client::open(url)?, prefix.to_owned())),
             None => None,
