@@ -282,9 +282,19 @@ interop_start() {
 $(tail -n 40 "$dir/migrate.log")"
   }
 
+  # admin-service never gets the root secret (it verifies with token-service's JWKS).
+  local -a admin_env=()
+  local var
+  for var in "${service_env[@]}"; do
+    [[ $var == OAUTH_ROOT_CLIENT_SECRET=* ]] || admin_env+=("$var")
+  done
   local svc pid
   for svc in token-service admin-service; do
-    (cd "$dir/work" && exec env -i "${service_env[@]}" "$bin/$svc") >"$dir/$svc.log" 2>&1 &
+    if [ "$svc" = admin-service ]; then
+      (cd "$dir/work" && exec env -i "${admin_env[@]}" "$bin/$svc") >"$dir/$svc.log" 2>&1 &
+    else
+      (cd "$dir/work" && exec env -i "${service_env[@]}" "$bin/$svc") >"$dir/$svc.log" 2>&1 &
+    fi
     pid=$!
     interop_pids+=("$pid")
     printf '%s\n' "$pid" >"$dir/$svc.pid"

@@ -16,7 +16,10 @@
 #   SCHEMATHESIS_MAX_EXAMPLES  test cases per API operation and phase  [50]
 #   SCHEMATHESIS_SEED          random seed, for reproducible runs      [20261130]
 #   SCHEMATHESIS_TIMEOUT       hard limit for each service's run, in s [240]
-#   SCHEMATHESIS_WORKERS       concurrent workers                      [2]
+#   SCHEMATHESIS_WORKERS       concurrent workers                      [1]
+#                              (with 2, Hypothesis' lambda-source cache races between
+#                              threads now and then: "Inconsistent results", a harness
+#                              error and not a finding; one worker keeps CI deterministic)
 # INTEROP_COUNTS_FILE, when set, receives "PASSED FAILED SKIPPED" (one test case per API
 # operation) for scripts/interop's summary.
 set -euo pipefail
@@ -27,7 +30,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-50}"
 seed="${SCHEMATHESIS_SEED:-20261130}"
 hard_timeout="${SCHEMATHESIS_TIMEOUT:-240}"
-workers="${SCHEMATHESIS_WORKERS:-2}"
+workers="${SCHEMATHESIS_WORKERS:-1}"
 
 interop_init
 interop_require_python
