@@ -9,9 +9,9 @@ use auth_core::ids::{CLIENT_ID_PATTERN, MAX_CLIENT_ID_LEN};
 use auth_core::scopes::Scope;
 use auth_core::scopes::{MAX_SCOPE_LEN, SCOPE_PATTERN};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Schema};
+use utoipa::openapi::{OpenApi, Ref, RefOr, Required, Schema};
 use utoipa::{IntoParams, IntoResponses, Modify, PartialSchema, ToSchema};
 
 use crate::body::{Body, ScopesOr};
@@ -128,18 +128,7 @@ impl<T: Body + ToSchema> PartialSchema for ScopesOr<T> {
     }
 }
 
-/// An error answer with the `ErrorBody` schema.
-fn error(description: &str) -> RefOr<Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .into()
-}
+use auth_core::openapi::error_response as error;
 
 /// 401, 403 and 503: what every endpoint behind a bearer token can answer.
 pub struct Authenticated;

@@ -29,6 +29,8 @@ pub mod health;
 pub mod http;
 #[cfg(feature = "server")]
 pub mod keyring;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 #[cfg(feature = "actix")]
 pub mod request_telemetry;
 #[cfg(feature = "actix")]

@@ -7,18 +7,18 @@
 //!
 //! | variable | meaning |
 //! | --- | --- |
-//! | `DATABASE_URL` | `postgres://…` or `sqlite://PATH` [`sqlite://./data/auth.sqlite`] |
-//! | `DATABASE_POOL_SIZE` | connections per process, 1–200 [10] |
-//! | `OAUTH_ROOT_CLIENT_ID` | the root client's id; never stored [required] |
-//! | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | token lifetime, 1–525600 [11520] |
-//! | `OAUTH_ISSUER` | `iss` and metadata issuer, an http(s) URL [`http://` + `TOKEN_SERVICE_ADDR`] |
-//! | `OAUTH_AUDIENCE` | the `aud` of every token, required by every verifier [the issuer URL] |
-//! | `TOKEN_SERVICE_ADDR` | token-service listen address [`127.0.0.1:8080`] |
-//! | `ADMIN_SERVICE_ADDR` | admin-service listen address [`127.0.0.1:8081`] |
-//! | `LOG_FORMAT` | `text` or `json` [`text`] |
-//! | `REDIS_URL` | shared revocation cache and invalidation channel [unset: database only] |
-//! | `REDIS_KEY_PREFIX` | namespace of Redis keys and channels [`authsvc`] |
-//! | `HTTP_WORKERS` | HTTP worker threads, 1–256 [two per CPU available to the process] |
+//! | `DATABASE_URL` | `postgres://…` or `sqlite://PATH` \[`sqlite://./data/auth.sqlite`\] |
+//! | `DATABASE_POOL_SIZE` | connections per process, 1–200 \[10\] |
+//! | `OAUTH_ROOT_CLIENT_ID` | the root client's id; never stored \[required\] |
+//! | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | token lifetime, 1–525600 \[11520\] |
+//! | `OAUTH_ISSUER` | `iss` and metadata issuer, an http(s) URL \[`http://` + `TOKEN_SERVICE_ADDR`\] |
+//! | `OAUTH_AUDIENCE` | the `aud` of every token, required by every verifier \[the issuer URL\] |
+//! | `TOKEN_SERVICE_ADDR` | token-service listen address \[`127.0.0.1:8080`\] |
+//! | `ADMIN_SERVICE_ADDR` | admin-service listen address \[`127.0.0.1:8081`\] |
+//! | `LOG_FORMAT` | `text` or `json` \[`text`\] |
+//! | `REDIS_URL` | shared revocation cache and invalidation channel \[unset: database only\] |
+//! | `REDIS_KEY_PREFIX` | namespace of Redis keys and channels \[`authsvc`\] |
+//! | `HTTP_WORKERS` | HTTP worker threads, 1–256 \[two per CPU available to the process\] |
 
 use std::net::SocketAddr;
 

@@ -4,13 +4,13 @@
 //!
 //! | variable | meaning |
 //! | --- | --- |
-//! | `TOKEN_SERVICE_ADDR` | listen address [`127.0.0.1:8080`] |
-//! | `OAUTH_ROOT_CLIENT_SECRET` | the root client's secret, 16 to 71 bytes [required] |
-//! | `OAUTH_SIGNING_KEY_FILE` | PEM private key [`./data/signing-key.pem`, generated once] |
-//! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted [none] |
-//! | `AUTH_FAILURES_PER_CLIENT`, `AUTH_FAILURES_PER_ADDRESS`, `AUTH_FAILURE_WINDOW_SECS` | brute-force limits (`client_auth::ratelimit`) [10, 30, 60] |
-//! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry [false] |
-//! | `ADMIN_API_URL` | development: forward admin API paths to admin-service at this base URL, so one base URL serves both, as fidesops did [unset: those paths answer 404 naming admin-service; production routes them in the gateway] |
+//! | `TOKEN_SERVICE_ADDR` | listen address \[`127.0.0.1:8080`\] |
+//! | `OAUTH_ROOT_CLIENT_SECRET` | the root client's secret, 16 to 71 bytes \[required\] |
+//! | `OAUTH_SIGNING_KEY_FILE` | PEM private key \[`./data/signing-key.pem`, generated once\] |
+//! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted \[none\] |
+//! | `AUTH_FAILURES_PER_CLIENT`, `AUTH_FAILURES_PER_ADDRESS`, `AUTH_FAILURE_WINDOW_SECS` | brute-force limits (`client_auth::ratelimit`) \[10, 30, 60\] |
+//! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry \[false\] |
+//! | `ADMIN_API_URL` | development: forward admin API paths to admin-service at this base URL, so one base URL serves both, as fidesops did \[unset: those paths answer 404 naming admin-service; production routes them in the gateway\] |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

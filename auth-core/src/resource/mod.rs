@@ -31,13 +31,13 @@ use crate::token::{TokenVerifier, VerifiedToken, VerifyError};
 ///
 /// | variable | meaning |
 /// | --- | --- |
-/// | `TOKEN_SERVICE_URL` | base URL of token-service (its JWKS is under `/.well-known/jwks.json`) [required] |
-/// | `OAUTH_ISSUER` | expected `iss` [`TOKEN_SERVICE_URL`] |
-/// | `OAUTH_AUDIENCE` | this service's audience: tokens must carry it in `aud` [`OAUTH_ISSUER`] |
-/// | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | longest token lifetime [11520] |
-/// | `REDIS_URL` | the shared revocation cache [required unless fail-open] |
-/// | `REDIS_KEY_PREFIX` | its namespace [`authsvc`] |
-/// | `REVOCATION_FAIL_OPEN` | `true` accepts tokens when revocation cannot be checked [false] |
+/// | `TOKEN_SERVICE_URL` | base URL of token-service (its JWKS is under `/.well-known/jwks.json`) \[required\] |
+/// | `OAUTH_ISSUER` | expected `iss` \[`TOKEN_SERVICE_URL`\] |
+/// | `OAUTH_AUDIENCE` | this service's audience: tokens must carry it in `aud` \[`OAUTH_ISSUER`\] |
+/// | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | longest token lifetime \[11520\] |
+/// | `REDIS_URL` | the shared revocation cache \[required unless fail-open\] |
+/// | `REDIS_KEY_PREFIX` | its namespace \[`authsvc`\] |
+/// | `REVOCATION_FAIL_OPEN` | `true` accepts tokens when revocation cannot be checked \[false\] |
 #[derive(Debug, Clone)]
 pub struct ResourceServerConfig {
     pub token_service_url: String,

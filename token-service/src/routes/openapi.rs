@@ -7,10 +7,10 @@ use actix_web::HttpResponse;
 use auth_core::ids::{CLIENT_ID_PATTERN, MAX_CLIENT_ID_LEN};
 use auth_core::scopes::SCOPE_LIST_PATTERN;
 use auth_core::secret::MAX_SECRET_LEN;
-use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{health, introspect, revoke, token, well_known};
@@ -90,18 +90,7 @@ pub fn scope_list() -> ObjectBuilder {
         ))
 }
 
-/// An error answer with the `ErrorBody` schema.
-fn error(description: &str) -> RefOr<Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .into()
-}
+use auth_core::openapi::error_response as error;
 
 /// 401, 413, 429 and 503: what every endpoint that authenticates a client from a form can
 /// answer.
