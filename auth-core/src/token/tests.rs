@@ -438,8 +438,8 @@ fn duplicated_claims_and_non_utf8_payloads_are_refused() {
     let (payload, _) = rest.split_once('.').unwrap();
     let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let duplicated = json.replacen(
-        "\"scope\":\"\"",
-        "\"scope\":\"\",\"scope\":\"client:delete\"",
+        "\"jti\":",
+        "\"scope\":\"\",\"scope\":\"client:delete\",\"jti\":",
         1,
     );
     assert_ne!(duplicated, json);

@@ -187,7 +187,7 @@ impl ClientAuthenticator {
             .await;
         if let Ok(None) = result {
             self.limiter
-                .record_failure(client_id.as_str(), address)
+                .record_failure(client_id.as_str(), address, Instant::now())
                 .await;
         }
         result
@@ -279,7 +279,7 @@ impl ClientAuthenticator {
         address: Option<std::net::IpAddr>,
     ) -> Result<(), AuthenticateError> {
         self.limiter
-            .check(client_id.as_str(), address)
+            .check(client_id.as_str(), address, Instant::now())
             .await
             .map_err(|blocked| AuthenticateError::RateLimited(blocked.retry_after))
     }

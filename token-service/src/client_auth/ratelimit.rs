@@ -104,12 +104,18 @@ impl FailureLimiter {
         keys
     }
 
-    /// `Err(Blocked)` when the client id or the address is over its limit.
-    pub async fn check(&self, client_id: &str, address: Option<IpAddr>) -> Result<(), Blocked> {
+    /// `Err(Blocked)` when the client id or the address is over its limit at `now` (the
+    /// shared counters' windows are Redis' own).
+    pub async fn check(
+        &self,
+        client_id: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Blocked> {
         let keys = self.keys(client_id, address);
         let counts = match self.shared_counts(&keys).await {
             Some(counts) => counts,
-            None => self.local_counts(&keys),
+            None => self.local_counts(&keys, now),
         };
         let blocked = keys
             .iter()
@@ -125,11 +131,11 @@ impl FailureLimiter {
         }
     }
 
-    /// Counts a failed authentication against the client id and the address.
-    pub async fn record_failure(&self, client_id: &str, address: Option<IpAddr>) {
+    /// Counts a failed authentication at `now` against the client id and the address.
+    pub async fn record_failure(&self, client_id: &str, address: Option<IpAddr>, now: Instant) {
         let keys = self.keys(client_id, address);
         if !self.shared_record(&keys).await {
-            self.local_record(&keys);
+            self.local_record(&keys, now);
         }
     }
 
@@ -206,9 +212,8 @@ impl FailureLimiter {
         )
     }
 
-    fn local_counts(&self, keys: &[(String, u32)]) -> Vec<(u32, Duration)> {
+    fn local_counts(&self, keys: &[(String, u32)], now: Instant) -> Vec<(u32, Duration)> {
         let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
         keys.iter()
             .map(|(key, _)| match local.counts.get(key) {
                 Some((count, end)) if *end > now => (*count, *end - now),
@@ -217,9 +222,8 @@ impl FailureLimiter {
             .collect()
     }
 
-    fn local_record(&self, keys: &[(String, u32)]) {
+    fn local_record(&self, keys: &[(String, u32)], now: Instant) {
         let mut local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
         if local.counts.len() >= LOCAL_CAPACITY {
             local.counts.retain(|_, (_, end)| *end > now);
         }
@@ -252,31 +256,61 @@ mod tests {
     async fn local_limits_block_past_the_count_and_name_the_wait() {
         let limiter = FailureLimiter::new(limits(3, 100), None).unwrap();
         let address: IpAddr = "192.0.2.1".parse().unwrap();
-        for _ in 0..3 {
-            assert!(limiter.check("victim", Some(address)).await.is_ok());
-            limiter.record_failure("victim", Some(address)).await;
+        let start = Instant::now();
+        for second in 0..3 {
+            let now = start + Duration::from_secs(second);
+            assert!(limiter.check("victim", Some(address), now).await.is_ok());
+            limiter.record_failure("victim", Some(address), now).await;
         }
-        let blocked = limiter.check("victim", Some(address)).await.unwrap_err();
+        let now = start + Duration::from_secs(10);
+        let blocked = limiter
+            .check("victim", Some(address), now)
+            .await
+            .unwrap_err();
+        // The window started with the first failure: 50 s of it are left.
+        assert_eq!(blocked.retry_after, Duration::from_secs(50));
         assert!(
-            blocked.retry_after <= Duration::from_secs(60)
-                && blocked.retry_after >= Duration::from_secs(1)
-        );
-        assert!(
-            limiter.check("someone-else", Some(address)).await.is_ok(),
+            limiter
+                .check("someone-else", Some(address), now)
+                .await
+                .is_ok(),
             "per client id"
         );
+    }
+
+    #[tokio::test]
+    async fn the_window_ends_and_a_new_one_starts_with_the_next_failure() {
+        let limiter = FailureLimiter::new(limits(2, 100), None).unwrap();
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        limiter.record_failure("victim", None, at(0)).await;
+        limiter.record_failure("victim", None, at(1)).await;
+        assert!(limiter.check("victim", None, at(59)).await.is_err());
+        let last = limiter.check("victim", None, at(59)).await.unwrap_err();
+        assert_eq!(last.retry_after, Duration::from_secs(1), "at least 1 s");
+        assert!(
+            limiter.check("victim", None, at(60)).await.is_ok(),
+            "the window has ended"
+        );
+        // A failure after the window opens a new one, counted from zero.
+        limiter.record_failure("victim", None, at(61)).await;
+        assert!(limiter.check("victim", None, at(62)).await.is_ok());
+        limiter.record_failure("victim", None, at(62)).await;
+        let blocked = limiter.check("victim", None, at(63)).await.unwrap_err();
+        assert_eq!(blocked.retry_after, Duration::from_secs(58));
     }
 
     #[tokio::test]
     async fn addresses_are_limited_across_client_ids() {
         let limiter = FailureLimiter::new(limits(100, 2), None).unwrap();
         let address: IpAddr = "2001:db8::1".parse().unwrap();
-        limiter.record_failure("a", Some(address)).await;
-        limiter.record_failure("b", Some(address)).await;
-        assert!(limiter.check("c", Some(address)).await.is_err());
+        let now = Instant::now();
+        limiter.record_failure("a", Some(address), now).await;
+        limiter.record_failure("b", Some(address), now).await;
+        assert!(limiter.check("c", Some(address), now).await.is_err());
         assert!(
             limiter
-                .check("c", Some("2001:db8::2".parse().unwrap()))
+                .check("c", Some("2001:db8::2".parse().unwrap()), now)
                 .await
                 .is_ok()
         );

@@ -99,15 +99,22 @@ async fn counters_are_shared_across_replicas_through_redis() {
     let one = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
     let two = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
     let address = Some("198.51.100.7".parse().unwrap());
-    one.record_failure("victim", address).await;
-    two.record_failure("victim", address).await;
+    one.record_failure("victim", address, Instant::now()).await;
+    two.record_failure("victim", address, Instant::now()).await;
     assert!(
-        one.check("victim", address).await.is_err(),
+        one.check("victim", address, Instant::now()).await.is_err(),
         "failures on another replica count"
     );
-    let blocked = two.check("victim", address).await.unwrap_err();
+    let blocked = two
+        .check("victim", address, Instant::now())
+        .await
+        .unwrap_err();
     assert!(blocked.retry_after <= Duration::from_secs(30));
-    assert!(two.check("bystander", address).await.is_ok());
+    assert!(
+        two.check("bystander", address, Instant::now())
+            .await
+            .is_ok()
+    );
 }
 
 #[actix_web::test]

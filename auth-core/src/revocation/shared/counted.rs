@@ -1,0 +1,70 @@
+//! The shared cache's public face: each command, with its failures counted by operation
+//! (the commands themselves are in the parent module).
+
+use redis::AsyncCommands as _;
+
+use super::{SharedAnswer, SharedCache, SharedError, timed};
+
+/// The public face of the commands above: each failure is counted by operation.
+impl SharedCache {
+    /// `None` when the cache is not complete (flushed, restarted, not yet built).
+    #[tracing::instrument(name = "redis.lookup", skip_all)]
+    pub(crate) async fn lookup(
+        &self,
+        jti: &str,
+        client_id: &str,
+    ) -> Result<Option<SharedAnswer>, SharedError> {
+        let result = self.lookup_inner(jti, client_id).await;
+        self.count_error(&result, "lookup");
+        result
+    }
+
+    /// Records a revoked token until `expires_at_secs`; publishes if it is news.
+    #[tracing::instrument(name = "redis.revoke_token", skip_all)]
+    pub(crate) async fn token_revoked(
+        &self,
+        jti: &str,
+        expires_at_secs: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        let result = self
+            .token_revoked_inner(jti, expires_at_secs, publish)
+            .await;
+        self.count_error(&result, "revoke_token");
+        result
+    }
+
+    /// Announces a client change that revokes nothing.
+    #[tracing::instrument(name = "redis.client_changed", skip_all)]
+    pub(crate) async fn client_changed(&self, client_id: &str) -> Result<(), SharedError> {
+        let result = async {
+            let mut conn = self.connection().await?;
+            timed(conn.publish::<_, _, ()>(self.channel(), format!("u {client_id}"))).await
+        }
+        .await;
+        self.count_error(&result, "client_changed");
+        result
+    }
+
+    /// Raises a client's cut-off, keeping it for `keep_ms`; publishes if it rose.
+    #[tracing::instrument(name = "redis.raise_cutoff", skip_all)]
+    pub(crate) async fn cutoff_raised(
+        &self,
+        client_id: &str,
+        cutoff: i64,
+        keep_ms: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        let result = self
+            .cutoff_raised_inner(client_id, cutoff, keep_ms, publish)
+            .await;
+        self.count_error(&result, "raise_cutoff");
+        result
+    }
+
+    fn count_error<T>(&self, result: &Result<T, SharedError>, operation: &'static str) {
+        if result.is_err() {
+            self.metrics.redis_error(operation);
+        }
+    }
+}
