@@ -27,6 +27,8 @@ use crate::ids::random_token;
 pub const CLIENT_SECRET_PREFIX: &str = "ocs_";
 /// bcrypt reads 72 bytes including a NUL terminator; longer secrets are refused.
 pub const MAX_SECRET_LEN: usize = 71;
+/// Bounds accepted for `BCRYPT_COST`, the highest cost of an imported hash that is run.
+pub const BCRYPT_COST_RANGE: std::ops::RangeInclusive<u32> = 4..=16;
 /// The stored form of a SHA-256 digest: this prefix, then 43 base64url characters.
 const SHA256_PREFIX: &str = "sha256$";
 /// The stored form of fidesops' pre-2022 hash: this prefix, the 128 hex digits of
@@ -221,6 +223,11 @@ impl StoredSecret {
 /// run it on the bcrypt threads.
 pub fn verify_bcrypt(secret: &ClientSecret, hash: &str) -> bool {
     bcrypt::non_truncating_verify(secret.expose(), hash).unwrap_or(false)
+}
+
+/// The cost of a bcrypt string (its two digits after the version).
+pub fn bcrypt_cost(hash: &str) -> Option<u32> {
+    hash.get(4..6)?.parse().ok()
 }
 
 /// A bcrypt string: `$2a$`, `$2b$` or `$2y$`, a two-digit cost, `$`, 53 characters.

@@ -10,6 +10,7 @@
 //! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted \[none\] |
 //! | `AUTH_FAILURES_PER_CLIENT`, `AUTH_FAILURES_PER_ADDRESS`, `AUTH_FAILURE_WINDOW_SECS` | brute-force limits (`client_auth::ratelimit`) \[10, 30, 60\] |
 //! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry \[false\] |
+//! | `BCRYPT_COST` | the highest cost of an imported bcrypt hash this service will run, 4–16: a hash above it is refused, so a planted cost-31 hash cannot hold a thread for hours \[12\] |
 //! | `ADMIN_API_URL` | development: forward admin API paths to admin-service at this base URL, so one base URL serves both, as fidesops did \[unset: those paths answer 404 naming admin-service; production routes them in the gateway\] |
 
 use std::net::SocketAddr;
@@ -33,6 +34,8 @@ pub struct Config {
     /// Take the client address from the last `X-Forwarded-For` entry (behind one trusted proxy).
     pub trust_x_forwarded_for: bool,
     pub admin_api_url: Option<String>,
+    /// The highest bcrypt cost run for an imported hash.
+    pub bcrypt_cost: u32,
 }
 
 impl Config {
@@ -72,7 +75,58 @@ impl Config {
                 _ => Err("expected true or false".to_owned()),
             })?,
             admin_api_url,
+            bcrypt_cost: env.parse_or(
+                "BCRYPT_COST",
+                12,
+                auth_core::config::integer_in(auth_core::secret::BCRYPT_COST_RANGE),
+            )?,
             auth,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = [
+            ("OAUTH_ROOT_CLIENT_ID", "root"),
+            ("OAUTH_ROOT_CLIENT_SECRET", "a-long-root-secret"),
+        ]
+        .iter()
+        .chain(pairs)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        Config::from_env(&Env::from_fn(|name| vars.get(name).cloned()))
+    }
+
+    #[test]
+    fn token_service_settings_have_defaults_and_name_their_variable() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.bcrypt_cost, 12);
+        assert!(!defaults.trust_x_forwarded_for);
+        assert_eq!(defaults.admin_api_url, None);
+        assert!(defaults.signing_key_file.is_none());
+        for (name, value) in [
+            ("BCRYPT_COST", "3"),
+            ("BCRYPT_COST", "31"),
+            ("ADMIN_API_URL", "admin:8081"),
+            ("TRUST_X_FORWARDED_FOR", "maybe"),
+            ("AUTH_FAILURES_PER_CLIENT", "0"),
+        ] {
+            assert_eq!(
+                config(&[(name, value)]).unwrap_err().variable,
+                name,
+                "{name}={value}"
+            );
+        }
+        let forwarded = config(&[("ADMIN_API_URL", "http://127.0.0.1:8081/")]).unwrap();
+        assert_eq!(
+            forwarded.admin_api_url.as_deref(),
+            Some("http://127.0.0.1:8081")
+        );
     }
 }

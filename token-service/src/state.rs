@@ -78,6 +78,7 @@ impl AppState {
                 revocations.clone(),
                 limiter,
                 Arc::clone(&metrics),
+                config.bcrypt_cost,
             ),
             revocations,
             issuer: keyring.issuer(&config.auth),

@@ -32,7 +32,7 @@ use auth_core::metrics::{Metrics, ResultLabel};
 use auth_core::revocation::{ClientState, ClientVersion, Revocations};
 use auth_core::scopes::Scope;
 use auth_core::secret::{
-    ClientSecret, FastCheck, PresentedSecret, SecretHash, StoredSecret, secrets_equal,
+    ClientSecret, FastCheck, PresentedSecret, SecretHash, StoredSecret, bcrypt_cost, secrets_equal,
     verify_bcrypt,
 };
 use auth_core::settings::RootClient;
@@ -142,6 +142,8 @@ pub struct ClientAuthenticator {
     store: Store,
     root: Arc<RootClient>,
     bcrypt: BcryptGate,
+    /// The highest bcrypt cost run for an imported hash (`BCRYPT_COST`).
+    max_bcrypt_cost: u32,
     metrics: Arc<Metrics>,
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
@@ -155,11 +157,13 @@ impl ClientAuthenticator {
         revocations: Revocations,
         limiter: Arc<FailureLimiter>,
         metrics: Arc<Metrics>,
+        max_bcrypt_cost: u32,
     ) -> Self {
         Self {
             store,
             root: Arc::new(root),
             bcrypt: BcryptGate::per_cpu(metrics.bcrypt_waiting.clone()),
+            max_bcrypt_cost,
             metrics,
             revocations,
             cache: Arc::default(),
@@ -336,11 +340,26 @@ impl ClientAuthenticator {
         }))
     }
 
-    /// Runs bcrypt for each (hash, form) pair until one verifies, through the gate.
+    /// Runs bcrypt for each (hash, form) pair until one verifies, through the gate; a hash
+    /// whose cost is above `BCRYPT_COST` is never run.
     async fn verify_bcrypt(
         &self,
-        pairs: Vec<(SecretHash, Option<Timestamp>, ClientSecret)>,
+        mut pairs: Vec<(SecretHash, Option<Timestamp>, ClientSecret)>,
     ) -> Result<Option<(SecretHash, Option<Timestamp>, ClientSecret)>, AuthenticateError> {
+        let max_cost = self.max_bcrypt_cost;
+        pairs.retain(|(hash, _, _)| {
+            let affordable = bcrypt_cost(hash.as_str()).is_some_and(|cost| cost <= max_cost);
+            if !affordable {
+                tracing::warn!(
+                    max_cost,
+                    "an imported bcrypt hash above BCRYPT_COST is refused"
+                );
+            }
+            affordable
+        });
+        if pairs.is_empty() {
+            return Ok(None);
+        }
         let verifications = self.metrics.bcrypt_verifications.clone();
         self.bcrypt
             .run(move || {

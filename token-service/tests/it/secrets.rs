@@ -157,6 +157,23 @@ async fn the_root_secret_with_reserved_characters_works_raw_or_encoded() {
 }
 
 #[actix_web::test]
+async fn an_imported_hash_above_bcrypt_cost_is_never_run() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, &[("BCRYPT_COST", "4")]).await else {
+        return;
+    };
+    let secret = "an-imported-secret-of-fidesops";
+    let id = app
+        .insert_client(&bcrypt::hash(secret, 5).unwrap(), "client:read")
+        .await;
+    assert_eq!(token(&app, &id, secret).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.metric("bcrypt_verifications_total").await, 0.0);
+    assert!(
+        app.stored_hash(&id).await.starts_with("$2b$05$"),
+        "left as it was"
+    );
+}
+
+#[actix_web::test]
 async fn an_imported_client_pays_bcrypt_once_across_replicas() {
     let Some(redis) = redis_url() else { return };
     let prefix = redis_prefix();
