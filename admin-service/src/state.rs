@@ -50,3 +50,25 @@ impl AppState {
         })
     }
 }
+
+impl auth_core::service::Dependencies for AppState {
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    fn keys_loaded(&self) -> bool {
+        self.bearer.keys().is_loaded()
+    }
+
+    fn http_workers(&self) -> usize {
+        self.http_workers
+    }
+}

@@ -35,6 +35,8 @@ pub mod openapi;
 pub mod request_telemetry;
 #[cfg(feature = "actix")]
 pub mod resource;
+#[cfg(all(feature = "server", feature = "actix"))]
+pub mod service;
 #[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]

@@ -13,20 +13,11 @@ pub mod state;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::web;
 
 pub use config::Config;
 pub use state::AppState;
 
 /// Serves the token endpoints on `listener` until the returned server is stopped.
 pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
-    let metrics = std::sync::Arc::clone(&state.metrics);
-    let workers = state.http_workers;
-    auth_core::http::serve(
-        web::Data::new(state),
-        metrics,
-        listener,
-        routes::config,
-        workers,
-    )
+    auth_core::service::serve(state, listener, routes::config)
 }

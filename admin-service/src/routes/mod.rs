@@ -1,10 +1,10 @@
 //! Routes of the admin service, mounted by [`config`] in `main` and in tests alike.
-//! Every endpoint but health needs a bearer token (see `crate::auth`).
+//! Every endpoint needs a bearer token (see `crate::auth`); health and metrics are mounted
+//! by the shared server set-up (`auth_core::service`).
 
 mod audit_log;
 mod client_scopes;
 mod clients;
-mod health;
 pub mod openapi;
 mod revocation;
 mod scopes;
@@ -72,8 +72,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         "/openapi.json",
         Method::GET,
         web::to(openapi::document),
-    ))
-    .service(one("/health/live", Method::GET, web::to(health::live)))
-    .service(one("/metrics", Method::GET, web::to(health::metrics)))
-    .service(one("/health/ready", Method::GET, web::to(health::ready)));
+    ));
 }

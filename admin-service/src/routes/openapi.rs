@@ -8,9 +8,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit_log, client_scopes, clients, health, revocation, scopes, secret};
+use super::{audit_log, client_scopes, clients, revocation, scopes, secret};
 use crate::schema::{RegisteredScope, list_registry};
 use crate::state::AppState;
+use auth_core::openapi::HealthPaths;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,11 +35,14 @@ use crate::state::AppState;
         revocation::revoke_token,
         revocation::revoke_client,
         audit_log::list,
-        health::live,
-        health::ready,
     ),
     components(schemas(crate::views::ErrorBody)),
-    modifiers(&BearerAuth, &OptionalBodies, &RegisteredScope),
+    modifiers(
+        &BearerAuth,
+        &OptionalBodies,
+        &RegisteredScope,
+        &HealthPaths
+    ),
 )]
 pub struct ApiDoc;
 

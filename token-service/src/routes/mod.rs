@@ -1,7 +1,6 @@
 //! Routes of the token service, mounted by [`config`] in `main` and in tests alike.
 
 pub mod admin_paths;
-mod health;
 mod introspect;
 pub mod openapi;
 mod revoke;
@@ -27,9 +26,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             web::to(well_known::metadata),
         ))
         .service(get("/openapi.json", web::to(openapi::document)))
-        .service(get("/health/live", web::to(health::live)))
-        .service(get("/metrics", web::to(health::metrics)))
-        .service(get("/health/ready", web::to(health::ready)))
         // Registered last: what the token endpoints above do not serve under the API prefix.
         .service(
             web::resource("/api/v1/oauth/{rest:.*}")

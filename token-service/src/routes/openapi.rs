@@ -13,7 +13,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use super::{health, introspect, revoke, token, well_known};
+use super::{introspect, revoke, token, well_known};
+use auth_core::openapi::HealthPaths;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,12 +28,10 @@ use super::{health, introspect, revoke, token, well_known};
         revoke::revoke,
         introspect::introspect,
         well_known::jwks,
-        well_known::metadata,
-        health::live,
-        health::ready
+        well_known::metadata
     ),
     components(schemas(crate::error::ErrorBody)),
-    modifiers(&BasicAuth),
+    modifiers(&BasicAuth, &HealthPaths),
 )]
 pub struct ApiDoc;
 
