@@ -90,18 +90,29 @@ pub fn live_scopes(
     Ok(find_with_scopes(conn, id)?.map(|(_, scopes)| scopes))
 }
 
-/// A live client with its scopes, in one transaction so both are from the same moment.
+/// A live client with its scopes, in registry order: one statement (a client row per scope,
+/// or one row without a scope), so both are from the same moment and a token request's
+/// cold lookup is one round trip.
 pub fn find_with_scopes(
     conn: &mut DbConnection,
     id: &ClientId,
 ) -> Result<Option<(Client, Vec<Scope>)>, StoreError> {
-    conn.transaction(|conn| {
-        let Some(client) = find(conn, id)? else {
-            return Ok(None);
-        };
-        let scopes = scopes_of(conn, id)?;
-        Ok(Some((client, scopes)))
-    })
+    let rows: Vec<(Client, Option<String>)> = clients::table
+        .left_join(client_scopes::table.inner_join(scopes::table))
+        .filter(clients::id.eq(id.as_str()))
+        .filter(clients::deleted_at.is_null())
+        .order(scopes::position.nullable().asc())
+        .select((Client::as_select(), client_scopes::scope.nullable()))
+        .load(conn)?;
+    let mut rows = rows.into_iter().peekable();
+    let Some((client, _)) = rows.peek().cloned() else {
+        return Ok(None);
+    };
+    let scopes = rows
+        .filter_map(|(_, scope)| scope)
+        .map(|name| Scope::parse(&name).map_err(|_| StoreError::Corrupt("scope")))
+        .collect::<Result<_, _>>()?;
+    Ok(Some((client, scopes)))
 }
 
 /// Inserts a client and its scopes in one transaction.
