@@ -132,8 +132,15 @@ pub fn changed_since(
         .filter(revoked_tokens::revoked_at.ge(since.as_micros()))
         .select((revoked_tokens::jti, revoked_tokens::expires_at))
         .load(conn)?;
+    // A cut-off at the client's creation revokes nothing (no token predates the client):
+    // only raised cut-offs and deletions are carried to Redis and every verifier's copy.
     let rows: Vec<(String, i64, Option<i64>)> = clients::table
         .filter(clients::tokens_valid_after.ge(since.as_micros()))
+        .filter(
+            clients::tokens_valid_after
+                .gt(clients::created_at)
+                .or(clients::deleted_at.is_not_null()),
+        )
         .select((
             clients::id,
             clients::tokens_valid_after,

@@ -248,4 +248,20 @@ async fn purge_removes_only_what_no_longer_matters(app: TestApp) {
         .unwrap();
     let jtis: Vec<&str> = left.tokens.iter().map(|(jti, _)| jti.as_str()).collect();
     assert_eq!(jtis, ["live-jti"]);
+    // A client's creation is no revocation: only raised cut-offs reach the shared cache.
+    assert!(left.cutoffs.is_empty(), "{:?}", left.cutoffs);
+    let (revoked_client, _) = app.create_client("").await;
+    let id = auth_core::ids::ClientId::parse(&revoked_client).unwrap();
+    let later = Timestamp::now().plus_secs(1);
+    app.store
+        .run(move |conn| auth_core::store::clients::raise_cutoff(conn, &id, later))
+        .await
+        .unwrap();
+    let left = app
+        .store
+        .run(move |conn| db::all_active(conn, later, lifetime))
+        .await
+        .unwrap();
+    let clients: Vec<&str> = left.cutoffs.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(clients, [revoked_client.as_str()]);
 }
