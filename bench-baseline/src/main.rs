@@ -6,8 +6,8 @@
 //! `grant_type=client_credentials` and one set of client credentials, and answers a fixed
 //! JSON body of `BASELINE_BODY_BYTES` bytes with the token response's headers.
 //!
-//! Configuration: `BASELINE_ADDR` [127.0.0.1:8099], `BASELINE_BODY_BYTES` [600],
-//! `HTTP_WORKERS` [two per CPU, as the services' default (`auth_core::settings`)].
+//! Configuration: `BASELINE_ADDR` \[127.0.0.1:8099\], `BASELINE_BODY_BYTES` \[600\],
+//! `HTTP_WORKERS` \[two per CPU, as the services' default (`auth_core::settings`)\].
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};

@@ -251,7 +251,7 @@ async fn purge_removes_only_what_no_longer_matters(app: TestApp) {
     // A client's creation is no revocation: only raised cut-offs reach the shared cache.
     assert!(left.cutoffs.is_empty(), "{:?}", left.cutoffs);
     let (revoked_client, _) = app.create_client("").await;
-    let id = auth_core::ids::ClientId::parse(&revoked_client).unwrap();
+    let id = ClientId::parse(&revoked_client).unwrap();
     let later = Timestamp::now().plus_secs(1);
     app.store
         .run(move |conn| auth_core::store::clients::raise_cutoff(conn, &id, later))
