@@ -18,18 +18,17 @@
 //! stale for the few milliseconds a change takes to arrive yields only revoked tokens.
 
 pub mod bcrypt_gate;
+mod cache;
 pub mod ratelimit;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret as _;
-use subtle::ConstantTimeEq as _;
 
 use auth_core::ids::ClientId;
 use auth_core::metrics::{Metrics, ResultLabel};
-use auth_core::revocation::{ClientState, ClientVersion, Revocations};
+use auth_core::revocation::{ClientState, Revocations};
 use auth_core::scopes::Scope;
 use auth_core::secret::{
     ClientSecret, FastCheck, PresentedSecret, SecretHash, StoredSecret, bcrypt_cost, secrets_equal,
@@ -40,14 +39,13 @@ use auth_core::store::{Store, StoreError, clients, registry};
 use auth_core::time::Timestamp;
 
 use bcrypt_gate::BcryptGate;
+use cache::VerifiedCredentials;
 use ratelimit::FailureLimiter;
 
 /// How long a verified secret is trusted without news. Changes evict entries at once over
 /// the change channel, and the cache is cleared whenever the subscription is re-made, so this
 /// is only a backstop.
 const CACHE_TTL: Duration = Duration::from_secs(3600);
-/// Past this many clients the cache starts over.
-const CACHE_CAPACITY: usize = 50_000;
 
 /// A client whose credentials checked out, with the scopes it may be granted.
 #[derive(Debug, Clone)]
@@ -69,72 +67,6 @@ pub enum AuthenticateError {
     /// Too many failed attempts for this client id or address; retry after this long.
     #[error("too many failed attempts")]
     RateLimited(Duration),
-}
-
-struct CachedClient {
-    version: ClientVersion,
-    scopes: Arc<[Scope]>,
-    state_at: Timestamp,
-    /// SHA-256 of each secret that verified, with when to stop trusting it.
-    secrets: Vec<([u8; 32], Instant)>,
-}
-
-#[derive(Default)]
-struct VerifiedCredentials {
-    clients: Mutex<HashMap<ClientId, CachedClient>>,
-}
-
-impl VerifiedCredentials {
-    fn get(
-        &self,
-        id: &ClientId,
-        digests: &[[u8; 32]],
-        client: ClientState,
-    ) -> Option<(Arc<[Scope]>, Timestamp)> {
-        let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = clients
-            .get(id)
-            .filter(|e| e.version == client.version && !client.is_newer_than(e.state_at))?;
-        let now = Instant::now();
-        let known = entry.secrets.iter().any(|(known, until)| {
-            *until > now && digests.iter().any(|digest| bool::from(known.ct_eq(digest)))
-        });
-        known.then(|| (Arc::clone(&entry.scopes), entry.state_at))
-    }
-
-    fn insert(
-        &self,
-        id: ClientId,
-        digest: [u8; 32],
-        until: Instant,
-        version: ClientVersion,
-        scopes: Arc<[Scope]>,
-        state_at: Timestamp,
-    ) {
-        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        if clients.len() >= CACHE_CAPACITY && !clients.contains_key(&id) {
-            clients.clear();
-        }
-        let entry = clients.entry(id).or_insert_with(|| CachedClient {
-            version,
-            scopes: Arc::clone(&scopes),
-            state_at,
-            secrets: Vec::new(),
-        });
-        if entry.version != version || entry.state_at < state_at {
-            *entry = CachedClient {
-                version,
-                scopes,
-                state_at,
-                secrets: Vec::new(),
-            };
-        }
-        let now = Instant::now();
-        entry
-            .secrets
-            .retain(|(known, until)| *until > now && known != &digest);
-        entry.secrets.push((digest, until));
-    }
 }
 
 #[derive(Clone)]
