@@ -66,6 +66,36 @@ pub fn redis_url() -> Option<String> {
     }
 }
 
+/// Defines each named test case once per backend, `postgres::name` and `sqlite::name`,
+/// each called with the `$app` type's `spawn(backend)` (a test whose backend is
+/// unreachable fails, or is skipped under `TEST_SKIP_UNAVAILABLE`; see `testing::unavailable`).
+/// The calling crate needs `actix-web` (its test attribute).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($app:ty; $($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $case() {
+                    if let Some(app) = <$app>::spawn($crate::testing::Backend::Postgres).await {
+                        super::$case(app).await;
+                    }
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $case() {
+                    if let Some(app) = <$app>::spawn($crate::testing::Backend::Sqlite).await {
+                        super::$case(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// A fresh key prefix, so tests sharing one Redis never see each other's keys.
 pub fn redis_prefix() -> String {
     format!("test{}", random_token(9).replace(['-', '_'], "x"))

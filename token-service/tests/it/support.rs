@@ -20,29 +20,11 @@ pub const ROOT_ID: &str = "root-client";
 pub const ROOT_SECRET: &str = "root-secret-for-tests-only";
 pub const ISSUER: &str = "https://auth.test.example";
 
-/// Defines each named test case once per backend: `postgres::name` and `sqlite::name`.
+/// Defines each named test case once per backend: `postgres::name` and `sqlite::name`
+/// (`auth_core::on_both_backends!` with this crate's `TestApp`).
 macro_rules! on_both_backends {
     ($($case:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[actix_web::test]
-                async fn $case() {
-                    if let Some(app) = $crate::support::TestApp::spawn(auth_core::testing::Backend::Postgres).await {
-                        super::$case(app).await;
-                    }
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $case() {
-                    if let Some(app) = $crate::support::TestApp::spawn(auth_core::testing::Backend::Sqlite).await {
-                        super::$case(app).await;
-                    }
-                }
-            )*
-        }
+        auth_core::on_both_backends!($crate::support::TestApp; $($case),*);
     };
 }
 pub(crate) use on_both_backends;
