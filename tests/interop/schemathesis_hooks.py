@@ -13,22 +13,27 @@ import os
 import requests
 import schemathesis
 
+def root_token():
+    """A fresh access token of the root client."""
+    response = requests.post(
+        f"{os.environ['INTEROP_TOKEN_URL']}/api/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": os.environ["INTEROP_ROOT_CLIENT_ID"],
+            "client_secret": os.environ["INTEROP_ROOT_CLIENT_SECRET"],
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
 if os.environ.get("INTEROP_FUZZ_ROOT_AUTH") == "1":
 
     @schemathesis.auth(refresh_interval=300, retry_on=[401])
     class RootBearerToken:
         def get(self, case, context):
-            response = requests.post(
-                f"{os.environ['INTEROP_TOKEN_URL']}/api/v1/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": os.environ["INTEROP_ROOT_CLIENT_ID"],
-                    "client_secret": os.environ["INTEROP_ROOT_CLIENT_SECRET"],
-                },
-                timeout=10,
-            )
-            response.raise_for_status()
-            return response.json()["access_token"]
+            return root_token()
 
         def set(self, case, data, context):
             case.headers = case.headers or {}
@@ -60,14 +65,4 @@ def before_call(context, case, kwargs):
         if path == "/api/v1/oauth/token":
             body.pop("scope", None)
     elif path == "/api/v1/oauth/revocation" and "token" in body:
-        response = requests.post(
-            f"{os.environ['INTEROP_TOKEN_URL']}/api/v1/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": os.environ["INTEROP_ROOT_CLIENT_ID"],
-                "client_secret": os.environ["INTEROP_ROOT_CLIENT_SECRET"],
-            },
-            timeout=10,
-        )
-        response.raise_for_status()
-        body["token"] = response.json()["access_token"]
+        body["token"] = root_token()

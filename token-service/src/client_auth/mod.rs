@@ -155,11 +155,19 @@ impl ClientAuthenticator {
             }));
         }
 
-        let digests: Vec<[u8; 32]> = secret.candidates().map(ClientSecret::digest).collect();
+        // At most two forms (decoded, raw): their digests on the stack, no allocation on the
+        // warm path.
+        let mut digests = [[0u8; 32]; 2];
+        let mut forms = 0;
+        for (slot, form) in digests.iter_mut().zip(secret.candidates()) {
+            *slot = form.digest();
+            forms += 1;
+        }
+        let digests = &digests[..forms];
         // Read before the database, so a change arriving meanwhile invalidates the entry.
         let state = self.revocations.client_state(client_id.as_str());
         if let Some(state) = state
-            && let Some((scopes, state_at)) = self.cache.get(&client_id, &digests, state)
+            && let Some((scopes, state_at)) = self.cache.get(&client_id, digests, state)
         {
             self.metrics
                 .secret_cache
