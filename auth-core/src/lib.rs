@@ -13,6 +13,7 @@ pub mod blocking;
 pub mod config;
 pub mod ids;
 pub mod metrics;
+pub mod pubsub;
 pub mod revocation;
 pub mod scopes;
 pub mod secret;

@@ -63,6 +63,10 @@ pub struct Metrics {
     pub bcrypt_waiting: Gauge,
     pub bcrypt_verifications: Counter,
     pub secret_upgrades: Counter,
+    /// Cold client lookups asked of the database, and the queries that answered them
+    /// (concurrent lookups share a query).
+    pub client_lookups: Counter,
+    pub client_lookup_queries: Counter,
     pub db_pool: Family<StateLabel, Gauge>,
     pub redis_errors: Family<OperationLabel, Counter>,
     pub revocation_checks: Family<CheckLabels, Counter>,
@@ -127,6 +131,18 @@ impl Metrics {
             "Imported secret hashes replaced by SHA-256 after their secret verified",
             secret_upgrades.clone(),
         );
+        let client_lookups = Counter::default();
+        registry.register(
+            "client_lookups",
+            "Client lookups of token requests that missed the credentials cache",
+            client_lookups.clone(),
+        );
+        let client_lookup_queries = Counter::default();
+        registry.register(
+            "client_lookup_queries",
+            "Database queries that answered client lookups (each answers every lookup queued while the previous one ran)",
+            client_lookup_queries.clone(),
+        );
         let db_pool = Family::<StateLabel, Gauge>::default();
         registry.register(
             "db_pool_connections",
@@ -154,6 +170,8 @@ impl Metrics {
             bcrypt_waiting,
             bcrypt_verifications,
             secret_upgrades,
+            client_lookups,
+            client_lookup_queries,
             db_pool,
             redis_errors,
             revocation_checks,

@@ -90,29 +90,39 @@ pub fn live_scopes(
     Ok(find_with_scopes(conn, id)?.map(|(_, scopes)| scopes))
 }
 
-/// A live client with its scopes, in registry order: one statement (a client row per scope,
-/// or one row without a scope), so both are from the same moment and a token request's
-/// cold lookup is one round trip.
+/// A live client with its scopes, in registry order (see [`find_many_with_scopes`]).
 pub fn find_with_scopes(
     conn: &mut DbConnection,
     id: &ClientId,
 ) -> Result<Option<(Client, Vec<Scope>)>, StoreError> {
+    Ok(find_many_with_scopes(conn, &[id.as_str()])?.pop())
+}
+
+/// The live clients among `ids`, each with its scopes in registry order, in no particular
+/// order; ids with no live client are left out. One statement (a client row per scope, or
+/// one row without a scope), so a client and its scopes are from the same moment, and the
+/// cold lookups of concurrent token requests can share one round trip.
+pub fn find_many_with_scopes(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> Result<Vec<(Client, Vec<Scope>)>, StoreError> {
     let rows: Vec<(Client, Option<String>)> = clients::table
         .left_join(client_scopes::table.inner_join(scopes::table))
-        .filter(clients::id.eq(id.as_str()))
+        .filter(clients::id.eq_any(ids))
         .filter(clients::deleted_at.is_null())
-        .order(scopes::position.nullable().asc())
+        .order((clients::id.asc(), scopes::position.nullable().asc()))
         .select((Client::as_select(), client_scopes::scope.nullable()))
         .load(conn)?;
-    let mut rows = rows.into_iter().peekable();
-    let Some((client, _)) = rows.peek().cloned() else {
-        return Ok(None);
-    };
-    let scopes = rows
-        .filter_map(|(_, scope)| scope)
-        .map(|name| Scope::parse(&name).map_err(|_| StoreError::Corrupt("scope")))
-        .collect::<Result<_, _>>()?;
-    Ok(Some((client, scopes)))
+    let mut found: Vec<(Client, Vec<Scope>)> = Vec::new();
+    for (client, scope) in rows {
+        if found.last().is_none_or(|(last, _)| last.id != client.id) {
+            found.push((client, Vec::new()));
+        }
+        if let (Some(name), Some((_, scopes))) = (scope, found.last_mut()) {
+            scopes.push(Scope::parse(&name).map_err(|_| StoreError::Corrupt("scope"))?);
+        }
+    }
+    Ok(found)
 }
 
 /// Inserts a client and its scopes in one transaction.

@@ -34,6 +34,9 @@ pub enum StoreError {
     Migration(String),
     #[error("the blocking task failed")]
     Blocking,
+    /// One failure answered to several callers (a query that served a batch of them).
+    #[error(transparent)]
+    Shared(std::sync::Arc<StoreError>),
 }
 
 impl StoreError {
@@ -55,6 +58,7 @@ impl StoreError {
                     || message.contains("no connection to the server")
             }
             Self::Query(E::BrokenTransactionManager) => true,
+            Self::Shared(error) => error.is_unavailable(),
             _ => false,
         }
     }

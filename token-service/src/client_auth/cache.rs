@@ -57,7 +57,12 @@ impl VerifiedCredentials {
     ) {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         if clients.len() >= CACHE_CAPACITY && !clients.contains_key(&id) {
-            clients.clear();
+            // Dropped after the lock is released: freeing every entry takes milliseconds,
+            // which no other request should wait for.
+            let full = std::mem::take(&mut *clients);
+            drop(clients);
+            drop(full);
+            clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         }
         let entry = clients.entry(id).or_insert_with(|| CachedClient {
             version,

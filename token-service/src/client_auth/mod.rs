@@ -19,6 +19,7 @@
 
 pub mod bcrypt_gate;
 mod cache;
+pub mod lookup;
 pub mod ratelimit;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use auth_core::time::Timestamp;
 
 use bcrypt_gate::BcryptGate;
 use cache::VerifiedCredentials;
+use lookup::{ClientLookup, Found};
 use ratelimit::FailureLimiter;
 
 /// How long a verified secret is trusted without news. Changes evict entries at once over
@@ -72,6 +74,7 @@ pub enum AuthenticateError {
 #[derive(Clone)]
 pub struct ClientAuthenticator {
     store: Store,
+    lookup: ClientLookup,
     root: Arc<RootClient>,
     bcrypt: BcryptGate,
     /// The highest bcrypt cost run for an imported hash (`BCRYPT_COST`).
@@ -92,6 +95,11 @@ impl ClientAuthenticator {
         max_bcrypt_cost: u32,
     ) -> Self {
         Self {
+            lookup: ClientLookup::start(
+                store.clone(),
+                metrics.client_lookups.clone(),
+                metrics.client_lookup_queries.clone(),
+            ),
             store,
             root: Arc::new(root),
             bcrypt: BcryptGate::per_cpu(metrics.bcrypt_waiting.clone()),
@@ -184,8 +192,11 @@ impl ClientAuthenticator {
             .secret_cache
             .get_or_create(&ResultLabel { result: "miss" })
             .inc();
+        // Limits first (in memory while the limiter follows its channel): a refused attempt
+        // costs no database read.
         self.check_limits(&client_id, address).await?;
-        let verified = self.verify(&client_id, secret, now).await?;
+        let found = self.lookup.find(client_id.clone()).await?;
+        let verified = self.verify(&client_id, found, secret, now).await?;
         let Some(Verified {
             scopes,
             valid_until,
@@ -228,21 +239,17 @@ impl ClientAuthenticator {
             .map_err(|blocked| AuthenticateError::RateLimited(blocked.retry_after))
     }
 
-    /// Looks the client up and checks the presented forms against its hashes (an unknown
+    /// Checks the presented forms against the hashes of the client found (an unknown
     /// client against a dummy digest, at the same cost). An imported hash that verified is
     /// upgraded to the fast form before the answer.
     async fn verify(
         &self,
         client_id: &ClientId,
+        found: Found,
         secret: PresentedSecret,
         now: Timestamp,
     ) -> Result<Option<Verified>, AuthenticateError> {
-        let id = client_id.clone();
-        let Some((client, scopes)) = self
-            .store
-            .run(move |conn| clients::find_with_scopes(conn, &id))
-            .await?
-        else {
+        let Some((client, scopes)) = found else {
             let dummy = StoredSecret::Sha256([0; 32]);
             for form in secret.candidates() {
                 let _ = dummy.check_fast(form);

@@ -7,13 +7,22 @@
 //! before (found in the verified-credentials cache) is never limited, so an attacker
 //! hammering a client id cannot lock out a client that is already in use; a cold client
 //! waits at most until the window ends. See SECURITY.md.
+//!
+//! Checking costs no round trip while this process follows the limiter's channel: the
+//! replica whose failure takes a counter to its limit learns so from the increment itself,
+//! blocks the key locally for the rest of the window and announces it on the channel, so
+//! every replica blocks it too. A replica that missed an announcement (it was reconnecting)
+//! learns of the block from its own next failure for that key. While not following the
+//! channel, each check reads the shared counters, as every check did before.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use auth_core::config::{ConfigError, Env, integer_in};
+use auth_core::pubsub::{self, Event};
 
 /// Limits, from the environment:
 ///
@@ -53,18 +62,50 @@ pub struct Blocked {
     pub retry_after: Duration,
 }
 
+/// Keys over their limit, each with the end of its window.
 #[derive(Default)]
-struct LocalCounters {
-    /// key → (failures, window end)
-    counts: HashMap<String, (u32, Instant)>,
+struct Blocks {
+    until: HashMap<String, Instant>,
+}
+
+impl Blocks {
+    fn insert(&mut self, key: &str, until: Instant, now: Instant) {
+        if self.until.len() >= LOCAL_CAPACITY {
+            self.until.retain(|_, end| *end > now);
+            if self.until.len() >= LOCAL_CAPACITY {
+                // Forgotten blocks come back with each key's next failure.
+                self.until.clear();
+            }
+        }
+        let end = self.until.entry(key.to_owned()).or_insert(until);
+        *end = (*end).max(until);
+    }
+
+    fn left(&self, key: &str, now: Instant) -> Option<Duration> {
+        self.until
+            .get(key)
+            .filter(|end| **end > now)
+            .map(|end| *end - now)
+    }
+}
+
+/// Shared counters: the Redis client, the key prefix and the channel's name.
+struct Shared {
+    client: redis::Client,
+    prefix: String,
+    channel: String,
 }
 
 /// Counts failures and says whether a key is over its limit.
 pub struct FailureLimiter {
     limits: Limits,
-    redis: Option<(redis::Client, String)>,
+    shared: Option<Shared>,
     conn: Mutex<Option<redis::aio::ConnectionManager>>,
-    local: Mutex<LocalCounters>,
+    /// Whether this process follows the channel (then `blocks` is complete).
+    following: AtomicBool,
+    blocks: Mutex<Blocks>,
+    /// Counters of failures that could not be counted in Redis.
+    local: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl std::fmt::Debug for FailureLimiter {
@@ -79,21 +120,67 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(300);
 const LOCAL_CAPACITY: usize = 100_000;
 
 impl FailureLimiter {
-    /// `redis`: URL and key prefix of the shared counters, if any.
+    /// `redis`: URL and key prefix of the shared counters, if any; with them, the limiter
+    /// starts following its channel (a task: needs a tokio runtime).
     pub fn new(
         limits: Limits,
         redis: Option<(&str, &str)>,
     ) -> Result<Arc<Self>, auth_core::revocation::SharedError> {
-        let redis = match redis {
-            Some((url, prefix)) => Some((redis::Client::open(url)?, prefix.to_owned())),
+        let shared = match redis {
+            Some((url, prefix)) => Some(Shared {
+                client: redis::Client::open(url)?,
+                prefix: prefix.to_owned(),
+                channel: format!("{prefix}:rl:blocked"),
+            }),
             None => None,
         };
-        Ok(Arc::new(Self {
+        let limiter = Arc::new(Self {
             limits,
-            redis,
+            shared,
             conn: Mutex::new(None),
+            following: AtomicBool::new(false),
+            blocks: Mutex::default(),
             local: Mutex::default(),
-        }))
+        });
+        if let Some(shared) = &limiter.shared {
+            let weak = Arc::downgrade(&limiter);
+            let (client, channel) = (shared.client.clone(), shared.channel.clone());
+            tokio::spawn(pubsub::follow(client, channel, move |event| {
+                if let Some(limiter) = weak.upgrade() {
+                    limiter.on_event(event, Instant::now());
+                }
+            }));
+        }
+        Ok(limiter)
+    }
+
+    /// True while checks are answered from announcements (the channel is followed).
+    pub fn following(&self) -> bool {
+        self.following.load(Ordering::Acquire)
+    }
+
+    fn on_event(&self, event: Event, now: Instant) {
+        match event {
+            Event::Subscribed => self.following.store(true, Ordering::Release),
+            Event::Lost => self.following.store(false, Ordering::Release),
+            Event::Message(payload) => {
+                // "MILLISECONDS KEY": the key is blocked for that much longer.
+                let parsed =
+                    payload
+                        .as_deref()
+                        .and_then(|p| p.split_once(' '))
+                        .and_then(|(ms, key)| {
+                            Some((Duration::from_millis(ms.parse().ok()?), key.to_owned()))
+                        });
+                if let Some((left, key)) = parsed {
+                    self.lock_blocks().insert(&key, now + left, now);
+                }
+            }
+        }
+    }
+
+    fn lock_blocks(&self) -> std::sync::MutexGuard<'_, Blocks> {
+        self.blocks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn keys(&self, client_id: &str, address: Option<IpAddr>) -> Vec<(String, u32)> {
@@ -113,17 +200,11 @@ impl FailureLimiter {
         now: Instant,
     ) -> Result<(), Blocked> {
         let keys = self.keys(client_id, address);
-        let counts = match self.shared_counts(&keys).await {
-            Some(counts) => counts,
-            None => self.local_counts(&keys, now),
-        };
-        let blocked = keys
-            .iter()
-            .zip(counts)
-            .filter(|((_, limit), (count, _))| count >= limit)
-            .map(|(_, (_, left))| left)
-            .max();
-        match blocked {
+        let mut left = self.local_left(&keys, now);
+        if self.shared.is_some() && !self.following() {
+            left = left.max(self.shared_left(&keys).await);
+        }
+        match left {
             Some(left) => Err(Blocked {
                 retry_after: left.max(Duration::from_secs(1)),
             }),
@@ -134,20 +215,20 @@ impl FailureLimiter {
     /// Counts a failed authentication at `now` against the client id and the address.
     pub async fn record_failure(&self, client_id: &str, address: Option<IpAddr>, now: Instant) {
         let keys = self.keys(client_id, address);
-        if !self.shared_record(&keys).await {
+        if !self.shared_record(&keys, now).await {
             self.local_record(&keys, now);
         }
     }
 
-    async fn connection(&self) -> Option<(redis::aio::ConnectionManager, &str)> {
-        let (client, prefix) = self.redis.as_ref()?;
+    async fn connection(&self) -> Option<(redis::aio::ConnectionManager, &Shared)> {
+        let shared = self.shared.as_ref()?;
         if let Some(conn) = self
             .conn
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
         {
-            return Some((conn, prefix));
+            return Some((conn, shared));
         }
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
@@ -155,21 +236,22 @@ impl FailureLimiter {
             .set_number_of_retries(1);
         let conn = tokio::time::timeout(
             REDIS_TIMEOUT,
-            client.get_connection_manager_with_config(config),
+            shared.client.get_connection_manager_with_config(config),
         )
         .await
         .ok()?
         .ok()?;
         *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
-        Some((conn, prefix))
+        Some((conn, shared))
     }
 
-    /// (failures, time left in the window) per key, from Redis; `None` if unreachable.
-    async fn shared_counts(&self, keys: &[(String, u32)]) -> Option<Vec<(u32, Duration)>> {
-        let (mut conn, prefix) = self.connection().await?;
+    /// The longest time left of a key over its limit, from Redis; `None` if none is (or
+    /// Redis is unreachable).
+    async fn shared_left(&self, keys: &[(String, u32)]) -> Option<Duration> {
+        let (mut conn, shared) = self.connection().await?;
         let mut pipe = redis::pipe();
         for (key, _) in keys {
-            let key = format!("{prefix}:rl:{key}");
+            let key = format!("{}:rl:{key}", shared.prefix);
             pipe.get(&key).pttl(&key);
         }
         let answer: Vec<(Option<u32>, i64)> =
@@ -177,59 +259,78 @@ impl FailureLimiter {
                 .await
                 .ok()?
                 .ok()?;
-        Some(
-            answer
-                .into_iter()
-                .map(|(count, ttl)| {
-                    (
-                        count.unwrap_or(0),
-                        Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
-                    )
-                })
-                .collect(),
-        )
+        keys.iter()
+            .zip(answer)
+            .filter(|((_, limit), (count, _))| count.unwrap_or(0) >= *limit)
+            .map(|(_, (_, ttl))| Duration::from_millis(u64::try_from(ttl).unwrap_or(0)))
+            .max()
     }
 
-    async fn shared_record(&self, keys: &[(String, u32)]) -> bool {
-        let Some((mut conn, prefix)) = self.connection().await else {
+    /// Counts the failure in Redis; a key it takes to its limit is blocked here and
+    /// announced to the other replicas. False if Redis could not count it.
+    async fn shared_record(&self, keys: &[(String, u32)], now: Instant) -> bool {
+        let Some((mut conn, shared)) = self.connection().await else {
             return false;
         };
         let window_ms = i64::try_from(self.limits.window.as_millis()).unwrap_or(60_000);
         let mut pipe = redis::pipe();
         for (key, _) in keys {
-            let key = format!("{prefix}:rl:{key}");
+            let key = format!("{}:rl:{key}", shared.prefix);
             // The window starts with the first failure: INCR, then set the expiry only if none.
-            pipe.incr(&key, 1).ignore();
+            pipe.incr(&key, 1);
             pipe.cmd("PEXPIRE")
                 .arg(&key)
                 .arg(window_ms)
                 .arg("NX")
                 .ignore();
+            pipe.pttl(&key);
         }
-        matches!(
-            tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<()>(&mut conn)).await,
-            Ok(Ok(()))
-        )
+        let counted: Vec<(u32, i64)> =
+            match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut conn)).await {
+                Ok(Ok(counted)) => counted,
+                _ => return false,
+            };
+        let mut announce = redis::pipe();
+        for ((key, limit), (count, ttl)) in keys.iter().zip(counted) {
+            if count >= *limit && ttl > 0 {
+                let left = Duration::from_millis(u64::try_from(ttl).unwrap_or(0));
+                self.lock_blocks().insert(key, now + left, now);
+                announce
+                    .publish(&shared.channel, format!("{ttl} {key}"))
+                    .ignore();
+            }
+        }
+        if !announce.is_empty() {
+            // Lost announcements only cost the other replicas one more failure each.
+            let _ =
+                tokio::time::timeout(REDIS_TIMEOUT, announce.query_async::<()>(&mut conn)).await;
+        }
+        true
     }
 
-    fn local_counts(&self, keys: &[(String, u32)], now: Instant) -> Vec<(u32, Duration)> {
+    /// The longest time left of a key over its limit here: blocked by an announcement or
+    /// by this process' own counters.
+    fn local_left(&self, keys: &[(String, u32)], now: Instant) -> Option<Duration> {
+        let blocks = self.lock_blocks();
         let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
         keys.iter()
-            .map(|(key, _)| match local.counts.get(key) {
-                Some((count, end)) if *end > now => (*count, *end - now),
-                _ => (0, Duration::ZERO),
+            .filter_map(|(key, limit)| {
+                let counted = local
+                    .get(key)
+                    .filter(|(count, end)| count >= limit && *end > now)
+                    .map(|(_, end)| *end - now);
+                counted.max(blocks.left(key, now))
             })
-            .collect()
+            .max()
     }
 
     fn local_record(&self, keys: &[(String, u32)], now: Instant) {
         let mut local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
-        if local.counts.len() >= LOCAL_CAPACITY {
-            local.counts.retain(|_, (_, end)| *end > now);
+        if local.len() >= LOCAL_CAPACITY {
+            local.retain(|_, (_, end)| *end > now);
         }
         for (key, _) in keys {
             let entry = local
-                .counts
                 .entry(key.clone())
                 .or_insert((0, now + self.limits.window));
             if entry.1 <= now {

@@ -98,13 +98,26 @@ async fn counters_are_shared_across_replicas_through_redis() {
     };
     let one = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
     let two = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(one.following() && two.following()) {
+        assert!(
+            Instant::now() < deadline,
+            "the limiter channel was never followed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let address = Some("198.51.100.7".parse().unwrap());
     one.record_failure("victim", address, Instant::now()).await;
+    assert!(one.check("victim", address, Instant::now()).await.is_ok());
     two.record_failure("victim", address, Instant::now()).await;
-    assert!(
-        one.check("victim", address, Instant::now()).await.is_err(),
-        "failures on another replica count"
-    );
+    // `two` reached the limit and blocked the key; `one` learns of it from the announcement.
+    while one.check("victim", address, Instant::now()).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "failures on another replica count"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let blocked = two
         .check("victim", address, Instant::now())
         .await
@@ -114,6 +127,42 @@ async fn counters_are_shared_across_replicas_through_redis() {
         two.check("bystander", address, Instant::now())
             .await
             .is_ok()
+    );
+}
+
+#[actix_web::test]
+async fn a_replica_that_missed_a_block_learns_it_from_its_next_failure() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let limits = Limits {
+        per_client: 2,
+        per_address: 100,
+        window: Duration::from_secs(30),
+    };
+    let early = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    early.record_failure("victim", None, Instant::now()).await;
+    early.record_failure("victim", None, Instant::now()).await;
+    assert!(early.check("victim", None, Instant::now()).await.is_err());
+    // Started after the announcement: it cannot know yet.
+    let late = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !late.following() {
+        assert!(
+            Instant::now() < deadline,
+            "the limiter channel was never followed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(late.check("victim", None, Instant::now()).await.is_ok());
+    late.record_failure("victim", None, Instant::now()).await;
+    let blocked = late
+        .check("victim", None, Instant::now())
+        .await
+        .unwrap_err();
+    assert!(blocked.retry_after <= Duration::from_secs(30));
+    assert!(
+        blocked.retry_after >= Duration::from_secs(29),
+        "the shared window's end"
     );
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod brute_force;
+mod cold_lookups;
 mod credentials_cache;
 mod discovery;
 mod limits;

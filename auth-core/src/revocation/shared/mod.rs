@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
+use crate::pubsub::Event;
 use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Notify;
@@ -240,39 +240,34 @@ impl SharedCache {
     /// subscribed the copy is not used, and it starts over on every (re)subscription;
     /// `reload` is woken to load a snapshot then, and after a rebuild.
     pub(crate) async fn follow(self: Arc<Self>, cache: Arc<LocalCache>, reload: Arc<Notify>) {
-        let channel = self.channel();
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            if let Ok(Ok(mut pubsub)) =
-                tokio::time::timeout(REDIS_TIMEOUT, self.client.get_async_pubsub()).await
-                && pubsub.subscribe(&channel).await.is_ok()
-            {
+        let (client, channel) = (self.client.clone(), self.channel());
+        crate::pubsub::follow(client, channel, |event| match event {
+            Event::Subscribed => {
                 cache.clear();
                 self.subscribed.store(true, Ordering::Release);
                 // Loaded after subscribing, so no revocation falls between the two.
                 reload.notify_one();
                 tracing::info!("revocation channel subscribed");
-                backoff = Duration::from_millis(50);
-                let mut messages = pubsub.on_message();
-                while let Some(message) = messages.next().await {
-                    let reload_now = match message.get_payload::<String>() {
-                        Ok(payload) => apply_message(&cache, &payload),
-                        Err(_) => {
-                            cache.clear();
-                            true
-                        }
-                    };
-                    if reload_now {
-                        reload.notify_one();
+            }
+            Event::Message(payload) => {
+                let reload_now = match payload {
+                    Some(payload) => apply_message(&cache, &payload),
+                    None => {
+                        cache.clear();
+                        true
                     }
+                };
+                if reload_now {
+                    reload.notify_one();
                 }
+            }
+            Event::Lost => {
                 self.subscribed.store(false, Ordering::Release);
                 cache.clear();
                 tracing::warn!("revocation channel lost; checking Redis or the database directly");
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
+        })
+        .await;
     }
 
     /// Loads snapshots into `cache` while subscribed: when woken, and every 30 s (every
