@@ -7,9 +7,9 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use auth_core::changes::policy::Actor;
 use auth_core::ids::ClientId;
 use auth_core::resource::{AuthError, bearer_token};
-use auth_core::scopes::Scope;
 use auth_core::token::VerifiedToken;
 use futures_util::future::LocalBoxFuture;
 
@@ -37,20 +37,12 @@ impl Caller {
         }
     }
 
-    /// Refuses with 403 unless the caller holds every scope in `scopes` (root holds all).
-    pub fn require_all(&self, scopes: &[Scope]) -> Result<(), ApiError> {
+    /// The caller as the no-escalation policy sees it (`auth_core::changes::policy`).
+    pub fn actor(&self) -> Actor<'_> {
         if self.is_root {
-            return Ok(());
-        }
-        let missing: Vec<Scope> = scopes
-            .iter()
-            .filter(|s| !self.token.scopes.contains(s))
-            .cloned()
-            .collect();
-        if missing.is_empty() {
-            Ok(())
+            Actor::Root
         } else {
-            Err(ApiError::escalation(&missing))
+            Actor::Client(&self.token.scopes)
         }
     }
 }
@@ -72,14 +64,12 @@ impl FromRequest for Caller {
             let token = token?;
             // The one verifier every service uses (auth_core::resource).
             let verified =
-                state
-                    .bearer
-                    .authenticate(&token)
-                    .await
-                    .map_err(|error| match error {
+                state.foundation.bearer.authenticate(&token).await.map_err(
+                    |error| match error {
                         AuthError::Unavailable => ApiError::unavailable(),
                         _ => ApiError::invalid_token(),
-                    })?;
+                    },
+                )?;
             let is_root = verified.client_id == state.root_id;
             Ok(Caller {
                 token: VerifiedToken::clone(&verified),

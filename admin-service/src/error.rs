@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use auth_core::changes::ChangeError;
 use auth_core::scopes::Scope;
 use auth_core::store::StoreError;
 use serde_json::{Map, Value, json};
@@ -150,7 +151,7 @@ impl ApiError {
     }
 
     pub fn internal(error: &dyn std::error::Error) -> Self {
-        let id = auth_core::ids::new_token_id();
+        let id = auth_core::ids::random_id();
         let source = error.source().map(ToString::to_string);
         tracing::error!(error_id = %id, error = %error, source, "unexpected error");
         Self::new(
@@ -166,6 +167,16 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+}
+
+impl From<ChangeError> for ApiError {
+    fn from(error: ChangeError) -> Self {
+        match error {
+            ChangeError::NotFound => Self::not_found("client"),
+            ChangeError::Escalation(unheld) => Self::escalation(&unheld),
+            ChangeError::Store(error) => error.into(),
+        }
     }
 }
 

@@ -1,10 +1,9 @@
 //! admin-service binary: `admin-service` serves; `admin-service migrate` applies migrations;
 //! `admin-service import-fidesops` copies fidesops' clients in (see `import_fidesops`).
 
-use std::net::TcpListener;
 use std::process::ExitCode;
 
-use admin_service::{AppState, Config, run};
+use admin_service::AppState;
 use auth_core::config::Env;
 use auth_core::store::connection::ConnectionManager;
 use auth_core::store::{DatabaseUrl, migrate};
@@ -18,7 +17,7 @@ async fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] => serve_command().await,
+        [] => auth_core::service::main::<AppState>().await,
         ["migrate"] => migrate_command(),
         ["import-fidesops", rest @ ..] => admin_service::import_fidesops::command(rest),
         _ => {
@@ -58,38 +57,4 @@ fn migrate_command() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn serve_command() -> ExitCode {
-    let config = match Config::from_env(&Env::process()) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("admin-service: configuration error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let _telemetry = auth_core::telemetry::init(config.auth.log_format, "admin-service");
-    match serve(config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!("admin-service: {error}");
-            eprintln!("admin-service: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let state = AppState::build(&config).await?;
-    migrate::ensure_current(&state.store).await?;
-    let listener = TcpListener::bind(config.listen).map_err(|e| {
-        format!(
-            "ADMIN_SERVICE_ADDR: cannot listen on {}: {e}",
-            config.listen
-        )
-    })?;
-    tracing::info!(addr = %config.listen, database = %config.auth.database_url, "admin-service listening");
-    run(state, listener)?.await?;
-    tracing::info!("admin-service stopped");
-    Ok(())
 }

@@ -1,38 +1,42 @@
-//! What every handler shares, built once at start-up.
+//! What every handler shares, built once at start-up, and what the shared server set-up
+//! and `main` need to know of this service (`auth_core::service::Service`).
 
-use std::sync::Arc;
+use std::net::SocketAddr;
 
+use auth_core::config::{ConfigError, Env};
 use auth_core::foundation::Foundation;
 pub use auth_core::foundation::StartError;
 use auth_core::ids::ClientId;
-use auth_core::metrics::Metrics;
-use auth_core::resource::{JwksVerifier, ResourceServer};
-use auth_core::revocation::Revocations;
-use auth_core::store::Store;
+use auth_core::resource::JwksVerifier;
+use auth_core::settings::AuthSettings;
 
 use crate::config::Config;
 
 pub struct AppState {
-    pub store: Store,
-    /// Bearer verification with token-service's public keys (JWKS) and revocation against
-    /// this service's database and Redis.
-    pub bearer: ResourceServer,
+    /// Store, revocation, the change doors, metrics, and bearer verification with
+    /// token-service's public keys (JWKS) and revocation against this service's database
+    /// and Redis.
+    pub foundation: Foundation,
     pub root_id: ClientId,
-    pub revocations: Revocations,
     pub token_lifetime_secs: i64,
-    pub metrics: Arc<Metrics>,
-    pub http_workers: usize,
 }
 
-impl AppState {
-    /// Builds the shared foundation (store, revocations) and starts fetching the token
-    /// service's keys, inside the runtime. Readiness stays down until they are loaded.
-    pub async fn build(config: &Config) -> Result<Self, StartError> {
-        let Foundation {
-            store,
-            metrics,
-            revocations,
-        } = Foundation::build(&config.auth)?;
+impl auth_core::service::Service for AppState {
+    type Config = Config;
+    const NAME: &'static str = "admin-service";
+    const LISTEN_VARIABLE: &'static str = "ADMIN_SERVICE_ADDR";
+
+    fn config(env: &Env<'_>) -> Result<Config, ConfigError> {
+        Config::from_env(env)
+    }
+
+    fn settings(config: &Config) -> (&AuthSettings, SocketAddr) {
+        (&config.auth, config.listen)
+    }
+
+    /// Builds the shared foundation and starts fetching the token service's keys, inside
+    /// the runtime. Readiness stays down until they are loaded.
+    async fn build(config: &Config) -> Result<Self, StartError> {
         let keys = JwksVerifier::start(
             config.jwks_url(),
             config.auth.issuer.clone(),
@@ -40,35 +44,17 @@ impl AppState {
         )
         .map_err(|error| StartError::Http(error.to_string()))?;
         Ok(Self {
-            store,
-            bearer: ResourceServer::from_parts(keys, revocations.clone()),
+            foundation: Foundation::build(&config.auth, keys)?,
             root_id: config.auth.root_id.clone(),
-            revocations,
             token_lifetime_secs: config.auth.token_lifetime_secs,
-            metrics,
-            http_workers: config.auth.http_workers,
         })
     }
-}
 
-impl auth_core::service::Dependencies for AppState {
-    fn store(&self) -> &Store {
-        &self.store
+    fn foundation(&self) -> &Foundation {
+        &self.foundation
     }
 
-    fn revocations(&self) -> &Revocations {
-        &self.revocations
-    }
-
-    fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
-    }
-
-    fn keys_loaded(&self) -> bool {
-        self.bearer.keys().is_loaded()
-    }
-
-    fn http_workers(&self) -> usize {
-        self.http_workers
+    fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+        crate::routes::config(cfg);
     }
 }

@@ -137,7 +137,7 @@ fn extractor(c: &mut Criterion) {
     runtime.block_on(async {
         revocations.start();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while revocations.shared_state().await != "up" {
+        while revocations.shared_state().await != auth_core::revocation::SharedCacheState::Up {
             assert!(
                 Instant::now() < deadline,
                 "the revocation cache never came up"

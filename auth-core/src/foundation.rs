@@ -1,11 +1,15 @@
-//! What both services build at start-up from the same settings (feature `server`): the
-//! store, metrics, and revocation following Redis. Keys are not here: token-service loads
-//! its private key itself (`keyring`), admin-service verifies with public keys only.
+//! What both services build at start-up from the same settings (features `server` and
+//! `actix`) and every handler of theirs may use: the store, metrics, revocation following
+//! Redis, the change doors, and bearer verification. Keys are the caller's:
+//! token-service verifies with the keys it holds (`keyring`), admin-service with
+//! token-service's public keys only (its JWKS).
 
 use std::sync::Arc;
 
+use crate::changes::Changes;
 use crate::keyring::KeyringError;
 use crate::metrics::Metrics;
+use crate::resource::{Keys, ResourceServer};
 use crate::revocation::{Revocations, SharedError};
 use crate::settings::AuthSettings;
 use crate::store::Store;
@@ -26,11 +30,17 @@ pub struct Foundation {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub revocations: Revocations,
+    /// The one door for each change to a client or a token.
+    pub changes: Changes,
+    /// Bearer verification as every verifier does it: signature and claims with `keys`,
+    /// then revocation against Redis and this service's database.
+    pub bearer: ResourceServer,
+    pub http_workers: usize,
 }
 
 impl Foundation {
     /// Opens the store and starts following revocations. Call inside the runtime.
-    pub fn build(settings: &AuthSettings) -> Result<Self, StartError> {
+    pub fn build(settings: &AuthSettings, keys: impl Into<Keys>) -> Result<Self, StartError> {
         let store = Store::new(&settings.database_url, settings.database_pool_size);
         let metrics = Arc::new(Metrics::new());
         let revocations = Revocations::with_database(
@@ -41,9 +51,12 @@ impl Foundation {
         )?;
         revocations.start();
         Ok(Self {
+            changes: Changes::new(store.clone(), revocations.clone()),
+            bearer: ResourceServer::from_parts(keys, revocations.clone()),
             store,
             metrics,
             revocations,
+            http_workers: settings.http_workers,
         })
     }
 }

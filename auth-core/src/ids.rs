@@ -1,8 +1,8 @@
-//! Identifiers: client ids and token ids (`jti`).
+//! Identifiers: client ids ([`ClientId`]) and token ids ([`TokenId`], a token's `jti`).
 //!
 //! A client id from a request, a path or the environment is parsed into a [`ClientId`]
-//! before it is used, so an id with characters no generated id has (`/`, `..`, NUL) is
-//! refused at the boundary instead of reaching a query.
+//! (a token id into a [`TokenId`]) before it is used, so an id with characters no generated
+//! id has (`/`, `..`, NUL) is refused at the boundary instead of reaching a query.
 
 use std::fmt;
 
@@ -80,10 +80,66 @@ impl<'de> Deserialize<'de> for ClientId {
     }
 }
 
-/// A fresh token id (`jti`, also request ids): 16 random bytes, base64url. The bytes come
-/// from the thread's CSPRNG (`rand::thread_rng`: ChaCha12, seeded and periodically
-/// reseeded from the operating system), which costs no system call per token.
-pub fn new_token_id() -> String {
+/// The longest token id accepted (generated ones have 22 characters).
+pub const MAX_TOKEN_ID_LEN: usize = 64;
+
+/// A token's id (`jti`): 1 to 64 characters of `A-Z a-z 0-9 - _`. Generated ids are 16
+/// random bytes, base64url ([`random_id`]).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TokenId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a token id is 1 to {MAX_TOKEN_ID_LEN} characters of letters, digits, '-' and '_'")]
+pub struct InvalidTokenId;
+
+impl TokenId {
+    /// A fresh token id.
+    pub fn generate() -> Self {
+        Self(random_id())
+    }
+
+    pub fn parse(value: &str) -> Result<Self, InvalidTokenId> {
+        let valid = !value.is_empty()
+            && value.len() <= MAX_TOKEN_ID_LEN
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidTokenId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        TokenId::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A fresh random id (token ids, request ids, error ids): 16 random bytes, base64url. The
+/// bytes come from the thread's CSPRNG (`rand::thread_rng`: ChaCha12, seeded and
+/// periodically reseeded from the operating system), which costs no system call per token.
+pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -153,5 +209,16 @@ mod tests {
         for good in ["fidesopsadmin", "a..b", "svc-1.prod_x"] {
             assert!(ClientId::parse(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn token_ids_are_base64url_words() {
+        let generated = TokenId::generate();
+        assert_eq!(generated.as_str().len(), 22);
+        assert_eq!(TokenId::parse(generated.as_str()), Ok(generated));
+        for bad in ["", "a.b", "a b", "a/b", "a\0", &"a".repeat(65)] {
+            assert_eq!(TokenId::parse(bad), Err(InvalidTokenId), "{bad:?}");
+        }
+        assert!(TokenId::parse(&"a".repeat(64)).is_ok());
     }
 }

@@ -20,9 +20,11 @@ pub mod secret;
 pub mod time;
 pub mod token;
 
+#[cfg(feature = "server")]
+pub mod changes;
 #[cfg(feature = "client")]
 pub mod client;
-#[cfg(feature = "server")]
+#[cfg(all(feature = "server", feature = "actix"))]
 pub mod foundation;
 #[cfg(feature = "server")]
 pub mod health;

@@ -72,7 +72,7 @@ pub async fn middleware(
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|id| well_formed(id))
-        .map_or_else(crate::ids::new_token_id, str::to_owned);
+        .map_or_else(crate::ids::random_id, str::to_owned);
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());

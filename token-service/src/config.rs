@@ -9,6 +9,7 @@
 //! | `OAUTH_SIGNING_KEY_FILE` | PEM private key \[`./data/signing-key.pem`, generated once\] |
 //! | `OAUTH_PREVIOUS_SIGNING_KEY_FILES` | comma-separated PEM files still accepted \[none\] |
 //! | `AUTH_FAILURES_PER_CLIENT`, `AUTH_FAILURES_PER_ADDRESS`, `AUTH_FAILURE_WINDOW_SECS` | brute-force limits (`client_auth::ratelimit`) \[10, 30, 60\] |
+//! | `AUTH_FAILURE_DELAY_MS` | how long a refused client authentication (401 or 429) waits for its answer, 0–10000 \[200\] |
 //! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry \[false\] |
 //! | `BCRYPT_COST` | the highest cost of an imported bcrypt hash this service will run, 4–16: a hash above it is refused, so a planted cost-31 hash cannot hold a thread for hours \[12\] |
 //! | `ADMIN_API_URL` | development: forward admin API paths to admin-service at this base URL, so one base URL serves both, as fidesops did \[unset: those paths answer 404 naming admin-service; production routes them in the gateway\] |
@@ -110,12 +111,17 @@ mod tests {
         assert!(!defaults.trust_x_forwarded_for);
         assert_eq!(defaults.admin_api_url, None);
         assert!(defaults.signing_key_file.is_none());
+        assert_eq!(
+            defaults.auth_failure_limits.failure_delay,
+            std::time::Duration::from_millis(200)
+        );
         for (name, value) in [
             ("BCRYPT_COST", "3"),
             ("BCRYPT_COST", "31"),
             ("ADMIN_API_URL", "admin:8081"),
             ("TRUST_X_FORWARDED_FOR", "maybe"),
             ("AUTH_FAILURES_PER_CLIENT", "0"),
+            ("AUTH_FAILURE_DELAY_MS", "10001"),
         ] {
             assert_eq!(
                 config(&[(name, value)]).unwrap_err().variable,

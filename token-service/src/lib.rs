@@ -19,5 +19,5 @@ pub use state::AppState;
 
 /// Serves the token endpoints on `listener` until the returned server is stopped.
 pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
-    auth_core::service::serve(state, listener, routes::config)
+    auth_core::service::serve(state, listener)
 }

@@ -1,16 +1,16 @@
-//! What every handler shares, built once at start-up.
+//! What every handler shares, built once at start-up, and what the shared server set-up
+//! and `main` need to know of this service (`auth_core::service::Service`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use auth_core::blocking;
+use auth_core::config::{ConfigError, Env};
 use auth_core::foundation::Foundation;
 use auth_core::keyring::Keyring;
-use auth_core::metrics::Metrics;
-use auth_core::resource::ResourceServer;
-use auth_core::revocation::Revocations;
-use auth_core::store::Store;
-use auth_core::token::{TokenIssuer, TokenVerifier};
+use auth_core::settings::AuthSettings;
+use auth_core::token::TokenIssuer;
 
 use crate::client_auth::ClientAuthenticator;
 use crate::client_auth::ratelimit::FailureLimiter;
@@ -18,31 +18,37 @@ use crate::config::Config;
 use crate::routes::admin_paths::AdminGateway;
 
 pub struct AppState {
-    pub store: Store,
+    /// Store, revocation, the change doors, metrics, and bearer verification with this
+    /// service's own keys (for introspection and the token of an RFC 7009 revocation).
+    pub foundation: Foundation,
     pub issuer: TokenIssuer,
-    /// This service's own keys, for the token of an RFC 7009 revocation.
-    pub verifier: TokenVerifier,
-    /// Bearer verification as every verifier does it (signature, claims, revocation), for
-    /// introspection.
-    pub bearer: ResourceServer,
-    pub revocations: Revocations,
     pub authenticator: ClientAuthenticator,
     /// The JWKS document, rendered once.
     pub jwks: Bytes,
     pub issuer_url: String,
-    pub metrics: Arc<Metrics>,
     pub trust_x_forwarded_for: bool,
-    pub http_workers: usize,
     /// Forwards admin API paths (`ADMIN_API_URL`, development).
     pub admin_gateway: Option<AdminGateway>,
 }
 
 pub use auth_core::foundation::StartError;
 
-impl AppState {
+impl auth_core::service::Service for AppState {
+    type Config = Config;
+    const NAME: &'static str = "token-service";
+    const LISTEN_VARIABLE: &'static str = "TOKEN_SERVICE_ADDR";
+
+    fn config(env: &Env<'_>) -> Result<Config, ConfigError> {
+        Config::from_env(env)
+    }
+
+    fn settings(config: &Config) -> (&AuthSettings, SocketAddr) {
+        (&config.auth, config.listen)
+    }
+
     /// Loads the signing keys (off the async workers) and builds the shared foundation,
     /// then what only the token service needs.
-    pub async fn build(config: &Config) -> Result<Self, StartError> {
+    async fn build(config: &Config) -> Result<Self, StartError> {
         let (signing, previous) = (
             config.signing_key_file.clone(),
             config.previous_signing_key_files.clone(),
@@ -56,13 +62,14 @@ impl AppState {
                 "generated a development signing key under ./data; set OAUTH_SIGNING_KEY_FILE in production"
             );
         }
-        let Foundation {
-            store,
-            metrics,
-            revocations,
-        } = Foundation::build(&config.auth)?;
         let verifier = keyring.verifier(&config.auth);
         let jwks = serde_json::to_vec(&verifier.jwks()).unwrap_or_default();
+        let foundation = Foundation::build(&config.auth, verifier)?;
+        let (store, revocations, metrics) = (
+            &foundation.store,
+            &foundation.revocations,
+            &foundation.metrics,
+        );
         let shared = config
             .auth
             .redis_url
@@ -70,24 +77,19 @@ impl AppState {
             .map(|url| (url, config.auth.redis_key_prefix.as_str()));
         let limiter = FailureLimiter::new(config.auth_failure_limits, shared)?;
         Ok(Self {
-            bearer: ResourceServer::from_parts(verifier.clone(), revocations.clone()),
-            verifier,
             authenticator: ClientAuthenticator::new(
                 store.clone(),
                 config.root.clone(),
                 revocations.clone(),
                 limiter,
-                Arc::clone(&metrics),
+                Arc::clone(metrics),
                 config.bcrypt_cost,
             ),
-            revocations,
             issuer: keyring.issuer(&config.auth),
-            store,
             jwks: Bytes::from(jwks),
             issuer_url: config.auth.issuer.clone(),
-            metrics,
             trust_x_forwarded_for: config.trust_x_forwarded_for,
-            http_workers: config.auth.http_workers,
+            foundation,
             admin_gateway: config
                 .admin_api_url
                 .as_deref()
@@ -96,26 +98,12 @@ impl AppState {
                 .map_err(|error| StartError::Http(error.to_string()))?,
         })
     }
-}
 
-impl auth_core::service::Dependencies for AppState {
-    fn store(&self) -> &Store {
-        &self.store
+    fn foundation(&self) -> &Foundation {
+        &self.foundation
     }
 
-    fn revocations(&self) -> &Revocations {
-        &self.revocations
-    }
-
-    fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
-    }
-
-    fn keys_loaded(&self) -> bool {
-        self.bearer.keys().is_loaded()
-    }
-
-    fn http_workers(&self) -> usize {
-        self.http_workers
+    fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+        crate::routes::config(cfg);
     }
 }

@@ -25,6 +25,7 @@ pub async fn list(
     caller.require("audit:read")?;
     let page = Page::from_query(req.query_string())?;
     let (items, total) = state
+        .foundation
         .store
         .run(move |conn| {
             let events = audit::list(conn, page.offset(), page.size)?;

@@ -1,11 +1,11 @@
 //! A client's scopes: read, and replace (a removal revokes the client's older tokens).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::store::{self, audit, clients, registry};
+use auth_core::store::{clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
-use super::clients::{client_to_change, parse_client_id, revoke_until_now, scope_detail};
+use super::clients::{client_to_change, parse_client_id, scope_detail};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, ScopesOr, missing, read_scopes};
@@ -50,9 +50,10 @@ pub async fn get(
     caller.require("client:read")?;
     let id = parse_client_id(&path)?;
     if id == state.root_id {
-        return Ok(HttpResponse::Ok().json(state.store.run(registry::all).await?));
+        return Ok(HttpResponse::Ok().json(state.foundation.store.run(registry::all).await?));
     }
     let scopes = state
+        .foundation
         .store
         .run(move |conn| clients::live_scopes(conn, &id))
         .await?
@@ -76,7 +77,7 @@ pub async fn replace(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.scopes.replace", Some(path.as_str()));
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: ScopesBody = read_scopes(req.headers(), payload)
             .await?
@@ -86,39 +87,13 @@ pub async fn replace(
         };
         let wanted = super::scopes::known_scopes(&state, raw).await?;
 
-        let lookup = id.clone();
-        let current = state
-            .store
-            .run(move |conn| clients::live_scopes(conn, &lookup))
-            .await?
-            .ok_or_else(|| ApiError::not_found("client"))?;
-        // Granting is what needs power: the caller must hold every scope it adds.
-        let added: Vec<_> = wanted.iter().filter(|s| !current.contains(s)).cloned().collect();
-        caller.require_all(&added)?;
-
         let now = Timestamp::now();
         let event = audit.success(Some(scope_detail(&wanted)), now);
-        let (target, new_scopes) = (id.clone(), wanted.clone());
         let removed = state
-            .store
-            .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    if clients::find(conn, &target)?.is_none() {
-                        return Ok(None);
-                    }
-                    let removed = clients::replace_scopes(conn, &target, &new_scopes, now)?;
-                    audit::insert(conn, &event)?;
-                    Ok(Some(removed))
-                })
-            })
-            .await?
-            .ok_or_else(|| ApiError::not_found("client"))?;
-        if removed.is_empty() {
-            // Nothing to revoke, but caches of this client's scopes must drop them.
-            state.revocations.publish_client_changed(id.as_str()).await;
-        } else {
-            revoke_until_now(&state, id.clone()).await?;
-        }
+            .foundation
+            .changes
+            .replace_scopes(caller.actor(), &id, wanted.clone(), now, event)
+            .await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), removed = removed.len(), "client scopes replaced");
         Ok(HttpResponse::Ok().json(wanted))
     })

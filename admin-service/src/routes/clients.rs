@@ -1,11 +1,11 @@
 //! Clients: create, list, read, delete (fidesops-compatible paths and bodies).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::changes::ClientDetails;
 use auth_core::ids::ClientId;
-use auth_core::revocation;
 use auth_core::scopes::Scope;
-use auth_core::secret::{ClientSecret, SecretHash};
-use auth_core::store::{self, audit, clients, registry};
+use auth_core::secret::ClientSecret;
+use auth_core::store::{clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
@@ -66,7 +66,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.create", None);
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("client:create")?;
         let body: Option<CreateBody> = read_scopes(req.headers(), payload).await?;
         let (raw_scopes, name, description) = match body {
@@ -77,38 +77,22 @@ pub async fn create(
         let name = checked_text("name", name, MAX_NAME_LEN)?;
         let description = checked_text("description", description, MAX_DESCRIPTION_LEN)?;
         let scopes = super::scopes::known_scopes(&state, raw_scopes).await?;
-        caller.require_all(&scopes)?;
 
         let id = ClientId::generate();
         let secret = ClientSecret::generate();
-        let hash = SecretHash::of(&secret);
-
         let now = Timestamp::now();
         let event = audit
             .with_target(id.as_str())
             .success(Some(scope_detail(&scopes)), now);
-        let (stored_id, stored_scopes) = (id.clone(), scopes.clone());
-        let (stored_name, stored_description) = (name.clone(), description.clone());
+        let details = ClientDetails {
+            name: name.clone(),
+            description: description.clone(),
+            scopes: scopes.clone(),
+        };
         state
-            .store
-            .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    clients::insert(
-                        conn,
-                        &clients::NewClient {
-                            id: stored_id.as_str(),
-                            secret_hash: hash.as_str(),
-                            name: stored_name.as_deref(),
-                            description: stored_description.as_deref(),
-                            created_at: now.as_micros(),
-                            updated_at: now.as_micros(),
-                            tokens_valid_after: now.as_micros(),
-                        },
-                        &stored_scopes,
-                    )?;
-                    audit::insert(conn, &event)
-                })
-            })
+            .foundation
+            .changes
+            .create_client(caller.actor(), &id, &secret, details, now, event)
             .await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client created");
         Ok(HttpResponse::Ok().json(CreatedClient {
@@ -137,6 +121,7 @@ pub async fn list(
     caller.require("client:read")?;
     let page = Page::from_query(req.query_string())?;
     let (items, total) = state
+        .foundation
         .store
         .run(move |conn| {
             let rows = clients::list(conn, page.offset(), page.size)?;
@@ -167,7 +152,7 @@ pub async fn get(
     caller.require("client:read")?;
     let id = parse_client_id(&path)?;
     if id == state.root_id {
-        let scopes = state.store.run(registry::all).await?;
+        let scopes = state.foundation.store.run(registry::all).await?;
         return Ok(HttpResponse::Ok().json(OneClient::Root(RootClientView {
             client_id: id.to_string(),
             name: "root",
@@ -177,6 +162,7 @@ pub async fn get(
         })));
     }
     let found = state
+        .foundation
         .store
         .run(move |conn| clients::find_with_scopes(conn, &id))
         .await?
@@ -198,52 +184,19 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.delete", Some(path.as_str()));
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:delete")?;
         let now = Timestamp::now();
         let event = audit.success(None, now);
-        let target = id.clone();
-        let deleted = state
-            .store
-            .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    let deleted = clients::soft_delete(conn, &target, now)?;
-                    if deleted {
-                        audit::insert(conn, &event)?;
-                    }
-                    Ok(deleted)
-                })
-            })
-            .await?;
-        if !deleted {
-            return Err(ApiError::not_found("client"));
-        }
-        revoke_until_now(&state, id.clone()).await?;
         state
-            .revocations
-            .publish_cutoff(id.as_str(), revocation::DELETED)
-            .await;
+            .foundation
+            .changes
+            .delete_client(&id, now, event)
+            .await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client deleted");
         Ok(HttpResponse::NoContent().finish())
     })
     .await
-}
-
-/// After a change has committed, revokes every token of `id` issued up to this instant:
-/// a token request that read the client before the commit is covered however late it signs.
-/// Then tells every verifier.
-pub async fn revoke_until_now(state: &AppState, id: ClientId) -> Result<(), ApiError> {
-    let at = Timestamp::now();
-    let target = id.clone();
-    state
-        .store
-        .run(move |conn| clients::raise_cutoff(conn, &target, at))
-        .await?;
-    state
-        .revocations
-        .publish_cutoff(id.as_str(), at.as_micros())
-        .await;
-    Ok(())
 }
 
 /// The prologue of every change to one client: the caller holds `scope`, the path names a

@@ -98,7 +98,7 @@ impl Modify for OptionalBodies {
 /// not answer: the document is still served).
 pub async fn document(state: web::Data<AppState>) -> HttpResponse {
     let mut openapi = ApiDoc::openapi();
-    match state.store.run(registry::all).await {
+    match state.foundation.store.run(registry::all).await {
         Ok(scopes) => list_registry(&mut openapi, &scopes),
         Err(error) => {
             tracing::warn!(%error, "OpenAPI description served without the scope registry")

@@ -1,15 +1,15 @@
 //! Revoking tokens: one token (by the token or its `jti`), or every token of a client.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::revocation::db;
-use auth_core::store::{self, audit, clients};
+use auth_core::changes::TokenRevocation;
+use auth_core::ids::TokenId;
 use auth_core::time::Timestamp;
 use auth_core::token::VerifyError;
 use serde::Deserialize;
 use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 
-use super::clients::{client_to_change, parse_client_id, revoke_until_now};
+use super::clients::{client_to_change, parse_client_id};
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_object};
@@ -78,50 +78,43 @@ pub async fn revoke_token(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "token.revoke", None);
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("token:revoke")?;
         let body: RevokeBody = read_object(req.headers(), payload).await?;
         let now = Timestamp::now();
-        let (jti, client_id, expires_at) = match body {
-            RevokeBody::Token { token } => match state.bearer.verify(&token, now).await {
-                Ok(verified) => (verified.claims.jti, verified.client_id, verified.expires_at),
-                Err(VerifyError::Expired) => return Ok(HttpResponse::NoContent().finish()),
-                Err(_) => {
-                    return Err(ApiError::invalid_request(
-                        "not a token issued by this service",
-                    ));
+        let revocation = match body {
+            RevokeBody::Token { token } => {
+                match state.foundation.bearer.verify(&token, now).await {
+                    Ok(verified) => TokenRevocation {
+                        jti: verified.claims.jti,
+                        client_id: verified.client_id,
+                        expires_at: verified.expires_at,
+                    },
+                    Err(VerifyError::Expired) => return Ok(HttpResponse::NoContent().finish()),
+                    Err(_) => {
+                        return Err(ApiError::invalid_request(
+                            "not a token issued by this service",
+                        ));
+                    }
                 }
-            },
-            RevokeBody::Id { jti, client_id } => {
-                let valid_jti = !jti.is_empty()
-                    && jti.len() <= 64
-                    && jti
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-                if !valid_jti {
-                    return Err(ApiError::invalid_request("malformed jti"));
-                }
-                let lifetime = state.token_lifetime_secs;
-                (jti, parse_client_id(&client_id)?, now.plus_secs(lifetime))
             }
+            RevokeBody::Id { jti, client_id } => TokenRevocation {
+                jti: TokenId::parse(&jti)
+                    .map_err(|_| ApiError::invalid_request("malformed jti"))?,
+                client_id: parse_client_id(&client_id)?,
+                // Kept for a whole token lifetime: the token's own expiry is unknown.
+                expires_at: now.plus_secs(state.token_lifetime_secs),
+            },
         };
+        let client_id = revocation.client_id.clone();
         let event = audit
-            .with_target(&jti)
+            .with_target(revocation.jti.as_str())
             .success(Some(format!("client: {client_id}")), now);
-        let (record_jti, record_client) = (jti.clone(), client_id.clone());
         state
-            .store
-            .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    db::insert_revoked(conn, &record_jti, record_client.as_str(), expires_at, now)?;
-                    audit::insert(conn, &event)
-                })
-            })
+            .foundation
+            .changes
+            .revoke_token(&revocation, now, Some(event))
             .await?;
-        state
-            .revocations
-            .publish_token_revoked(&jti, expires_at.as_secs() + 1)
-            .await;
         tracing::info!(client_id = %client_id, actor = %caller.client_id(), "token revoked");
         Ok(HttpResponse::NoContent().finish())
     })
@@ -145,31 +138,18 @@ pub async fn revoke_client(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.tokens.revoke", Some(path.as_str()));
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         if parse_client_id(&path)? == state.root_id {
             return revoke_root(&caller, &state, audit).await;
         }
         let id = client_to_change(&caller, &state, &path, "token:revoke")?;
         let now = Timestamp::now();
         let event = audit.success(None, now);
-        let target = id.clone();
-        let found = state
-            .store
-            .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    if clients::find(conn, &target)?.is_none() {
-                        return Ok(false);
-                    }
-                    clients::raise_cutoff(conn, &target, now)?;
-                    audit::insert(conn, &event)?;
-                    Ok(true)
-                })
-            })
+        state
+            .foundation
+            .changes
+            .revoke_client_tokens(&id, now, event)
             .await?;
-        if !found {
-            return Err(ApiError::not_found("client"));
-        }
-        revoke_until_now(&state, id.clone()).await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "all tokens of the client revoked");
         Ok(HttpResponse::NoContent().finish())
     })
@@ -185,30 +165,14 @@ async fn revoke_root(
     if !caller.is_root {
         return Err(ApiError::root_immutable());
     }
-    let root = state.root_id.clone();
+    let root = &state.root_id;
     let now = Timestamp::now();
     let event = audit.success(None, now);
-    let target = root.clone();
     state
-        .store
-        .run(move |conn| {
-            store::transaction(conn, |conn| {
-                db::raise_root_cutoff(conn, &target, now)?;
-                audit::insert(conn, &event)
-            })
-        })
+        .foundation
+        .changes
+        .revoke_root_tokens(root, now, event)
         .await?;
-    // Raised again after the commit, like any client's (a token issued meanwhile is covered).
-    let at = Timestamp::now();
-    let target = root.clone();
-    state
-        .store
-        .run(move |conn| db::raise_root_cutoff(conn, &target, at))
-        .await?;
-    state
-        .revocations
-        .publish_cutoff(root.as_str(), at.as_micros())
-        .await;
     tracing::warn!(client_id = %root, "every root token issued until now revoked");
     Ok(HttpResponse::NoContent().finish())
 }

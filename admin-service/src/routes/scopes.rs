@@ -41,6 +41,7 @@ pub async fn known_scopes(state: &AppState, raw: Vec<String>) -> Result<Vec<Scop
     }
     let candidates = scopes.clone();
     let unregistered = state
+        .foundation
         .store
         .run(move |conn| registry::unknown(conn, &candidates))
         .await?;
@@ -57,7 +58,7 @@ pub async fn known_scopes(state: &AppState, raw: Vec<String>) -> Result<Vec<Scop
     responses((status = 200, body = Vec<String>), Authenticated), security(("bearer" = [])))]
 pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require("scope:read")?;
-    Ok(HttpResponse::Ok().json(state.store.run(registry::all).await?))
+    Ok(HttpResponse::Ok().json(state.foundation.store.run(registry::all).await?))
 }
 
 /// Adds a custom scope at the end of the registry (201), or confirms it exists (200).
@@ -74,7 +75,7 @@ pub async fn add(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "scope.add", None);
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("scope:create_or_update")?;
         let body: AddBody = read_object(req.headers(), payload).await?;
         let scope = Scope::parse(&body.name)
@@ -84,6 +85,7 @@ pub async fn add(
             .success(None, Timestamp::now());
         let added = scope.clone();
         let created = state
+            .foundation
             .store
             .run(move |conn| {
                 store::transaction(conn, |conn| {
@@ -122,11 +124,12 @@ pub async fn remove(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "scope.remove", Some(path.as_str()));
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("scope:delete")?;
         let scope = Scope::parse(&path).map_err(|_| ApiError::not_found("scope"))?;
         let event = audit.success(None, Timestamp::now());
         let outcome = state
+            .foundation
             .store
             .run(move |conn| {
                 store::transaction(conn, |conn| {

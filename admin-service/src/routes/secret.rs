@@ -1,12 +1,10 @@
 //! Secret rotation: a new secret shown once; the old one works for an optional grace period.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::secret::{ClientSecret, SecretHash};
-use auth_core::store::{self, audit, clients};
 use auth_core::time::Timestamp;
 use serde::{Deserialize, Deserializer};
 
-use super::clients::{client_to_change, revoke_until_now};
+use super::clients::client_to_change;
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_optional_object};
@@ -61,7 +59,7 @@ pub async fn rotate(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let audit = Audit::new(&req, &caller, "client.secret.rotate", Some(path.as_str()));
-    audited(state.store.clone(), audit.clone(), async move {
+    audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: RotateBody = read_optional_object(req.headers(), payload)
             .await?
@@ -71,18 +69,6 @@ pub async fn rotate(
                 "grace_period_seconds must be from 0 to {MAX_GRACE_SECS}"
             )));
         }
-
-        let lookup = id.clone();
-        let held = state
-            .store
-            .run(move |conn| clients::live_scopes(conn, &lookup))
-            .await?
-            .ok_or_else(|| ApiError::not_found("client"))?;
-        // The new secret carries all of the client's power: the caller must hold it all.
-        caller.require_all(&held)?;
-
-        let secret = ClientSecret::generate();
-        let hash = SecretHash::of(&secret);
 
         let now = Timestamp::now();
         let grace_until =
@@ -94,29 +80,16 @@ pub async fn rotate(
             )),
             now,
         );
-        let target = id.clone();
         let rotated = state
-            .store
-            .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    if clients::find(conn, &target)?.is_none() {
-                        return Ok(false);
-                    }
-                    clients::rotate_secret(conn, &target, &hash, grace_until, now)?;
-                    audit::insert(conn, &event)?;
-                    Ok(true)
-                })
-            })
+            .foundation
+            .changes
+            .rotate_secret(caller.actor(), &id, grace_until, now, event)
             .await?;
-        if !rotated {
-            return Err(ApiError::not_found("client"));
-        }
-        revoke_until_now(&state, id.clone()).await?;
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client secret rotated");
         Ok(HttpResponse::Ok().json(RotatedSecret {
             client_id: id.to_string(),
-            client_secret: secret.expose().to_owned(),
-            previous_secret_expires_at: grace_until.map(Timestamp::to_rfc3339),
+            client_secret: rotated.secret.expose().to_owned(),
+            previous_secret_expires_at: rotated.previous_until.map(Timestamp::to_rfc3339),
         }))
     })
     .await

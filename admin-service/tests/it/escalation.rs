@@ -1,18 +1,20 @@
 //! No privilege escalation: a non-root caller grants only scopes it holds (at create and at
 //! scope replacement) and rotates only secrets of clients no more powerful than itself.
-//! Root may grant anything, custom scopes included.
+//! Root may grant anything, custom scopes included. On PostgreSQL and on SQLite.
 
 use actix_web::http::StatusCode;
-use auth_core::testing::Backend;
 use serde_json::json;
 
-use crate::support::{TestApp, assert_escalation};
+use crate::support::{TestApp, assert_escalation, on_both_backends};
 
-#[actix_web::test]
-async fn create_grants_only_scopes_the_caller_holds() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+on_both_backends!(
+    create_grants_only_scopes_the_caller_holds,
+    scope_replacement_grants_only_scopes_the_caller_holds,
+    root_may_grant_anything,
+    rotation_needs_every_scope_of_the_target,
+);
+
+async fn create_grants_only_scopes_the_caller_holds(app: TestApp) {
     let creator = app.new_client(&["client:create", "client:read"]).await;
 
     let reply = app
@@ -57,11 +59,7 @@ async fn create_grants_only_scopes_the_caller_holds() {
     assert_eq!(app.client_count().await, count);
 }
 
-#[actix_web::test]
-async fn scope_replacement_grants_only_scopes_the_caller_holds() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+async fn scope_replacement_grants_only_scopes_the_caller_holds(app: TestApp) {
     let root = app.root().await;
     let updater = app
         .new_client(&["client:update", "client:read", "config:read"])
@@ -117,11 +115,7 @@ async fn scope_replacement_grants_only_scopes_the_caller_holds() {
     );
 }
 
-#[actix_web::test]
-async fn root_may_grant_anything() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+async fn root_may_grant_anything(app: TestApp) {
     let root = app.root().await;
     assert_eq!(
         app.add_scope(&root, "reports:read").await.status,
@@ -150,11 +144,7 @@ async fn root_may_grant_anything() {
     );
 }
 
-#[actix_web::test]
-async fn rotation_needs_every_scope_of_the_target() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+async fn rotation_needs_every_scope_of_the_target(app: TestApp) {
     let root = app.root().await;
     let rotator = app.new_client(&["client:update", "client:read"]).await;
     let weaker = app.new_client(&["client:read"]).await;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use auth_core::config::Env;
 use auth_core::ids::ClientId;
+use auth_core::service::Service as _;
 use auth_core::store::connection::ConnectionManager;
 use auth_core::store::{DbConnection, audit, clients, registry};
 use auth_core::testing::process::{binary, free_port};

@@ -18,13 +18,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{TokenStatus, decide};
+use super::{Cutoff, TokenStatus, decide};
+use crate::time::Timestamp;
 
 /// Every revocation of a complete shared cache, read in one pass.
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
     pub revoked: HashSet<String>,
-    /// client id → cut-off in microseconds
+    /// client id → cut-off, as written in Redis ([`Cutoff::to_wire`])
     pub cutoffs: HashMap<String, i64>,
 }
 
@@ -32,7 +33,7 @@ pub(crate) struct Snapshot {
 struct Maps {
     /// Revoked token ids.
     revoked: HashSet<String>,
-    /// client id → cut-off in microseconds (absent: no cut-off, 0).
+    /// client id → cut-off, as written in Redis ([`Cutoff::to_wire`]; absent: none).
     cutoffs: HashMap<String, i64>,
     /// client id → how many changes were announced for it since the last reset.
     versions: HashMap<String, u64>,
@@ -62,15 +63,15 @@ pub struct ClientVersion {
 pub struct ClientState {
     /// Changes announced for the client; equal versions mean none came in between.
     pub version: ClientVersion,
-    /// The client's revocation cut-off as this process knows it (0: none).
-    pub cutoff_us: i64,
+    /// The client's revocation cut-off as this process knows it.
+    pub cutoff: Cutoff,
 }
 
 impl ClientState {
     /// True when state read at `read_at` predates the client's cut-off: a change the
     /// process learnt of without its message (from a snapshot) still makes it stale.
-    pub fn is_newer_than(&self, read_at: crate::time::Timestamp) -> bool {
-        self.cutoff_us > read_at.as_micros()
+    pub fn is_newer_than(&self, read_at: Timestamp) -> bool {
+        self.cutoff > Cutoff::Before(read_at)
     }
 }
 
@@ -94,8 +95,12 @@ impl LocalCache {
         if !maps.complete {
             return None;
         }
-        let cutoff = maps.cutoffs.get(client_id).copied().unwrap_or(0);
-        Some(decide(maps.revoked.contains(jti), cutoff, issued_at_us))
+        let cutoff = maps
+            .cutoffs
+            .get(client_id)
+            .map_or(Cutoff::NONE, |c| Cutoff::from_wire(*c));
+        let issued_at = Timestamp::from_micros(issued_at_us);
+        Some(decide(maps.revoked.contains(jti), cutoff, issued_at))
     }
 
     /// Call before reading a snapshot from Redis (one at a time): from now on, what is
@@ -156,7 +161,10 @@ impl LocalCache {
                 resets: self.resets.load(Ordering::Acquire),
                 changes: maps.versions.get(client_id).copied().unwrap_or(0),
             },
-            cutoff_us: maps.cutoffs.get(client_id).copied().unwrap_or(0),
+            cutoff: maps
+                .cutoffs
+                .get(client_id)
+                .map_or(Cutoff::NONE, |c| Cutoff::from_wire(*c)),
         }
     }
 
@@ -213,7 +221,7 @@ mod tests {
         );
         load(
             &cache,
-            snapshot(&["r"], &[("c", 5), ("gone", crate::revocation::DELETED)]),
+            snapshot(&["r"], &[("c", 5), ("gone", Cutoff::Deleted.to_wire())]),
         );
         assert_eq!(
             cache.lookup("never-seen", "c", 10),
@@ -315,14 +323,17 @@ mod tests {
         cache.cutoff_raised("c", 5);
         let raised = version(&cache);
         assert_ne!(raised, changed);
-        assert_eq!(cache.client_state("c").cutoff_us, 5);
+        assert_eq!(
+            cache.client_state("c").cutoff,
+            Cutoff::Before(Timestamp::from_micros(5))
+        );
         // A cut-off whose message was missed: the version stays (nothing to invalidate for
         // state read after it), the cut-off makes older state stale.
         load(&cache, snapshot(&[], &[("c", 9)]));
         let state = cache.client_state("c");
         assert_eq!(state.version, raised);
-        assert!(state.is_newer_than(crate::time::Timestamp::from_micros(8)));
-        assert!(!state.is_newer_than(crate::time::Timestamp::from_micros(9)));
+        assert!(state.is_newer_than(Timestamp::from_micros(8)));
+        assert!(!state.is_newer_than(Timestamp::from_micros(9)));
         let other = cache.client_state("other").version;
         cache.clear();
         assert_ne!(

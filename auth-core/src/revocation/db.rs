@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::{DELETED, TokenStatus};
-use crate::ids::ClientId;
+use super::{Cutoff, TokenStatus, decide};
+use crate::ids::{ClientId, TokenId};
 use crate::store::schema::{clients, revoked_tokens, root_cutoffs};
 use crate::store::{DbConnection, StoreError};
 use crate::time::Timestamp;
@@ -16,46 +16,41 @@ pub fn status(
     root: &ClientId,
 ) -> Result<TokenStatus, StoreError> {
     let revoked: i64 = revoked_tokens::table
-        .filter(revoked_tokens::jti.eq(&token.claims.jti))
+        .filter(revoked_tokens::jti.eq(token.claims.jti.as_str()))
         .count()
         .get_result(conn)?;
     if revoked > 0 {
         return Ok(TokenStatus::RevokedToken);
     }
-    if token.client_id == *root {
-        let cutoff: Option<i64> = root_cutoffs::table
+    let cutoff = if token.client_id == *root {
+        let valid_after: Option<i64> = root_cutoffs::table
             .find(root.as_str())
             .select(root_cutoffs::tokens_valid_after)
             .first(conn)
             .optional()?;
-        return Ok(match cutoff {
-            Some(valid_after) if token.issued_at.as_micros() < valid_after => {
-                TokenStatus::RevokedByClientCutoff
-            }
-            _ => TokenStatus::Active,
-        });
-    }
-    Ok(
+        valid_after.map_or(Cutoff::NONE, |at| {
+            Cutoff::Before(Timestamp::from_micros(at))
+        })
+    } else {
         match crate::store::clients::cutoff(conn, token.client_id.as_str())? {
-            None | Some((_, true)) => TokenStatus::UnknownClient,
-            Some((valid_after, false)) if token.issued_at.as_micros() < valid_after => {
-                TokenStatus::RevokedByClientCutoff
-            }
-            Some(_) => TokenStatus::Active,
-        },
-    )
+            // A client that never existed is as good as deleted.
+            None | Some((_, true)) => Cutoff::Deleted,
+            Some((valid_after, false)) => Cutoff::Before(Timestamp::from_micros(valid_after)),
+        }
+    };
+    Ok(decide(false, cutoff, token.issued_at))
 }
 
 /// Records a revoked token until it would have expired. Revoking twice is not an error.
 pub fn insert_revoked(
     conn: &mut DbConnection,
-    jti: &str,
-    client_id: &str,
+    jti: &TokenId,
+    client_id: &ClientId,
     expires_at: Timestamp,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let exists: i64 = revoked_tokens::table
-        .filter(revoked_tokens::jti.eq(jti))
+        .filter(revoked_tokens::jti.eq(jti.as_str()))
         .count()
         .get_result(conn)?;
     if exists > 0 {
@@ -63,8 +58,8 @@ pub fn insert_revoked(
     }
     let inserted = diesel::insert_into(revoked_tokens::table)
         .values((
-            revoked_tokens::jti.eq(jti),
-            revoked_tokens::client_id.eq(client_id),
+            revoked_tokens::jti.eq(jti.as_str()),
+            revoked_tokens::client_id.eq(client_id.as_str()),
             revoked_tokens::revoked_at.eq(now.as_micros()),
             revoked_tokens::expires_at.eq(expires_at.as_micros()),
         ))
@@ -104,11 +99,11 @@ pub fn raise_root_cutoff(
 }
 
 /// Revocations for the shared cache: revoked tokens `(jti, expires_at_secs)` and client
-/// cut-offs `(client_id, cutoff)` (`DELETED` for deleted clients).
+/// cut-offs `(client_id, cutoff)`.
 #[derive(Debug, Default)]
 pub struct RevocationSet {
     pub tokens: Vec<(String, i64)>,
-    pub cutoffs: Vec<(String, i64)>,
+    pub cutoffs: Vec<(String, Cutoff)>,
 }
 
 /// Everything that still matters at `now`: tokens not yet expired, cut-offs that could still
@@ -158,8 +153,16 @@ pub fn changed_since(
             .collect(),
         cutoffs: rows
             .into_iter()
-            .map(|(id, after, deleted)| (id, if deleted.is_some() { DELETED } else { after }))
-            .chain(root_rows)
+            .map(|(id, after, deleted)| (id, after, deleted.is_some()))
+            .chain(root_rows.into_iter().map(|(id, after)| (id, after, false)))
+            .map(|(id, after, deleted)| {
+                let cutoff = if deleted {
+                    Cutoff::Deleted
+                } else {
+                    Cutoff::Before(Timestamp::from_micros(after))
+                };
+                (id, cutoff)
+            })
             .collect(),
     })
 }

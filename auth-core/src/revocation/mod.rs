@@ -21,11 +21,56 @@ use std::sync::Arc;
 pub use cache::{ClientState, ClientVersion};
 pub use shared::SharedError;
 
+use crate::ids::TokenId;
 use crate::metrics::Metrics;
+use crate::time::Timestamp;
 use crate::token::VerifiedToken;
 
-/// The cut-off of a deleted client: every token of it is revoked.
-pub const DELETED: i64 = i64::MAX;
+/// A client's revocation cut-off: its tokens issued before an instant are revoked, or, once
+/// the client is deleted, all of them. Cut-offs only rise (`Deleted` is the highest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cutoff {
+    /// Tokens issued (to the microsecond) before this instant are revoked.
+    Before(Timestamp),
+    /// The client was deleted: every token of it is revoked.
+    Deleted,
+}
+
+impl Cutoff {
+    /// No cut-off: nothing is revoked.
+    pub const NONE: Self = Self::Before(Timestamp::from_micros(0));
+
+    /// How it is written in Redis, on the change channel and in the shared cache's copies:
+    /// microseconds, and `i64::MAX` for a deletion. Every replica reads and writes this
+    /// form, so it must not change.
+    pub const fn to_wire(self) -> i64 {
+        match self {
+            Self::Before(at) => at.as_micros(),
+            Self::Deleted => i64::MAX,
+        }
+    }
+
+    /// The inverse of [`Cutoff::to_wire`].
+    pub const fn from_wire(value: i64) -> Self {
+        if value == i64::MAX {
+            Self::Deleted
+        } else {
+            Self::Before(Timestamp::from_micros(value))
+        }
+    }
+}
+
+/// The state of the shared cache, as readiness reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedCacheState {
+    /// Complete (`rev:ready`) and this process is subscribed to the change channel.
+    Up,
+    /// Unreachable, incomplete, or not subscribed.
+    Down,
+    /// No `REDIS_URL`: the database answers every check.
+    Disabled,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenStatus {
@@ -44,16 +89,13 @@ impl TokenStatus {
     }
 }
 
-/// The verdict for a token issued at `issued_at_us`, given what is known of it.
-pub(crate) fn decide(revoked: bool, cutoff: i64, issued_at_us: i64) -> TokenStatus {
-    if revoked {
-        TokenStatus::RevokedToken
-    } else if cutoff == DELETED {
-        TokenStatus::UnknownClient
-    } else if issued_at_us < cutoff {
-        TokenStatus::RevokedByClientCutoff
-    } else {
-        TokenStatus::Active
+/// The verdict for a token issued at `issued_at`, given what is known of it.
+pub(crate) fn decide(revoked: bool, cutoff: Cutoff, issued_at: Timestamp) -> TokenStatus {
+    match cutoff {
+        _ if revoked => TokenStatus::RevokedToken,
+        Cutoff::Deleted => TokenStatus::UnknownClient,
+        Cutoff::Before(at) if issued_at < at => TokenStatus::RevokedByClientCutoff,
+        Cutoff::Before(_) => TokenStatus::Active,
     }
 }
 
@@ -171,13 +213,13 @@ impl Revocations {
         }
     }
 
-    /// `"disabled"`, `"up"` (complete and subscribed), or `"down"`.
-    pub async fn shared_state(&self) -> &'static str {
+    /// Whether the shared cache is in use: up (complete and subscribed), down or disabled.
+    pub async fn shared_state(&self) -> SharedCacheState {
         match &self.inner.shared {
-            None => "disabled",
+            None => SharedCacheState::Disabled,
             Some(shared) => match shared.is_ready().await {
-                Ok(true) if shared.subscribed() => "up",
-                _ => "down",
+                Ok(true) if shared.subscribed() => SharedCacheState::Up,
+                _ => SharedCacheState::Down,
             },
         }
     }
@@ -201,16 +243,17 @@ impl Revocations {
     ) -> (&'static str, Result<TokenStatus, RevocationError>) {
         let jti = token.claims.jti.as_str();
         let client = token.client_id.as_str();
-        let issued = token.issued_at.as_micros();
+        let issued = token.issued_at;
         if let Some(shared) = &self.inner.shared {
             if shared.subscribed()
-                && let Some(status) = self.inner.cache.lookup(jti, client, issued)
+                && let Some(status) = self.inner.cache.lookup(jti, client, issued.as_micros())
             {
                 return ("cache", Ok(status));
             }
             match shared.lookup(jti, client).await {
                 Ok(Some(answer)) => {
-                    return ("redis", Ok(decide(answer.revoked, answer.cutoff, issued)));
+                    let cutoff = Cutoff::from_wire(answer.cutoff);
+                    return ("redis", Ok(decide(answer.revoked, cutoff, issued)));
                 }
                 Ok(None) => tracing::debug!("shared revocation cache incomplete"),
                 Err(error) => tracing::debug!(%error, "shared revocation cache unreachable"),
@@ -231,12 +274,16 @@ impl Revocations {
         ("none", Err(RevocationError::Unavailable))
     }
 
-    /// Tells every verifier that a token was revoked. Call after the database commit; a
-    /// failure here is repaired by the syncers, so it is logged, not returned.
-    pub async fn publish_token_revoked(&self, jti: &str, expires_at_secs: i64) {
+    /// Tells every verifier that a token expiring at `expires_at` was revoked (Redis keeps
+    /// it until the second after). Call after the database commit; a failure here is
+    /// repaired by the syncers, so it is logged, not returned.
+    pub async fn publish_token_revoked(&self, jti: &TokenId, expires_at: Timestamp) {
+        let jti = jti.as_str();
         self.inner.cache.token_revoked(jti);
         if let Some(shared) = &self.inner.shared
-            && let Err(error) = shared.token_revoked(jti, expires_at_secs, true).await
+            && let Err(error) = shared
+                .token_revoked(jti, expires_at.as_secs() + 1, true)
+                .await
         {
             tracing::warn!(%error, "could not publish a token revocation; the sync will retry");
         }
@@ -262,17 +309,14 @@ impl Revocations {
         }
     }
 
-    /// Tells every verifier that a client's cut-off rose to `cutoff` ([`DELETED`] for a
-    /// deletion). Call after the database commit.
-    pub async fn publish_cutoff(&self, client_id: &str, cutoff: i64) {
-        self.inner.cache.cutoff_raised(client_id, cutoff);
+    /// Tells every verifier that a client's cut-off rose to `cutoff`. Call after the
+    /// database commit.
+    pub async fn publish_cutoff(&self, client_id: &str, cutoff: Cutoff) {
+        self.inner.cache.cutoff_raised(client_id, cutoff.to_wire());
         if let Some(shared) = &self.inner.shared {
-            let keep_ms = keep_cutoff_ms(
-                cutoff,
-                crate::time::Timestamp::now(),
-                self.inner.lifetime_secs,
-            );
-            if let Err(error) = shared.cutoff_raised(client_id, cutoff, keep_ms, true).await {
+            let keep_ms = keep_cutoff_ms(cutoff, Timestamp::now(), self.inner.lifetime_secs);
+            let wire = cutoff.to_wire();
+            if let Err(error) = shared.cutoff_raised(client_id, wire, keep_ms, true).await {
                 tracing::warn!(%error, "could not publish a client revocation; the sync will retry");
             }
         }
@@ -284,12 +328,12 @@ type DatabaseParts = crate::store::Store;
 #[cfg(not(feature = "server"))]
 type DatabaseParts = std::convert::Infallible;
 
-/// How long a cut-off key must live: until every token issued before it has expired.
-pub(crate) fn keep_cutoff_ms(cutoff: i64, now: crate::time::Timestamp, lifetime_secs: i64) -> i64 {
-    let horizon = if cutoff == DELETED {
-        now.as_micros()
-    } else {
-        cutoff
+/// How long a cut-off key must live: until every token issued before it has expired (a
+/// deletion's, from now).
+pub(crate) fn keep_cutoff_ms(cutoff: Cutoff, now: Timestamp, lifetime_secs: i64) -> i64 {
+    let horizon = match cutoff {
+        Cutoff::Before(at) => at.as_micros(),
+        Cutoff::Deleted => now.as_micros(),
     };
     let until = horizon.saturating_add(lifetime_secs.saturating_add(60).saturating_mul(1_000_000));
     (until - now.as_micros()) / 1000

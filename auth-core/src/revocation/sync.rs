@@ -96,7 +96,7 @@ impl Syncer {
         for (client, cutoff) in &set.cutoffs {
             let keep_ms = super::keep_cutoff_ms(*cutoff, now, self.lifetime_secs);
             self.shared
-                .cutoff_raised(client, *cutoff, keep_ms, publish)
+                .cutoff_raised(client, cutoff.to_wire(), keep_ms, publish)
                 .await?;
         }
         Ok(())

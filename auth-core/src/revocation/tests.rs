@@ -4,17 +4,33 @@ use super::*;
 
 #[test]
 fn decide_compares_to_the_microsecond() {
+    let at = Timestamp::from_micros;
+    let before = |micros| Cutoff::Before(at(micros));
     assert_eq!(
-        decide(false, 1_000_001, 1_000_000),
+        decide(false, before(1_000_001), at(1_000_000)),
         TokenStatus::RevokedByClientCutoff
     );
-    assert_eq!(decide(false, 1_000_000, 1_000_000), TokenStatus::Active);
-    assert_eq!(decide(false, 0, 5), TokenStatus::Active);
-    assert_eq!(decide(true, 0, 5), TokenStatus::RevokedToken);
     assert_eq!(
-        decide(false, DELETED, i64::MAX - 1),
+        decide(false, before(1_000_000), at(1_000_000)),
+        TokenStatus::Active
+    );
+    assert_eq!(decide(false, Cutoff::NONE, at(5)), TokenStatus::Active);
+    assert_eq!(decide(true, Cutoff::NONE, at(5)), TokenStatus::RevokedToken);
+    assert_eq!(
+        decide(false, Cutoff::Deleted, at(i64::MAX - 1)),
         TokenStatus::UnknownClient
     );
+}
+
+#[test]
+fn cutoffs_keep_their_wire_form_and_order() {
+    assert_eq!(Cutoff::Deleted.to_wire(), i64::MAX);
+    assert_eq!(Cutoff::from_wire(i64::MAX), Cutoff::Deleted);
+    let at = Cutoff::Before(Timestamp::from_micros(42));
+    assert_eq!(at.to_wire(), 42);
+    assert_eq!(Cutoff::from_wire(42), at);
+    assert!(Cutoff::NONE < at && at < Cutoff::Deleted);
+    assert!(Cutoff::Before(Timestamp::from_micros(i64::MAX - 1)) < Cutoff::Deleted);
 }
 
 /// A verified token of a fresh client, as a resource server would check it.
@@ -22,7 +38,7 @@ fn verified_token(
     issuer: &crate::token::TokenIssuer,
     verifier: &crate::token::TokenVerifier,
 ) -> VerifiedToken {
-    let now = crate::time::Timestamp::now();
+    let now = Timestamp::now();
     let client = crate::ids::ClientId::generate();
     let token = issuer.issue(&client, &[], now).unwrap().access_token;
     verifier.verify(&token, now).unwrap()

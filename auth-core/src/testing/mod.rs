@@ -1,4 +1,5 @@
-//! Test support (feature `testing`): an isolated database per test, on PostgreSQL or SQLite.
+//! Test support (feature `testing`): an isolated database per test, on PostgreSQL or SQLite;
+//! real processes (`process`); HTTP helpers both services' tests share (`http`).
 //!
 //! PostgreSQL tests each get a fresh database, migrated, and dropped when the test ends.
 //! `TEST_DATABASE_URL` names the server's maintenance database (default
@@ -16,6 +17,7 @@ use crate::ids::random_token;
 use crate::store::connection::ConnectionManager;
 use crate::store::{DatabaseUrl, migrate};
 
+pub mod http;
 pub mod postgres;
 pub mod process;
 

@@ -1,8 +1,8 @@
 //! Real processes for system tests (feature `testing`): the workspace's built binaries,
-//! each on its own port, with output captured to a file, killed when dropped.
+//! each on its own port, run in the test's own directory with output captured to a file,
+//! killed when dropped.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -42,21 +42,23 @@ pub struct Process {
 }
 
 impl Process {
-    /// Starts `program` with exactly `env` (plus `PATH`), logging under `logs`.
+    /// Starts `program` with exactly `env` (plus `PATH`) in `dir`, where its log goes too:
+    /// nothing a service writes lands in the checkout.
     pub fn spawn(
         program: &Path,
         port: u16,
         args: &[&str],
         env: &[(String, String)],
-        logs: &Path,
+        dir: &Path,
     ) -> Self {
         let name = program
             .file_name()
             .map_or_else(|| "process".into(), |n| n.to_string_lossy().into_owned());
-        let log = logs.join(format!("{name}-{port}.log"));
+        let log = dir.join(format!("{name}-{port}.log"));
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(program)
             .args(args)
+            .current_dir(dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -79,21 +81,26 @@ impl Process {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Blocks until `GET /health/live` answers 200 (30 s at most).
-    pub fn wait_live(&mut self) {
-        self.wait_for("/health/live");
+    /// Waits until `GET /health/live` answers 200 (30 s at most).
+    pub async fn wait_live(&mut self) {
+        self.wait_for("/health/live").await;
     }
 
-    /// Blocks until `GET /health/ready` answers 200 (30 s at most): for admin-service, its
+    /// Waits until `GET /health/ready` answers 200 (30 s at most): for admin-service, its
     /// database answers and token-service's keys are loaded.
-    pub fn wait_ready(&mut self) {
-        self.wait_for("/health/ready");
+    pub async fn wait_ready(&mut self) {
+        self.wait_for("/health/ready").await;
     }
 
-    fn wait_for(&mut self, path: &str) {
+    async fn wait_for(&mut self, path: &str) {
+        let http = awc::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .finish();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if http_status(self.port, path) == Some(200) {
+            if let Ok(response) = http.get(format!("{}{path}", self.base)).send().await
+                && response.status().is_success()
+            {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -105,16 +112,24 @@ impl Process {
                 self.name,
                 self.output()
             );
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        self.sigterm();
         self.child.wait().expect("wait for the process")
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn sigterm(&self) {
+        sigterm(self.child.id());
+    }
+
+    /// Waits (without blocking the test's runtime) for the process to exit.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        wait_exit(&mut self.child, timeout, &self.name).await
     }
 }
 
@@ -125,12 +140,25 @@ impl Drop for Process {
     }
 }
 
-/// The status of a plain `GET path` on 127.0.0.1:`port`, if anything answered.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+/// Sends SIGTERM to process `pid`.
+pub fn sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+/// Polls `child` until it exits, without blocking the test's runtime; panics after
+/// `timeout`.
+pub async fn wait_exit(child: &mut Child, timeout: Duration, name: &str) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the process") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} still running after {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

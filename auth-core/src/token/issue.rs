@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Header;
 
 use super::{ACCESS_TOKEN_TYPE, AccessTokenClaims, IssuedToken, SignError, SigningKey};
-use crate::ids::{ClientId, new_token_id};
+use crate::ids::{ClientId, TokenId};
 use crate::scopes::{Scope, join_scopes};
 use crate::time::Timestamp;
 
@@ -79,7 +79,7 @@ impl TokenIssuer {
             iat_us: state_at.min(now).as_micros(),
             nbf: None,
             exp: now.as_secs().saturating_add(self.lifetime_secs),
-            jti: new_token_id(),
+            jti: TokenId::generate(),
             scope: join_scopes(scopes),
         };
         let access_token = self.sign(&claims)?;

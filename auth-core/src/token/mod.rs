@@ -24,7 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Header;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ClientId;
+use crate::ids::{ClientId, TokenId};
 use crate::scopes::{Scope, parse_scope_list};
 use crate::time::Timestamp;
 #[cfg(feature = "server")]
@@ -51,7 +51,7 @@ pub struct AccessTokenClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     pub exp: i64,
-    pub jti: String,
+    pub jti: TokenId,
     /// Space-separated; omitted from the token when empty (RFC 9068 §2.2.3.1).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,

@@ -75,7 +75,7 @@ fn issued_token_verifies_with_the_design_claims() {
     );
     assert_eq!(claims.iat, 1_800_000_000);
     assert_eq!(claims.exp, 1_800_003_600);
-    assert_eq!(claims.jti.len(), 22);
+    assert_eq!(claims.jti.as_str().len(), 22);
     assert_eq!(
         claims.aud, ISSUER,
         "every token carries aud (RFC 9068 §2.2)"

@@ -1,5 +1,6 @@
-//! Real processes for system tests: the workspace's built binaries, each on its own port,
-//! stopped when dropped. `scripts/test` builds every binary before the tests run.
+//! System tests' set-up: the workspace's built binaries as real processes
+//! (`auth_core::testing::process`), each on its own port, stopped when dropped, and a
+//! cluster of them. `scripts/test` builds every binary before the tests run.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -12,8 +13,7 @@ pub const ROOT_ID: &str = "root";
 pub const ROOT_SECRET: &str = "system-test-root-secret";
 pub const ISSUER: &str = "http://auth.system-test";
 
-/// A binary of this workspace, built next to this test's own executable.
-pub use auth_core::testing::process::free_port;
+pub use auth_core::testing::process::{Process, free_port, sigterm, wait_exit};
 
 /// A binary of this workspace: this crate's own, or one built next to it.
 pub fn binary(name: &str) -> PathBuf {
@@ -21,130 +21,6 @@ pub fn binary(name: &str) -> PathBuf {
         return PathBuf::from(env!("CARGO_BIN_EXE_example-service"));
     }
     auth_core::testing::process::binary(name)
-}
-
-/// A running process; killed when dropped. Its output goes to a log file.
-pub struct Process {
-    pub name: String,
-    pub base: String,
-    child: Child,
-    pub log: PathBuf,
-}
-
-impl Process {
-    pub fn spawn(
-        name: &str,
-        port: u16,
-        args: &[&str],
-        env: &[(String, String)],
-        logs: &std::path::Path,
-    ) -> Self {
-        let log = logs.join(format!("{name}-{port}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(binary(name))
-            .args(args)
-            // In the test's own directory: nothing a service writes lands in the checkout.
-            .current_dir(logs)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {name}: {e}"));
-        Self {
-            name: name.to_owned(),
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-            log,
-        }
-    }
-
-    pub fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until `GET /health/live` answers 200.
-    pub async fn wait_live(&mut self, http: &awc::Client) {
-        self.wait_for("/health/live", http).await;
-    }
-
-    /// Waits until `GET /health/ready` answers 200 (admin-service: token-service's keys are
-    /// loaded too).
-    pub async fn wait_ready(&mut self, http: &awc::Client) {
-        self.wait_for("/health/ready", http).await;
-    }
-
-    async fn wait_for(&mut self, path: &str, http: &awc::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(response) = http.get(format!("{}{path}", self.base)).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited with {status}:\n{}", self.name, self.output());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} never answered {path}:\n{}",
-                self.name,
-                self.output()
-            );
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Sends SIGTERM and waits for the exit status.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
-        sigterm(self.child.id());
-        self.child.wait().unwrap()
-    }
-
-    /// Sends SIGTERM and returns at once.
-    pub fn sigterm(&self) {
-        sigterm(self.child.id());
-    }
-
-    /// Waits (without blocking the test's runtime) for the process to exit.
-    pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
-        wait_exit(&mut self.child, timeout, &self.name).await
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Sends SIGTERM to process `pid`.
-pub fn sigterm(pid: u32) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-}
-
-/// Polls `child` until it exits; panics after `timeout`.
-pub async fn wait_exit(
-    child: &mut Child,
-    timeout: Duration,
-    name: &str,
-) -> std::process::ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name} still running after {timeout:?}"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The environment every service process of a system test needs: database, root client,
@@ -309,7 +185,7 @@ impl Cluster {
                     if name == "admin-service" {
                         env.retain(|(name, _)| !TOKEN_SERVICE_ONLY.contains(&name.as_str()));
                     }
-                    Process::spawn(name, port, &[], &env, dir.path())
+                    Process::spawn(&binary(name), port, &[], &env, dir.path())
                 })
                 .collect::<Vec<Process>>()
         };
@@ -324,11 +200,11 @@ impl Cluster {
             &jwks_from,
         );
         for process in tokens.iter_mut().chain(admins.iter_mut()) {
-            process.wait_ready(&http).await;
+            process.wait_ready().await;
         }
         let port = free_port();
         let mut example = Process::spawn(
-            "example-service",
+            &binary("example-service"),
             port,
             &[],
             &with(&[
@@ -337,7 +213,7 @@ impl Cluster {
             ]),
             dir.path(),
         );
-        example.wait_live(&http).await;
+        example.wait_live().await;
         Some(Self {
             tokens,
             admins,

@@ -10,7 +10,7 @@ use auth_core::testing::{Backend, TestDatabase, unavailable};
 use serde_json::json;
 
 use crate::cluster::{
-    Process, ROOT_ID, ROOT_SECRET, TOKEN_SERVICE_ONLY, free_port, redis_ping, service_env,
+    Process, ROOT_ID, ROOT_SECRET, TOKEN_SERVICE_ONLY, binary, free_port, redis_ping, service_env,
     signing_key_file,
 };
 use crate::http::{call, token_request};
@@ -165,7 +165,7 @@ async fn the_fidesops_tutorial_works_through_the_gateway_alone() {
         .timeout(Duration::from_secs(10))
         .finish();
     let mut token_service = Process::spawn(
-        "token-service",
+        &binary("token-service"),
         token_port,
         &[],
         &env("TOKEN_SERVICE_ADDR", token_port),
@@ -179,10 +179,15 @@ async fn the_fidesops_tutorial_works_through_the_gateway_alone() {
         "TOKEN_SERVICE_URL".to_owned(),
         format!("http://127.0.0.1:{token_port}"),
     ));
-    let mut admin_service =
-        Process::spawn("admin-service", admin_port, &[], &admin_env, dir.path());
-    token_service.wait_live(&http).await;
-    admin_service.wait_ready(&http).await;
+    let mut admin_service = Process::spawn(
+        &binary("admin-service"),
+        admin_port,
+        &[],
+        &admin_env,
+        dir.path(),
+    );
+    token_service.wait_live().await;
+    admin_service.wait_ready().await;
     let mut gateway = Gateway::start(&nginx, gateway_port, token_port, admin_port, dir.path());
     gateway.wait_ready(&http).await;
 

@@ -8,7 +8,8 @@ use auth_core::testing::{Backend, TestDatabase};
 use serde_json::json;
 
 use crate::cluster::{
-    Process, ROOT_ID, ROOT_SECRET, TOKEN_SERVICE_ONLY, free_port, service_env, signing_key_file,
+    Process, ROOT_ID, ROOT_SECRET, TOKEN_SERVICE_ONLY, binary, free_port, service_env,
+    signing_key_file,
 };
 use crate::http::{call, token_request};
 
@@ -45,13 +46,13 @@ async fn admin_service_works_without_any_private_key_or_root_secret() {
     }
     let admin_dir = tempfile::tempdir().unwrap();
     let mut admin = Process::spawn(
-        "admin-service",
+        &binary("admin-service"),
         admin_port,
         &[],
         &admin_env,
         admin_dir.path(),
     );
-    admin.wait_live(&http).await;
+    admin.wait_live().await;
     let not_ready = call(http.get(format!("{}/health/ready", admin.base)), None).await;
     assert_eq!(not_ready.status, 503, "no keys yet: {}", not_ready.json);
     assert_eq!(not_ready.json["checks"]["keys"], "waiting");
@@ -62,10 +63,16 @@ async fn admin_service_works_without_any_private_key_or_root_secret() {
         &token_base,
         &[("TOKEN_SERVICE_ADDR", format!("127.0.0.1:{token_port}"))],
     );
-    let mut token = Process::spawn("token-service", token_port, &[], &token_env, dir.path());
-    token.wait_ready(&http).await;
+    let mut token = Process::spawn(
+        &binary("token-service"),
+        token_port,
+        &[],
+        &token_env,
+        dir.path(),
+    );
+    token.wait_ready().await;
     // admin-service picks the keys up by itself, without a restart.
-    admin.wait_ready(&http).await;
+    admin.wait_ready().await;
 
     let (request, body) = token_request(&http, &token_base, ROOT_ID, ROOT_SECRET);
     let root = call(request, Some(body)).await;

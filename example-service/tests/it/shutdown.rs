@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use auth_core::testing::{Backend, TestDatabase};
 
-use crate::cluster::{Process, ROOT_ID, ROOT_SECRET, free_port, service_env, signing_key_file};
+use crate::cluster::{
+    Process, ROOT_ID, ROOT_SECRET, binary, free_port, service_env, signing_key_file,
+};
 use crate::http::{call, token_request};
 
 #[actix_web::test]
@@ -24,8 +26,9 @@ async fn sigterm_lets_an_in_flight_token_request_finish() {
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
-    let mut token_service = Process::spawn("token-service", token_port, &[], &env, dir.path());
-    token_service.wait_live(&http).await;
+    let mut token_service =
+        Process::spawn(&binary("token-service"), token_port, &[], &env, dir.path());
+    token_service.wait_live().await;
 
     let (request, body) = token_request(&http, &token_service.base, ROOT_ID, ROOT_SECRET);
     let root = call(request, Some(body)).await;

@@ -119,6 +119,7 @@ impl ClientAuthenticator {
     /// unknown client or wrong secret, deliberately indistinguishable. Failures count
     /// against the client id and the address; past the limits, checks that would need the
     /// root secret or a stored hash are refused ([`AuthenticateError::RateLimited`]).
+    /// Either refusal is answered after the limiter's failure delay (`AUTH_FAILURE_DELAY_MS`).
     pub async fn authenticate(
         &self,
         client_id: ClientId,
@@ -133,6 +134,9 @@ impl ClientAuthenticator {
             self.limiter
                 .record_failure(client_id.as_str(), address, Instant::now())
                 .await;
+        }
+        if matches!(result, Ok(None) | Err(AuthenticateError::RateLimited(_))) {
+            tokio::time::sleep(self.limiter.failure_delay()).await;
         }
         result
     }

@@ -2,6 +2,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::ids::TokenId;
 use auth_core::resource::AuthError;
 use auth_core::time::Timestamp;
 use serde::Serialize;
@@ -30,7 +31,8 @@ pub struct Introspection {
     #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    jti: Option<String>,
+    #[schema(value_type = Option<String>)]
+    jti: Option<TokenId>,
 }
 
 /// Whether a token is active, for an authenticated client.
@@ -51,7 +53,7 @@ pub async fn introspect(
     let (_caller, token) = super::token_caller(&request, payload, &state, now).await?;
 
     // The same verification as every other verifier's (auth_core::resource).
-    let answer = match state.bearer.authenticate(&token).await {
+    let answer = match state.foundation.bearer.authenticate(&token).await {
         Err(AuthError::Unavailable) => return Err(OAuthError::temporarily_unavailable()),
         Err(_) => Introspection::default(),
         Ok(verified) => {

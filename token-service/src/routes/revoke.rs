@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_core::revocation::db;
+use auth_core::changes::TokenRevocation;
 use auth_core::time::Timestamp;
 
 use crate::error::{ErrorBody, OAuthError};
@@ -47,7 +47,7 @@ pub async fn revoke(
     let now = Timestamp::now();
     let (caller, token) = super::token_caller(&request, payload, &state, now).await?;
 
-    let Ok(verified) = state.verifier.verify(&token, now) else {
+    let Ok(verified) = state.foundation.bearer.verify(&token, now).await else {
         return Ok(done());
     };
     if verified.client_id != caller.client_id && !caller.is_root {
@@ -55,20 +55,17 @@ pub async fn revoke(
             "the token was not issued to this client",
         ));
     }
-    let (jti, client, expires_at) = (
-        verified.claims.jti.clone(),
-        verified.client_id.clone(),
-        verified.expires_at,
-    );
-    let record_jti = jti.clone();
+    let revocation = TokenRevocation {
+        jti: verified.claims.jti,
+        client_id: verified.client_id,
+        expires_at: verified.expires_at,
+    };
+    // The same door as admin-service's revocation; a client's own revocation is not audited.
     state
-        .store
-        .run(move |conn| db::insert_revoked(conn, &record_jti, client.as_str(), expires_at, now))
+        .foundation
+        .changes
+        .revoke_token(&revocation, now, None)
         .await?;
-    state
-        .revocations
-        .publish_token_revoked(&jti, expires_at.as_secs() + 1)
-        .await;
     tracing::info!(client_id = %caller.client_id, "token revoked by its client");
     Ok(done())
 }

@@ -62,11 +62,12 @@ pub async fn issue(
     let result = issue_token(request, payload, &state).await;
     match &result {
         Ok(_) => {
-            state.metrics.tokens_issued.inc();
+            state.foundation.metrics.tokens_issued.inc();
             request_telemetry::record_outcome("issued");
         }
         Err(error) => {
             state
+                .foundation
                 .metrics
                 .tokens_refused
                 .get_or_create(&ReasonLabel {

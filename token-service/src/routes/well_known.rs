@@ -25,7 +25,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "discovery",
     responses((status = 200, description = "RFC 8414 metadata"), (status = 503, body = ErrorBody)))]
 pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
-    let scopes = state.store.run(registry::all).await?;
+    let scopes = state.foundation.store.run(registry::all).await?;
     let issuer = &state.issuer_url;
     Ok(HttpResponse::Ok()
         .insert_header((

@@ -95,6 +95,7 @@ async fn counters_are_shared_across_replicas_through_redis() {
         per_client: 2,
         per_address: 100,
         window: Duration::from_secs(30),
+        failure_delay: Duration::ZERO,
     };
     let one = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
     let two = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
@@ -138,6 +139,7 @@ async fn a_replica_that_missed_a_block_learns_it_from_its_next_failure() {
         per_client: 2,
         per_address: 100,
         window: Duration::from_secs(30),
+        failure_delay: Duration::ZERO,
     };
     let early = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
     early.record_failure("victim", None, Instant::now()).await;
@@ -208,4 +210,51 @@ async fn a_client_in_use_is_not_locked_out_by_an_attack_on_its_id() {
         .token_form(&[GRANT, ("client_id", &id), ("client_secret", &secret)])
         .await;
     assert_eq!(legitimate.status, StatusCode::OK, "{}", legitimate.body);
+}
+
+#[actix_web::test]
+async fn refusals_are_answered_after_the_failure_delay_and_successes_are_not() {
+    let vars = [
+        ("AUTH_FAILURE_DELAY_MS", "300"),
+        ("AUTH_FAILURES_PER_CLIENT", "2"),
+    ];
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, &vars).await else {
+        return;
+    };
+    let (id, _) = app.create_client("").await;
+    let delay = Duration::from_millis(300);
+    let timed = |secret: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let started = Instant::now();
+            let reply = app
+                .token_form(&[GRANT, ("client_id", &id), ("client_secret", secret)])
+                .await;
+            (reply, started.elapsed())
+        }
+    };
+    let (wrong, waited) = timed("ocs_guess").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(waited >= delay, "401 after {waited:?}");
+    let started = Instant::now();
+    let unknown = app
+        .token_form(&[GRANT, ("client_id", "cid_nobody"), ("client_secret", "x")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(started.elapsed() >= delay, "an unknown client waits alike");
+    timed("ocs_guess").await;
+    let (limited, waited) = timed("ocs_guess").await;
+    assert_limited(&limited);
+    assert!(waited >= delay, "429 after {waited:?}");
+    // Other clients are not held up by the refusals (only lower bounds are asserted: no
+    // timing of a success).
+    let (other, other_secret) = app.create_client("").await;
+    let ok = app
+        .token_form(&[
+            GRANT,
+            ("client_id", &other),
+            ("client_secret", &other_secret),
+        ])
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::StatusCode;
 use auth_core::ids::ClientId;
 use auth_core::metrics::Metrics;
-use auth_core::revocation::{DELETED, Revocations};
+use auth_core::revocation::{Cutoff, Revocations};
 use auth_core::scopes::parse_scope_list;
 use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::clients;
@@ -132,7 +132,7 @@ async fn warm_requests_skip_the_database_and_changes_evict_at_once() {
         .run(move |conn| clients::rotate_secret(conn, &target, &hash, None, now))
         .await
         .unwrap();
-    other.publish_cutoff(&id, now.as_micros()).await;
+    other.publish_cutoff(&id, Cutoff::Before(now)).await;
     let old = until(&app, &id, &secret, |r| r.status == StatusCode::UNAUTHORIZED).await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
     let fresh = until(&app, &id, new_secret.expose(), |r| {
@@ -147,7 +147,7 @@ async fn warm_requests_skip_the_database_and_changes_evict_at_once() {
         .run(move |conn| clients::soft_delete(conn, &target, Timestamp::now()))
         .await
         .unwrap();
-    other.publish_cutoff(&id, DELETED).await;
+    other.publish_cutoff(&id, Cutoff::Deleted).await;
     let gone = until(&app, &id, new_secret.expose(), |r| {
         r.status == StatusCode::UNAUTHORIZED
     })

@@ -2,10 +2,9 @@
 //! the methods it does serve (RFC 9110 §15.5.6), the same ones the OpenAPI document lists;
 //! admin API paths answer a 404 that says where the admin API lives.
 
-use std::collections::BTreeSet;
-
 use actix_web::http::StatusCode;
 use auth_core::testing::Backend;
+use auth_core::testing::http::assert_405_lists_documented_methods;
 
 use crate::support::TestApp;
 
@@ -15,27 +14,11 @@ async fn every_route_answers_other_methods_with_405_and_allow() {
         return;
     };
     let doc = app.get("/openapi.json").await.body;
-    let paths = doc["paths"].as_object().expect("paths");
-    assert!(paths.len() >= 7, "{}", paths.len());
-    for (path, operations) in paths {
-        let documented: BTreeSet<String> = operations
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter(|key| *key != "parameters")
-            .map(|method| method.to_ascii_uppercase())
-            .collect();
-        let reply = app.request_method("DELETE", path).await;
-        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
-        assert_eq!(reply.error(), "invalid_request", "{path}");
-        let allow: BTreeSet<String> = reply
-            .header("allow")
-            .unwrap_or_else(|| panic!("{path}: no Allow header"))
-            .split(',')
-            .map(|method| method.trim().to_owned())
-            .collect();
-        assert_eq!(allow, documented, "{path}");
-    }
+    assert_405_lists_documented_methods(&doc, 7, |path| {
+        let app = &app;
+        async move { app.request_method("DELETE", &path).await }
+    })
+    .await;
 }
 
 #[actix_web::test]

@@ -99,8 +99,8 @@ async fn postgres_crash_under_load_loses_nothing_and_recovers() {
         &env("ADMIN_SERVICE_ADDR", admin_port),
         dir.path(),
     );
-    tokens.wait_live();
-    admin.wait_ready();
+    tokens.wait_live().await;
+    admin.wait_ready().await;
 
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(15))

@@ -1,7 +1,7 @@
 //! RFC 7009 revocation and RFC 7662 introspection over HTTP, and purging old records.
 
 use actix_web::http::StatusCode;
-use auth_core::ids::ClientId;
+use auth_core::ids::{ClientId, TokenId};
 use auth_core::revocation::db;
 use auth_core::time::Timestamp;
 
@@ -228,14 +228,17 @@ async fn purge_removes_only_what_no_longer_matters(app: TestApp) {
     let removed = app
         .store
         .run(move |conn| {
+            let client = ClientId::parse(&live_client).unwrap();
+            let (expired, live) = (TokenId::parse("expired-jti"), TokenId::parse("live-jti"));
+            let (expired, live) = (expired.unwrap(), live.unwrap());
             db::insert_revoked(
                 conn,
-                "expired-jti",
-                &live_client,
+                &expired,
+                &client,
                 now.plus_secs(-1),
                 now.plus_secs(-100),
             )?;
-            db::insert_revoked(conn, "live-jti", &live_client, now.plus_secs(100), now)?;
+            db::insert_revoked(conn, &live, &client, now.plus_secs(100), now)?;
             db::purge(conn, now, lifetime)
         })
         .await

@@ -1,15 +1,15 @@
 //! `TestApp`: a token-service on its own port and its own database, with one helper per endpoint.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::HeaderMap;
 use auth_core::config::Env;
 use auth_core::ids::ClientId;
 use auth_core::scopes::parse_scope_list;
 use auth_core::secret::{ClientSecret, SecretHash};
+use auth_core::service::Service as _;
 use auth_core::store::{Store, clients};
+pub use auth_core::testing::http::{Reply, form};
+use auth_core::testing::http::{listener, read};
 use auth_core::testing::{Backend, TestDatabase};
 use auth_core::time::Timestamp;
 use auth_core::token::{SigningKey, TokenVerifier};
@@ -28,27 +28,6 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
-
-/// A response, read whole.
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: serde_json::Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn error(&self) -> &str {
-        self.body["error"].as_str().unwrap_or_default()
-    }
-
-    pub fn token(&self) -> &str {
-        self.body["access_token"].as_str().expect("an access token")
-    }
-}
 
 pub struct TestApp {
     pub base: String,
@@ -90,6 +69,8 @@ impl TestApp {
             // Tests fail authentication on purpose from 127.0.0.1; brute_force.rs sets its own.
             ("AUTH_FAILURES_PER_CLIENT".into(), "100000".into()),
             ("AUTH_FAILURES_PER_ADDRESS".into(), "100000".into()),
+            // Answers refusals at once; brute_force.rs tests the delay.
+            ("AUTH_FAILURE_DELAY_MS".into(), "0".into()),
         ]);
         for (name, value) in vars {
             env.insert((*name).into(), (*value).into());
@@ -111,7 +92,7 @@ impl TestApp {
         let config =
             Config::from_env(&Env::from_fn(|name| env.get(name).cloned())).expect("config");
         let state = AppState::build(&config).await.expect("state");
-        let store = state.store.clone();
+        let store = state.foundation.store.clone();
         let keyring = auth_core::keyring::Keyring::load(
             config.signing_key_file.as_deref(),
             &config.previous_signing_key_files,
@@ -120,13 +101,12 @@ impl TestApp {
         let verifier = keyring.verifier(&config.auth);
         let issuer = keyring.issuer(&config.auth);
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
+        let (listener, base) = listener();
         let server = token_service::run(state, listener).expect("server");
         actix_web::rt::spawn(server);
 
         Self {
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             store,
             verifier,
             issuer,
@@ -178,26 +158,6 @@ impl TestApp {
         id_text
     }
 
-    async fn read(
-        mut response: awc::ClientResponse<
-            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
-            + Unpin,
-        >,
-    ) -> Reply {
-        let bytes = response.body().limit(1 << 20).await.expect("body");
-        let body = if bytes.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
-        };
-        Reply {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body,
-        }
-    }
-
     /// POST a raw body with a content type and extra headers.
     pub async fn post_raw(
         &self,
@@ -213,7 +173,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
-        Self::read(request.send_body(body.into()).await.expect("request")).await
+        read(request.send_body(body.into()).await.expect("request")).await
     }
 
     /// The token endpoint with a form body.
@@ -283,7 +243,7 @@ impl TestApp {
     /// A request with `method` and no body.
     pub async fn request_method(&self, method: &str, path: &str) -> Reply {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("a method");
-        Self::read(
+        read(
             self.http
                 .request(method, format!("{}{path}", self.base))
                 .send()
@@ -294,7 +254,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        Self::read(
+        read(
             self.http
                 .get(format!("{}{path}", self.base))
                 .send()
@@ -303,14 +263,6 @@ impl TestApp {
         )
         .await
     }
-}
-
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        serializer.append_pair(name, value);
-    }
-    serializer.finish()
 }
 
 pub fn basic(id: &str, secret: &str) -> String {

@@ -240,7 +240,7 @@ async fn spans_reach_an_otlp_receiver_under_the_callers_trace() {
         ],
     );
     let mut service = Process::spawn(&binary("token-service"), port, &[], &env, dir.path());
-    service.wait_live();
+    service.wait_live().await;
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent_id = "00f067aa0ba902b7";
@@ -342,8 +342,8 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
         &admin_env,
         dir.path(),
     );
-    tokens.wait_live();
-    admin.wait_ready();
+    tokens.wait_live().await;
+    admin.wait_ready().await;
 
     let http = awc::Client::default();
     let mut secrets: Vec<String> = vec![ROOT_SECRET.to_owned()];

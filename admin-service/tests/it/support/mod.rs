@@ -3,12 +3,13 @@
 //! endpoint; `Reply` and `Raw` in `reply`, the shared assertions in `checks`.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use auth_core::config::Env;
+use auth_core::service::Service as _;
+use auth_core::testing::http::{form, listener, read};
 use auth_core::testing::{Backend, TestDatabase};
 use auth_core::token::SigningKey;
 use serde_json::{Value, json};
@@ -170,15 +171,11 @@ impl TestApp {
     }
 
     async fn token_form(&self, pairs: &[(&str, &str)]) -> Reply {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in pairs {
-            form.append_pair(name, value);
-        }
         let response = self
             .http
             .post(format!("{}/api/v1/oauth/token", self.token_base))
             .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .send_body(form.finish())
+            .send_body(form(pairs))
             .await
             .expect("token request");
         read(response).await
@@ -331,34 +328,10 @@ impl TestApp {
     }
 }
 
-fn listener() -> (TcpListener, String) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    (listener, format!("http://127.0.0.1:{port}"))
-}
-
 fn with_query(path: &str, query: &str) -> String {
     if query.is_empty() {
         path.to_owned()
     } else {
         format!("{path}?{query}")
-    }
-}
-
-async fn read<S>(mut response: awc::ClientResponse<S>) -> Reply
-where
-    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
-{
-    let bytes = response.body().limit(4 << 20).await.expect("response body");
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-    };
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body,
     }
 }

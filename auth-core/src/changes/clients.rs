@@ -1,0 +1,185 @@
+//! The doors of client changes: create, delete, replace scopes, rotate the secret, and
+//! revoke every token (of a client, or of the root client).
+
+use super::policy::{self, Actor, Grant};
+use super::{ChangeError, Changes, if_live};
+use crate::ids::ClientId;
+use crate::revocation::{Cutoff, db};
+use crate::scopes::Scope;
+use crate::secret::{ClientSecret, SecretHash};
+use crate::store::audit::{self, NewAuditEvent};
+use crate::store::{self, clients as rows};
+use crate::time::Timestamp;
+
+/// What a new client is made of, besides its generated id and secret.
+#[derive(Debug, Clone)]
+pub struct ClientDetails {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Registered scopes (the caller checked them against the registry).
+    pub scopes: Vec<Scope>,
+}
+
+/// A new secret, shown once, and until when the previous one still works.
+#[derive(Debug)]
+pub struct RotatedSecret {
+    pub secret: ClientSecret,
+    pub previous_until: Option<Timestamp>,
+}
+
+/// Refuses what `actor` may not hand over.
+fn allow(actor: Actor<'_>, grant: Grant<'_>) -> Result<(), ChangeError> {
+    let unheld = policy::unheld(actor, grant);
+    if unheld.is_empty() {
+        Ok(())
+    } else {
+        Err(ChangeError::Escalation(unheld))
+    }
+}
+
+impl Changes {
+    /// Creates client `id` with a secret `secret`, if `actor` holds every scope it gets;
+    /// `event` is recorded with it.
+    pub async fn create_client(
+        &self,
+        actor: Actor<'_>,
+        id: &ClientId,
+        secret: &ClientSecret,
+        details: ClientDetails,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<(), ChangeError> {
+        allow(actor, Grant::NewClient(&details.scopes))?;
+        let (id, hash) = (id.clone(), SecretHash::of(secret));
+        self.store
+            .run(move |conn| {
+                store::transaction(conn, |conn| {
+                    let row = rows::NewClient {
+                        id: id.as_str(),
+                        secret_hash: hash.as_str(),
+                        name: details.name.as_deref(),
+                        description: details.description.as_deref(),
+                        created_at: now.as_micros(),
+                        updated_at: now.as_micros(),
+                        tokens_valid_after: now.as_micros(),
+                    };
+                    rows::insert(conn, &row, &details.scopes)?;
+                    audit::insert(conn, &event)
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a client: its scopes and secrets go, and every token of it is refused from
+    /// then on.
+    pub async fn delete_client(
+        &self,
+        id: &ClientId,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<(), ChangeError> {
+        self.write_audited(id, event, move |conn, id| {
+            Ok(rows::soft_delete(conn, id, now)?.then_some(()))
+        })
+        .await?;
+        self.cut_off_until_now(id, rows::raise_cutoff).await?;
+        self.revocations
+            .publish_cutoff(id.as_str(), Cutoff::Deleted)
+            .await;
+        Ok(())
+    }
+
+    /// Replaces a client's scopes with `wanted` (registered scopes), if `actor` holds every
+    /// scope this adds. Removing any revokes the client's older tokens. Returns the scopes
+    /// removed.
+    pub async fn replace_scopes(
+        &self,
+        actor: Actor<'_>,
+        id: &ClientId,
+        wanted: Vec<Scope>,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<Vec<Scope>, ChangeError> {
+        let current = self.live_scopes(id).await?;
+        allow(
+            actor,
+            Grant::Replace {
+                current: &current,
+                wanted: &wanted,
+            },
+        )?;
+        let removed = self
+            .write_audited(id, event, move |conn, id| {
+                if_live(conn, id, |conn| {
+                    rows::replace_scopes(conn, id, &wanted, now)
+                })
+            })
+            .await?;
+        if removed.is_empty() {
+            // Nothing to revoke, but caches of this client's scopes must drop them.
+            self.revocations.publish_client_changed(id.as_str()).await;
+        } else {
+            self.cut_off_until_now(id, rows::raise_cutoff).await?;
+        }
+        Ok(removed)
+    }
+
+    /// Gives a client a new secret, if `actor` holds every scope of the client (the secret
+    /// carries all of its power). The previous secret keeps working until `previous_until`
+    /// when given; the client's older tokens are revoked.
+    pub async fn rotate_secret(
+        &self,
+        actor: Actor<'_>,
+        id: &ClientId,
+        previous_until: Option<Timestamp>,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<RotatedSecret, ChangeError> {
+        let held = self.live_scopes(id).await?;
+        allow(actor, Grant::TakeOver(&held))?;
+        let secret = ClientSecret::generate();
+        let hash = SecretHash::of(&secret);
+        self.write_audited(id, event, move |conn, id| {
+            if_live(conn, id, |conn| {
+                rows::rotate_secret(conn, id, &hash, previous_until, now)
+            })
+        })
+        .await?;
+        self.cut_off_until_now(id, rows::raise_cutoff).await?;
+        Ok(RotatedSecret {
+            secret,
+            previous_until,
+        })
+    }
+
+    /// Revokes every token the client holds now; tokens issued afterwards work.
+    pub async fn revoke_client_tokens(
+        &self,
+        id: &ClientId,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<(), ChangeError> {
+        self.write_audited(id, event, move |conn, id| {
+            if_live(conn, id, |conn| rows::raise_cutoff(conn, id, now))
+        })
+        .await?;
+        Ok(self.cut_off_until_now(id, rows::raise_cutoff).await?)
+    }
+
+    /// Revokes every token of the root client `root` issued until now (the procedure for
+    /// a leaked root secret). The root has no client row: its cut-off has a table of its
+    /// own, raised again after the commit like any client's.
+    pub async fn revoke_root_tokens(
+        &self,
+        root: &ClientId,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<(), ChangeError> {
+        self.write_audited(root, event, move |conn, root| {
+            db::raise_root_cutoff(conn, root, now).map(Some)
+        })
+        .await?;
+        Ok(self.cut_off_until_now(root, db::raise_root_cutoff).await?)
+    }
+}
