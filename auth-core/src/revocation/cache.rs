@@ -52,7 +52,8 @@ pub(crate) struct LocalCache {
 }
 
 /// A client's change count at some moment; equal values mean no change came in between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The default is the version of a client nothing was announced for before any reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ClientVersion {
     resets: u64,
     changes: u64,

@@ -32,27 +32,32 @@ pub(super) struct VerifiedCredentials {
 }
 
 impl VerifiedCredentials {
+    /// The scopes and read instant of `id`'s entry, if one of `digests` verified before and
+    /// is still trusted at `now`, and nothing changed for the client since.
     pub(super) fn get(
         &self,
         id: &ClientId,
         digests: &[[u8; 32]],
         client: ClientState,
+        now: Instant,
     ) -> Option<(Arc<[Scope]>, Timestamp)> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = clients
             .get(id)
             .filter(|e| e.version == client.version && !client.is_newer_than(e.state_at))?;
-        let now = Instant::now();
         let known = entry.secrets.iter().any(|(known, until)| {
             *until > now && digests.iter().any(|digest| bool::from(known.ct_eq(digest)))
         });
         known.then(|| (Arc::clone(&entry.scopes), entry.state_at))
     }
 
+    /// Remembers at `now` that `digest` verified for `id`, trusted until `until`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn insert(
         &self,
         id: ClientId,
         digest: [u8; 32],
+        now: Instant,
         until: Instant,
         version: ClientVersion,
         scopes: Arc<[Scope]>,
@@ -81,10 +86,59 @@ impl VerifiedCredentials {
                 secrets: Vec::new(),
             };
         }
-        let now = Instant::now();
         entry
             .secrets
             .retain(|(known, until)| *until > now && known != &digest);
         entry.secrets.push((digest, until));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use auth_core::revocation::Cutoff;
+
+    use super::*;
+
+    #[test]
+    fn an_entry_is_trusted_until_its_end_and_only_for_its_version() {
+        let cache = VerifiedCredentials::default();
+        let id = ClientId::generate();
+        let start = Instant::now();
+        let read_at = Timestamp::from_micros(1_000);
+        let state = ClientState {
+            version: ClientVersion::default(),
+            cutoff: Cutoff::Before(Timestamp::from_micros(500)),
+        };
+        let scopes: Arc<[Scope]> = Arc::from(Vec::new());
+        let until = start + Duration::from_secs(10);
+        cache.insert(
+            id.clone(),
+            [7; 32],
+            start,
+            until,
+            state.version,
+            scopes,
+            read_at,
+        );
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        assert!(cache.get(&id, &[[7; 32]], state, at(9)).is_some());
+        assert!(
+            cache.get(&id, &[[8; 32]], state, at(9)).is_none(),
+            "another secret"
+        );
+        assert!(
+            cache.get(&id, &[[7; 32]], state, at(10)).is_none(),
+            "the trust ended"
+        );
+        let revoked = ClientState {
+            cutoff: Cutoff::Before(Timestamp::from_micros(2_000)),
+            ..state
+        };
+        assert!(
+            cache.get(&id, &[[7; 32]], revoked, at(1)).is_none(),
+            "a newer cut-off"
+        );
     }
 }

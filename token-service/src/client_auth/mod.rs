@@ -179,7 +179,8 @@ impl ClientAuthenticator {
         // Read before the database, so a change arriving meanwhile invalidates the entry.
         let state = self.revocations.client_state(client_id.as_str());
         if let Some(state) = state
-            && let Some((scopes, state_at)) = self.cache.get(&client_id, digests, state)
+            && let Some((scopes, state_at)) =
+                self.cache.get(&client_id, digests, state, Instant::now())
         {
             self.metrics
                 .secret_cache
@@ -215,10 +216,12 @@ impl ClientAuthenticator {
                 let left = until.as_micros().saturating_sub(now.as_micros());
                 CACHE_TTL.min(Duration::from_micros(u64::try_from(left).unwrap_or(0)))
             });
+            let at = Instant::now();
             self.cache.insert(
                 client_id.clone(),
                 digest,
-                Instant::now() + ttl,
+                at,
+                at + ttl,
                 version,
                 Arc::clone(&scopes),
                 now,
