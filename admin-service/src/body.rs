@@ -6,7 +6,7 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::web;
-use futures_util::StreamExt as _;
+use auth_core::http::{self, BodyError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -29,19 +29,15 @@ pub enum ScopesOr<T> {
 }
 
 /// Reads the body as JSON; `Ok(None)` when it is empty or only whitespace.
-async fn read_value(
-    headers: &HeaderMap,
-    mut payload: web::Payload,
-) -> Result<Option<Value>, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::invalid_request("the request body could not be read"))?;
-        if body.len() + chunk.len() > MAX_JSON_BYTES {
-            return Err(ApiError::payload_too_large(MAX_JSON_BYTES));
-        }
-        body.extend_from_slice(&chunk);
-    }
+async fn read_value(headers: &HeaderMap, payload: web::Payload) -> Result<Option<Value>, ApiError> {
+    let body = http::read_body(payload, MAX_JSON_BYTES)
+        .await
+        .map_err(|error| match error {
+            BodyError::Unreadable => {
+                ApiError::invalid_request("the request body could not be read")
+            }
+            BodyError::TooLarge(limit) => ApiError::payload_too_large(limit),
+        })?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

@@ -45,3 +45,26 @@ pub async fn not_found() -> HttpResponse {
         "error_description": "no such endpoint",
     }))
 }
+
+/// Why a request body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// The connection failed or the chunked encoding was broken.
+    Unreadable,
+    /// It is longer than this many bytes (refused without reading the rest).
+    TooLarge(usize),
+}
+
+/// Reads a whole body of at most `limit` bytes.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, BodyError> {
+    use futures_util::StreamExt as _;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

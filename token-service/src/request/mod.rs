@@ -8,12 +8,12 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, web};
+use auth_core::http::{self, BodyError};
 use auth_core::ids::ClientId;
 use auth_core::scopes::{Scope, parse_scope_list};
 use auth_core::secret::{ClientSecret, PresentedSecret};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use futures_util::StreamExt as _;
 
 use crate::error::OAuthError;
 
@@ -79,17 +79,15 @@ pub async fn read_form(
 }
 
 /// Reads the body up to `limit` bytes; more is refused without reading it all.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
-        if body.len() + chunk.len() > limit {
-            return Err(OAuthError::payload_too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
+    http::read_body(payload, limit)
+        .await
+        .map_err(|error| match error {
+            BodyError::Unreadable => {
+                OAuthError::invalid_request("the request body could not be read")
+            }
+            BodyError::TooLarge(limit) => OAuthError::payload_too_large(limit),
+        })
 }
 
 /// Refuses any body that is not `application/x-www-form-urlencoded`.

@@ -10,7 +10,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt as _;
+use auth_core::http::{self, BodyError};
 use serde_json::json;
 
 use crate::state::AppState;
@@ -123,26 +123,21 @@ async fn forward(
 }
 
 /// The whole body, or the answer refusing it (too large, or unreadable).
-async fn read_body(mut payload: web::Payload) -> Result<web::Bytes, HttpResponse> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            error(
+async fn read_body(payload: web::Payload) -> Result<web::Bytes, HttpResponse> {
+    http::read_body(payload, MAX_BODY_BYTES)
+        .await
+        .map_err(|refused| match refused {
+            BodyError::Unreadable => error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "the request body could not be read",
-            )
-        })?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(error(
+            ),
+            BodyError::TooLarge(limit) => error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
-                "the request body is larger than 65536 bytes",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+                &format!("the request body is larger than {limit} bytes"),
+            ),
+        })
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
