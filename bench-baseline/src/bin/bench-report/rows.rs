@@ -1,0 +1,192 @@
+//! The rows of the main table: one wrk run each (or the median of a scenario's rounds),
+//! with its rate, latencies, CPU per request, cores and the notes that qualify it.
+
+use crate::runs::Run;
+use crate::stats::{fmt_rps, median};
+
+/// One row of the main table.
+#[derive(Debug)]
+pub struct Row {
+    pub what: String,
+    pub connections: String,
+    pub rps: f64,
+    pub p50: String,
+    pub p99: String,
+    /// Service CPU µs per successful request, or "n/a".
+    pub cpu_us: String,
+    /// "service / PostgreSQL / Redis" cores.
+    pub cores: String,
+    /// "; "-separated notes, without a trailing separator.
+    pub note: String,
+}
+
+impl Row {
+    /// The row of one run; `note` (may be empty) is appended to the notes the run itself
+    /// calls for. `hz` is the kernel's clock ticks per second.
+    pub fn of_run(run: &Run, what: String, connections: String, note: &str, hz: f64) -> Self {
+        let s = &run.summary;
+        let mut notes = Vec::new();
+        let mut rps = run.ok_rps();
+        let mut secs = s.num("secs");
+        // Cold mode (token.lua): threads that sent every client of their share stopped early.
+        if let Some(active) = s.text("active_secs") {
+            secs = s.num("active_secs");
+            rps = round1(s.num("ok") / secs);
+            notes.push(format!(
+                "all its clients were used after {active} s: rates over those seconds"
+            ));
+        } else if let Some(ran_out) = s.text("ran_out").filter(|n| *n != "0") {
+            notes.push(format!(
+                "{ran_out} wrk thread(s) used all their clients early: requests/s understated"
+            ));
+        }
+        let ok = s.num("ok");
+        let service = run.cpu.num("service");
+        let cpu_us = if ok > 0.0 {
+            format!("{:.0}", service / hz * 1e6 / ok)
+        } else {
+            "n/a".to_owned()
+        };
+        let cores = format!(
+            "{:.2} / {:.2} / {:.2}",
+            service / hz / secs,
+            run.cpu.num("pg") / hz / secs,
+            run.cpu.num("redis") / hz / secs
+        );
+        if s.str("non2xx") != "0" {
+            notes.push(format!("{} non-2xx (not counted)", s.str("non2xx")));
+        }
+        if s.str("timeout") != "0" {
+            notes.push(format!("{} timeouts", s.str("timeout")));
+        }
+        if run.busy_secs != 0 {
+            notes.push(format!(
+                "UNRELIABLE: another build or test ran {} s of it",
+                run.busy_secs
+            ));
+        }
+        if !note.is_empty() {
+            notes.push(note.to_owned());
+        }
+        Self {
+            what,
+            connections,
+            rps,
+            p50: s.str("p50_ms").to_owned(),
+            p99: run.p99().to_owned(),
+            cpu_us,
+            cores,
+            note: notes.join("; "),
+        }
+    }
+
+    /// The row of the run with the median requests/s (its latencies and CPU with it),
+    /// noting the range of all the runs.
+    pub fn median_of(
+        runs: &[Run],
+        what: String,
+        connections: String,
+        note: &str,
+        hz: f64,
+    ) -> Result<Self, String> {
+        let rates: Vec<f64> = runs.iter().map(Run::ok_rps).collect();
+        let middle = median(&rates).ok_or_else(|| format!("{what}: no runs"))?;
+        let run = runs
+            .iter()
+            .find(|r| r.ok_rps() == middle)
+            .expect("the median is one of the runs");
+        let lowest = rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let highest = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut range = format!(
+            "median of {} runs ({}–{} req/s)",
+            runs.len(),
+            fmt_rps(lowest),
+            fmt_rps(highest)
+        );
+        if !note.is_empty() {
+            range.push_str("; ");
+            range.push_str(note);
+        }
+        Ok(Self::of_run(run, what, connections, &range, hz))
+    }
+
+    /// The row as a line of the main table, with its ratio to the baseline `base`.
+    pub fn line(&self, base: f64) -> String {
+        format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            self.what,
+            self.connections,
+            fmt_rps(self.rps),
+            self.p50,
+            self.p99,
+            crate::stats::ratio(self.rps, base),
+            self.cpu_us,
+            self.cores,
+            self.note
+        )
+    }
+
+    /// A one-line summary for the driver's log.
+    pub fn log_line(&self, name: &str) -> String {
+        format!(
+            "{name}: {} req/s, p50 {} ms, p99 {} ms, {} µs CPU/req, cores {} {}",
+            self.rps, self.p50, self.p99, self.cpu_us, self.cores, self.note
+        )
+    }
+}
+
+/// `value` rounded to one decimal, as the driver's `printf "%.1f"` did.
+fn round1(value: f64) -> f64 {
+    format!("{value:.1}").parse().unwrap_or(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A run written as the driver writes it, in a directory of its own.
+    fn run(test: &str, summary: &str, busy: &str) -> Run {
+        let dir = std::env::temp_dir().join(format!("bench-report-{test}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("r.out"), format!("wrk output\nBENCH {summary}\n")).unwrap();
+        fs::write(dir.join("r.cpu"), "service=200 pg=50 redis=0").unwrap();
+        fs::write(dir.join("r.busy"), busy).unwrap();
+        let run = Run::read(&dir, "r").unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        run
+    }
+
+    #[test]
+    fn cold_run_that_used_all_clients_is_rated_over_its_active_seconds() {
+        let r = run(
+            "active",
+            "requests=1000 ok=1000 non2xx=0 timeout=0 secs=2.000 ok_rps=500.0 p50_ms=1.000 p99_ms=4.000 ran_out=2 active_secs=0.400",
+            "",
+        );
+        let row = Row::of_run(&r, "cold".into(), "64".into(), "extra", 100.0);
+        assert_eq!(row.rps, 2500.0);
+        assert_eq!(row.cpu_us, "2000");
+        assert_eq!(row.cores, "5.00 / 1.25 / 0.00");
+        assert_eq!(
+            row.note,
+            "all its clients were used after 0.400 s: rates over those seconds; extra"
+        );
+    }
+
+    #[test]
+    fn threads_that_ran_out_early_and_busy_seconds_are_noted() {
+        let r = run(
+            "ranout",
+            "requests=10 ok=8 non2xx=2 timeout=0 secs=2.000 ok_rps=4.0 p50_ms=1.000 p99_ms=4.000 ran_out=1",
+            "busy\nbusy\n",
+        );
+        let row = Row::of_run(&r, "cold".into(), "64".into(), "", 100.0);
+        assert_eq!(row.rps, 4.0);
+        assert_eq!(
+            row.note,
+            "1 wrk thread(s) used all their clients early: requests/s understated; \
+             2 non-2xx (not counted); UNRELIABLE: another build or test ran 2 s of it"
+        );
+    }
+}
