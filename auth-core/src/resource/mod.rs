@@ -208,7 +208,7 @@ impl ResourceServer {
     pub async fn authenticate(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
         let now = Timestamp::now();
         let key = verified::VerifiedTokens::key(token);
-        let verified = match self.verified.get(&key) {
+        let verified = match self.verified.get(&key, std::time::Instant::now()) {
             Some(known) if known.expires_at > now => known,
             _ => {
                 let fresh = Arc::new(self.verifier.verify(token, now).await.map_err(|reason| {
@@ -217,7 +217,8 @@ impl ResourceServer {
                 })?);
                 let left = fresh.expires_at.as_micros().saturating_sub(now.as_micros());
                 let left = std::time::Duration::from_micros(u64::try_from(left).unwrap_or(0));
-                self.verified.insert(key, Arc::clone(&fresh), left);
+                self.verified
+                    .insert(key, Arc::clone(&fresh), left, std::time::Instant::now());
                 fresh
             }
         };

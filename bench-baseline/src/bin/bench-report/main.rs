@@ -11,7 +11,7 @@
 //!   `admin_100k`, `baseline-R`, `baseline1-R`, `{post,basic}-{small,large}-R` for each
 //!   round R, `attack_spread`, `attack_one` and their `-flood` runs.
 //! - `report.env`: one `KEY=VALUE` a line, the run-wide figures (settings, criterion
-//!   results, the replica and imported-client counts, peak memory); see [`report::Env`].
+//!   results, the replica and imported-client counts, peak memory); see [`runs::Env`].
 
 mod report;
 mod rows;
