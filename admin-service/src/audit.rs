@@ -2,17 +2,20 @@
 //!
 //! A successful change writes its event in the change's own transaction ([`Audit::success`]),
 //! so neither exists without the other. A refused attempt by an authenticated caller is
-//! recorded afterwards by [`audited`]. Secrets never enter an event.
+//! recorded afterwards by [`audited`], which then marks the audit listing's cached count
+//! stale (`crate::listing::count`). Secrets never enter an event.
 
 use std::future::Future;
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::store::audit::NewAuditEvent;
 use auth_core::store::{Store, audit};
 use auth_core::time::Timestamp;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::listing::CachedCount;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Audit {
@@ -20,6 +23,8 @@ pub struct Audit {
     action: &'static str,
     target: Option<String>,
     source: Option<String>,
+    /// The audit listing's cached count, marked stale once the event is written.
+    listed: Option<CachedCount>,
 }
 
 impl Audit {
@@ -44,6 +49,9 @@ impl Audit {
             action,
             target: target.map(printable),
             source,
+            listed: req
+                .app_data::<web::Data<AppState>>()
+                .map(|state| state.totals.audit.clone()),
         }
     }
 
@@ -82,7 +90,8 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Runs a change; if it is refused or fails, records that outcome (best effort).
+/// Runs a change; if it is refused or fails, records that outcome (best effort). Either
+/// way the audit listing counts again.
 pub async fn audited<F>(store: Store, audit: Audit, change: F) -> Result<HttpResponse, ApiError>
 where
     F: Future<Output = Result<HttpResponse, ApiError>>,
@@ -98,6 +107,9 @@ where
         if let Err(store_error) = store.run(move |conn| audit::insert(conn, &event)).await {
             tracing::warn!(error = %store_error, "could not record a refused admin change");
         }
+    }
+    if let Some(listed) = &audit.listed {
+        listed.invalidate();
     }
     result
 }

@@ -1,4 +1,5 @@
-//! Request bodies and query strings, read only after authentication and scope checks.
+//! Request bodies, read only after authentication and scope checks (the listings' query
+//! string is `crate::listing`'s).
 //!
 //! Handlers take the raw payload and read it once the caller is known, so a wrong token
 //! gets its 401/403 even when the body is also invalid. A body of the wrong shape is a 400
@@ -63,10 +64,11 @@ fn wrong_shape(shape: &str) -> ApiError {
 /// `value` as a `T`, or a 400 saying what was wrong and which shapes are taken. serde's
 /// messages about fields and JSON types are kept (`unknown field `x``, `invalid type:
 /// integer, expected a string`); those that name Rust types (an untagged enum's "did not
-/// match any variant", "expected struct ...") are replaced by the shapes alone.
+/// match any variant", "expected struct ...") are replaced by the shapes alone, and a
+/// number type ("expected u32") is said in words.
 fn typed<T: DeserializeOwned>(value: Value, shape: &str) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|error| {
-        let detail = error.to_string();
+        let detail = plain_number_types(&error.to_string());
         if ["enum", "struct", "variant", "tuple"]
             .iter()
             .any(|word| detail.contains(word))
@@ -76,6 +78,52 @@ fn typed<T: DeserializeOwned>(value: Value, shape: &str) -> Result<T, ApiError> 
             ApiError::invalid_request(format!("{detail}; the body must be {shape}"))
         }
     })
+}
+
+/// A whole number (`deserialize_with`): `60.0` is 60 (JSON Schema's `integer` includes it),
+/// and a number too large for `i64` is still a number, for the caller's range check to
+/// refuse.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::Deserialize as _;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(n);
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 => Ok(f.clamp(-1e18, 1e18) as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid value: {number}, expected a whole number"
+        ))),
+    }
+}
+
+/// [`whole_number`], or `null`.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize as _;
+    #[derive(serde::Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|Whole(n)| n))
+}
+
+/// serde's message with Rust's number types ("expected u32") said in words.
+fn plain_number_types(detail: &str) -> String {
+    const WORDS: [(&str, &str); 3] = [
+        ("u", "a whole number, 0 or more"),
+        ("i", "a whole number"),
+        ("f", "a number"),
+    ];
+    let mut plain = detail.to_owned();
+    for (prefix, words) in WORDS {
+        for bits in ["8", "16", "32", "64", "128", "size"] {
+            plain = plain.replace(
+                &format!("expected {prefix}{bits}"),
+                &format!("expected {words}"),
+            );
+        }
+    }
+    plain
 }
 
 /// The 400 for a missing body of shape `shape`.
@@ -118,58 +166,21 @@ pub async fn read_scopes<T: Body>(
     }
 }
 
-/// `?page=P&size=S`: 1-based page, 1 to 100 items (default 50). Documented as the query
-/// parameters of the listings; keep the bounds below and in `from_query` the same.
-#[derive(Debug, Clone, Copy, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// 1-based page number.
-    #[param(minimum = 1, maximum = 1000000, default = 1, required = false)]
-    pub page: i64,
-    /// Items per page.
-    #[param(minimum = 1, maximum = 100, default = 50, required = false)]
-    pub size: i64,
-}
+#[cfg(test)]
+mod tests {
+    use super::plain_number_types;
 
-pub const MAX_PAGE: i64 = 1_000_000;
-pub const MAX_PAGE_SIZE: i64 = 100;
-
-impl Page {
-    pub fn from_query(query: &str) -> Result<Self, ApiError> {
-        let mut page = Self { page: 1, size: 50 };
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let number = |max: i64| {
-                value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::invalid_request(format!(
-                            "{name} must be a whole number from 1 to {max}"
-                        ))
-                    })
-            };
-            match name.as_ref() {
-                "page" => page.page = number(MAX_PAGE)?,
-                "size" => page.size = number(MAX_PAGE_SIZE)?,
-                _ => {}
-            }
-        }
-        Ok(page)
-    }
-
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.size
-    }
-
-    /// The fidesops (fastapi-pagination) envelope.
-    pub fn envelope<T>(&self, items: Vec<T>, total: i64) -> crate::views::Paged<T> {
-        crate::views::Paged {
-            items,
-            total,
-            page: self.page,
-            size: self.size,
-            pages: (total + self.size - 1) / self.size,
-        }
+    #[test]
+    fn number_types_are_said_in_words() {
+        assert_eq!(
+            plain_number_types("invalid value: integer `-1`, expected u32"),
+            "invalid value: integer `-1`, expected a whole number, 0 or more"
+        );
+        assert_eq!(
+            plain_number_types("invalid type: string \"x\", expected i64"),
+            "invalid type: string \"x\", expected a whole number"
+        );
+        assert_eq!(plain_number_types("expected f64"), "expected a number");
+        assert_eq!(plain_number_types("unknown field `x`"), "unknown field `x`");
     }
 }

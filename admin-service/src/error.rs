@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use auth_core::changes::ChangeError;
+use auth_core::limits::LimitReached;
 use auth_core::scopes::Scope;
 use auth_core::store::StoreError;
 use serde_json::{Map, Value, json};
@@ -18,6 +19,8 @@ pub struct ApiError {
     code: &'static str,
     description: String,
     challenge: Option<String>,
+    /// `Retry-After` seconds of a 429.
+    retry_after: Option<u64>,
     extra: Map<String, Value>,
 }
 
@@ -32,6 +35,7 @@ impl ApiError {
             code,
             description: description.into(),
             challenge: None,
+            retry_after: None,
             extra: Map::new(),
         }
     }
@@ -142,6 +146,18 @@ impl ApiError {
         )
     }
 
+    /// The caller reached one of its per-client limits (429, the limit named).
+    pub fn limit_reached(reached: &LimitReached) -> Self {
+        Self {
+            retry_after: Some(reached.retry_after_secs()),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                reached.description(),
+            )
+        }
+    }
+
     pub fn unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -206,7 +222,9 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
         let mut body = self.extra.clone();

@@ -10,6 +10,7 @@ pub mod body;
 pub mod config;
 pub mod error;
 pub mod import_fidesops;
+pub mod listing;
 pub mod routes;
 pub mod schema;
 pub mod state;

@@ -11,6 +11,7 @@ use auth_core::resource::JwksVerifier;
 use auth_core::settings::AuthSettings;
 
 use crate::config::Config;
+use crate::listing::Totals;
 
 pub struct AppState {
     /// Store, revocation, the change doors, metrics, and bearer verification with
@@ -19,6 +20,8 @@ pub struct AppState {
     pub foundation: Foundation,
     pub root_id: ClientId,
     pub token_lifetime_secs: i64,
+    /// The listings' cached counts.
+    pub totals: Totals,
 }
 
 impl auth_core::service::Service for AppState {
@@ -47,6 +50,7 @@ impl auth_core::service::Service for AppState {
             foundation: Foundation::build(&config.auth, keys)?,
             root_id: config.auth.root_id.clone(),
             token_lifetime_secs: config.auth.token_lifetime_secs,
+            totals: Totals::default(),
         })
     }
 

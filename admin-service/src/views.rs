@@ -115,12 +115,27 @@ impl From<&AuditEvent> for AuditEntry {
     }
 }
 
-/// One page of a listing (fidesops' fastapi-pagination envelope).
+/// One page of a listing: fidesops' fastapi-pagination envelope (`items`, `total`, `page`,
+/// `size`, `pages`), with `next` and `total_is_estimate`.
 #[derive(Serialize, ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
+    /// How many items the whole listing has: counted (below 100,000 items) or PostgreSQL's
+    /// estimate (from then on), taken again at most every 5 seconds; see
+    /// `total_is_estimate`.
     pub total: i64,
-    pub page: i64,
+    /// The page number asked for (1 when none was); `null` for a page asked by cursor
+    /// (`after`).
+    pub page: Option<i64>,
     pub size: i64,
+    /// `total` divided by `size`, rounded up.
     pub pages: i64,
+    /// The cursor of the next page (`?after=<next>`, with the same `size`): present
+    /// whenever more items follow this page, `null` on the last page.
+    pub next: Option<String>,
+    /// False when `total` was counted exactly for this answer. True when it is the
+    /// database's estimate (a large listing), or a total this service took up to 5 seconds
+    /// earlier, which may miss changes made since by another replica or process (this
+    /// one's own changes make the next page count again).
+    pub total_is_estimate: bool,
 }

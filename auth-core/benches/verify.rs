@@ -22,6 +22,7 @@ use auth_core::metrics::Metrics;
 use auth_core::resource::{JwksVerifier, ResourceServer};
 use auth_core::revocation::{RevocationConfig, Revocations};
 use auth_core::scopes::Scope;
+use auth_core::shared_redis::RedisSettings;
 use auth_core::testing::{redis_prefix, redis_url};
 use auth_core::time::Timestamp;
 use auth_core::token::{SigningKey, TokenIssuer, TokenVerifier};
@@ -102,8 +103,7 @@ fn extractor(c: &mut Criterion) {
     let metrics = Arc::new(Metrics::new());
     let revocations = Revocations::new(
         &RevocationConfig {
-            redis_url: Some(url.clone()),
-            key_prefix: prefix.clone(),
+            redis: Some(RedisSettings::new(url.clone(), prefix.clone())),
             token_lifetime_secs: LIFETIME_SECS,
             fail_open: false,
         },

@@ -1,6 +1,6 @@
 //! What both services build at start-up from the same settings (features `server` and
 //! `actix`) and every handler of theirs may use: the store, metrics, revocation following
-//! Redis, the change doors, and bearer verification. Keys are the caller's:
+//! Redis, the change doors, per-client limits, and bearer verification. Keys are the caller's:
 //! token-service verifies with the keys it holds (`keyring`), admin-service with
 //! token-service's public keys only (its JWKS).
 
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::changes::Changes;
 use crate::keyring::KeyringError;
+use crate::limits::UsageLimits;
 use crate::metrics::Metrics;
 use crate::resource::{Keys, ResourceServer};
 use crate::revocation::{Revocations, SharedError};
@@ -32,6 +33,8 @@ pub struct Foundation {
     pub revocations: Revocations,
     /// The one door for each change to a client or a token.
     pub changes: Changes,
+    /// Tokens issued and revoked per client per minute, counted with every replica.
+    pub usage: UsageLimits,
     /// Bearer verification as every verifier does it: signature and claims with `keys`,
     /// then revocation against Redis and this service's database.
     pub bearer: ResourceServer,
@@ -50,7 +53,13 @@ impl Foundation {
             Arc::clone(&metrics),
         )?;
         revocations.start();
+        let usage = UsageLimits::new(
+            settings.client_limits,
+            settings.redis.as_ref(),
+            Arc::clone(&metrics),
+        )?;
         Ok(Self {
+            usage,
             changes: Changes::new(store.clone(), revocations.clone()),
             bearer: ResourceServer::from_parts(keys, revocations.clone()),
             store,

@@ -17,6 +17,7 @@ pub mod pubsub;
 pub mod revocation;
 pub mod scopes;
 pub mod secret;
+pub mod shared_redis;
 pub mod time;
 pub mod token;
 
@@ -32,6 +33,8 @@ pub mod health;
 pub mod http;
 #[cfg(feature = "server")]
 pub mod keyring;
+#[cfg(feature = "server")]
+pub mod limits;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 #[cfg(feature = "actix")]

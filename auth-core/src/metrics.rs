@@ -39,6 +39,12 @@ pub struct OperationLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabel {
+    /// `tokens` (issued per minute) or `revocations` (per minute).
+    pub limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CheckLabels {
     /// Which answered: `cache`, `redis`, `database`, or `none`.
     pub source: &'static str,
@@ -70,6 +76,8 @@ pub struct Metrics {
     pub db_pool: Family<StateLabel, Gauge>,
     pub redis_errors: Family<OperationLabel, Counter>,
     pub revocation_checks: Family<CheckLabels, Counter>,
+    /// Requests refused because a client reached one of its per-client limits.
+    pub client_limit_refusals: Family<LimitLabel, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -161,6 +169,12 @@ impl Metrics {
             "Revocation checks by answering source and outcome",
             revocation_checks.clone(),
         );
+        let client_limit_refusals = Family::<LimitLabel, Counter>::default();
+        registry.register(
+            "oauth_client_limit_refusals",
+            "Requests refused because their client reached a per-client limit, by limit",
+            client_limit_refusals.clone(),
+        );
         Self {
             registry,
             requests,
@@ -175,6 +189,7 @@ impl Metrics {
             db_pool,
             redis_errors,
             revocation_checks,
+            client_limit_refusals,
         }
     }
 

@@ -16,9 +16,9 @@
 //! | `TOKEN_SERVICE_ADDR` | token-service listen address \[`127.0.0.1:8080`\] |
 //! | `ADMIN_SERVICE_ADDR` | admin-service listen address \[`127.0.0.1:8081`\] |
 //! | `LOG_FORMAT` | `text` or `json` \[`text`\] |
-//! | `REDIS_URL` | shared revocation cache and invalidation channel \[unset: database only\] |
-//! | `REDIS_KEY_PREFIX` | namespace of Redis keys and channels \[`authsvc`\] |
+//! | `REDIS_URL`, `REDIS_KEY_PREFIX`, `REDIS_CA_FILE`, `REDIS_CLIENT_CERT_FILE`, `REDIS_CLIENT_KEY_FILE` | shared revocation cache, invalidation channel and counters, over TLS with `rediss://` (`shared_redis`) \[unset: database only\] |
 //! | `HTTP_WORKERS` | HTTP worker threads, 1–256 \[two per CPU available to the process\] |
+//! | `CLIENT_TOKENS_PER_MINUTE`, `CLIENT_REVOCATIONS_PER_MINUTE` | per-client limits' defaults, 0 for none (`limits`) \[0, 120\] |
 
 use std::net::SocketAddr;
 
@@ -26,12 +26,12 @@ use secrecy::SecretString;
 
 use crate::config::{ConfigError, Env, LogFormat, integer_in, parse_audience};
 use crate::ids::ClientId;
+use crate::shared_redis::RedisSettings;
 use crate::store::DatabaseUrl;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/auth.sqlite";
 pub const DEFAULT_TOKEN_SERVICE_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_SERVICE_ADDR: &str = "127.0.0.1:8081";
-pub const DEFAULT_REDIS_KEY_PREFIX: &str = "authsvc";
 const MIN_ROOT_SECRET_LEN: usize = 16;
 
 /// The root client: full power, credentials only in the environment.
@@ -88,12 +88,12 @@ pub struct AuthSettings {
     pub token_service_addr: SocketAddr,
     pub admin_service_addr: SocketAddr,
     pub log_format: LogFormat,
-    /// Shared revocation cache and invalidation channel; `None`: database only.
-    pub redis_url: Option<String>,
-    /// Namespace of every Redis key and channel, so deployments can share a server.
-    pub redis_key_prefix: String,
+    /// Shared revocation cache, invalidation channel and counters; `None`: database only.
+    pub redis: Option<RedisSettings>,
     /// HTTP worker threads (each serves its connections on one thread).
     pub http_workers: usize,
+    /// The per-client limits of clients without their own.
+    pub client_limits: crate::limits::DefaultLimits,
 }
 
 impl AuthSettings {
@@ -126,20 +126,7 @@ impl AuthSettings {
         )?;
         let audience = env.parse_or("OAUTH_AUDIENCE", issuer.clone(), parse_audience)?;
         let log_format = LogFormat::from_env(env)?;
-        let redis_url = env.get("REDIS_URL").map(|url| url.trim().to_owned());
-        if let Some(url) = &redis_url
-            && !url.starts_with("redis://")
-        {
-            return Err(ConfigError::new(
-                "REDIS_URL",
-                "expected redis://HOST:PORT[/DB] (TLS, rediss://, is not built in)",
-            ));
-        }
-        let redis_key_prefix = env.parse_or(
-            "REDIS_KEY_PREFIX",
-            DEFAULT_REDIS_KEY_PREFIX.to_owned(),
-            parse_key_prefix,
-        )?;
+        let redis = RedisSettings::from_env(env)?;
 
         Ok(Self {
             database_url,
@@ -151,13 +138,13 @@ impl AuthSettings {
             token_service_addr,
             admin_service_addr,
             log_format,
-            redis_url,
-            redis_key_prefix,
+            redis,
             http_workers: env.parse_or(
                 "HTTP_WORKERS",
                 default_http_workers(),
                 integer_in(1..=256),
             )?,
+            client_limits: crate::limits::DefaultLimits::from_env(env)?,
         })
     }
 }
@@ -175,8 +162,7 @@ impl AuthSettings {
     /// they never fail open.
     pub fn revocation_config(&self) -> crate::revocation::RevocationConfig {
         crate::revocation::RevocationConfig {
-            redis_url: self.redis_url.clone(),
-            key_prefix: self.redis_key_prefix.clone(),
+            redis: self.redis.clone(),
             token_lifetime_secs: self.token_lifetime_secs,
             fail_open: false,
         }
@@ -195,20 +181,6 @@ fn parse_issuer(value: &str) -> Result<String, String> {
         _ => Err(format!(
             "expected an http:// or https:// URL without query or fragment, got {value:?}"
         )),
-    }
-}
-
-/// A Redis key prefix: 1 to 64 characters of letters, digits, `-`, `_`, `.`.
-pub fn parse_key_prefix(value: &str) -> Result<String, String> {
-    let ok = !value.is_empty()
-        && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err("expected 1 to 64 letters, digits, '-', '_' or '.'".to_owned())
     }
 }
 
@@ -295,8 +267,8 @@ mod tests {
             ("OAUTH_ROOT_CLIENT_ID", "a/b"),
             ("LOG_FORMAT", "xml"),
             ("REDIS_URL", "localhost:6379"),
-            ("REDIS_URL", "rediss://redis:6380"),
             ("REDIS_KEY_PREFIX", "a b"),
+            ("CLIENT_REVOCATIONS_PER_MINUTE", "many"),
             ("HTTP_WORKERS", "0"),
             ("HTTP_WORKERS", "many"),
         ];

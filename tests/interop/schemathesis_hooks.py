@@ -50,11 +50,34 @@ if os.environ.get("INTEROP_FUZZ_ROOT_AUTH") == "1":
 # - admin-service's POST /api/v1/oauth/revocation with {"token"} takes a token this service
 #   issued: a generated string matching the JWS pattern is replaced by a real one (a root
 #   token of its own, so the run's bearer token stays valid).
+# - admin-service's listings take `after`, a cursor one of their pages gave (`next`), and not
+#   with `page`: a generated cursor is replaced by a real one of that listing (or dropped
+#   when it has a single page), and `page` is dropped beside it.
 TOKEN_ENDPOINTS = {"/api/v1/oauth/token", "/api/v1/oauth/revoke", "/api/v1/oauth/introspect"}
+LISTINGS = {"/api/v1/oauth/client", "/api/v1/oauth/audit"}
+
+
+def listing_cursor(path):
+    """The `next` of the listing's first one-item page (None when there is no second)."""
+    response = requests.get(
+        f"{os.environ['INTEROP_ADMIN_URL']}{path}?size=1",
+        headers={"Authorization": f"Bearer {root_token()}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["next"]
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    query = case.query
+    if case.operation.path in LISTINGS and isinstance(query, dict) and "after" in query:
+        query.pop("page", None)
+        cursor = listing_cursor(case.operation.path)
+        if cursor is None:
+            query.pop("after")
+        else:
+            query["after"] = cursor
     body = case.body
     if not isinstance(body, dict):
         return

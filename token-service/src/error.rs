@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use auth_core::limits::LimitReached;
+use auth_core::limits::window::Blocked;
 use serde::Serialize;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -91,13 +93,25 @@ impl OAuthError {
     }
 
     /// Too many failed authentications for this client id or address (429).
-    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+    pub fn rate_limited(blocked: Blocked) -> Self {
         Self {
-            retry_after: Some(retry_after.as_secs().max(1)),
+            retry_after: Some(blocked.retry_after_secs()),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "too many failed authentication attempts; retry later",
+            )
+        }
+    }
+
+    /// The client reached one of its per-client limits (429, the limit named).
+    pub fn limit_reached(reached: &LimitReached) -> Self {
+        Self {
+            retry_after: Some(reached.retry_after_secs()),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                reached.description(),
             )
         }
     }

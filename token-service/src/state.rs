@@ -70,12 +70,7 @@ impl auth_core::service::Service for AppState {
             &foundation.revocations,
             &foundation.metrics,
         );
-        let shared = config
-            .auth
-            .redis_url
-            .as_deref()
-            .map(|url| (url, config.auth.redis_key_prefix.as_str()));
-        let limiter = FailureLimiter::new(config.auth_failure_limits, shared)?;
+        let limiter = FailureLimiter::new(config.auth_failure_limits, config.auth.redis.as_ref())?;
         Ok(Self {
             authenticator: ClientAuthenticator::new(
                 store.clone(),

@@ -1,18 +1,22 @@
 //! Clients: create, list, read, delete (fidesops-compatible paths and bodies).
 
+use std::time::Instant;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::changes::ClientDetails;
 use auth_core::ids::ClientId;
 use auth_core::scopes::Scope;
 use auth_core::secret::ClientSecret;
-use auth_core::store::{clients, registry};
+use auth_core::store::{DbConnection, Start, StoreError, clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
-use crate::body::{Body, Page, ScopesOr, read_scopes};
+use crate::body::{Body, ScopesOr, read_scopes};
 use crate::error::ApiError;
+use crate::listing::cursor::ClientKey;
+use crate::listing::{Counter, Page};
 use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
 use crate::views::{ClientView, CreatedClient, ErrorBody, OneClient, Paged, RootClientView};
@@ -94,6 +98,7 @@ pub async fn create(
             .changes
             .create_client(caller.actor(), &id, &secret, details, now, event)
             .await?;
+        state.totals.clients.invalidate();
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client created");
         Ok(HttpResponse::Ok().json(CreatedClient {
             client_id: id.to_string(),
@@ -107,10 +112,14 @@ pub async fn create(
     .await
 }
 
-/// Lists clients, oldest first.
+/// Lists clients, oldest first, a page at a time: by page number, or after a cursor (the
+/// `next` of the previous page), which costs the same however deep the page.
 #[utoipa::path(get, path = "/api/v1/oauth/client", tag = "clients", params(Page),
-    responses((status = 200, body = Paged<ClientView>),
-        (status = 400, description = "invalid_request: page or size out of bounds", body = ErrorBody),
+    responses((status = 200, description = "a page of clients; `next` is the cursor of the \
+            following page, `total_is_estimate` says whether `total` was counted exactly for this answer",
+            body = Paged<ClientView>),
+        (status = 400, description = "invalid_request: page or size out of bounds, an after \
+            that is not a cursor of this listing, or both page and after", body = ErrorBody),
         Authenticated),
     security(("bearer" = [])))]
 pub async fn list(
@@ -120,21 +129,36 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require("client:read")?;
     let page = Page::from_query(req.query_string())?;
-    let (items, total) = state
-        .foundation
-        .store
-        .run(move |conn| {
-            let rows = clients::list(conn, page.offset(), page.size)?;
-            let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
-            let mut scopes = clients::scopes_of_many(conn, &ids)?;
-            let items = rows
-                .iter()
-                .map(|c| ClientView::new(c, scopes.remove(&c.id).unwrap_or_default()))
-                .collect();
-            Ok((items, clients::count(conn)?))
-        })
+    let rows = |conn: &mut DbConnection, start: Start<&ClientKey>, limit| {
+        let rows = clients::list(conn, start.map(|key| (key.created_at, &key.id)), limit)?;
+        let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+        let mut scopes = clients::scopes_of_many(conn, &ids)?;
+        rows.iter()
+            .map(|c| {
+                let key = ClientKey {
+                    created_at: c.created_at,
+                    id: ClientId::parse(&c.id).map_err(|_| StoreError::Corrupt("client id"))?,
+                };
+                Ok((
+                    key,
+                    ClientView::new(c, scopes.remove(&c.id).unwrap_or_default()),
+                ))
+            })
+            .collect()
+    };
+    let counter = Counter {
+        exact: clients::count,
+        estimate: clients::estimate,
+    };
+    let paged = page
+        .load(
+            &state.foundation.store,
+            (&state.totals.clients, counter),
+            Instant::now(),
+            rows,
+        )
         .await?;
-    Ok(HttpResponse::Ok().json(page.envelope(items, total)))
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// One client (the root client is described from the environment).
@@ -193,6 +217,7 @@ pub async fn delete(
             .changes
             .delete_client(&id, now, event)
             .await?;
+        state.totals.clients.invalidate();
         tracing::info!(client_id = %id, actor = %caller.client_id(), "client deleted");
         Ok(HttpResponse::NoContent().finish())
     })

@@ -3,6 +3,7 @@
 //! by the shared server set-up (`auth_core::service`).
 
 mod audit_log;
+mod client_limits;
 mod client_scopes;
 mod clients;
 pub mod openapi;
@@ -34,6 +35,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         vec![
             (Method::GET, web::to(client_scopes::get)),
             (Method::PUT, web::to(client_scopes::replace)),
+        ],
+    ))
+    .service(resource(
+        &["/api/v1/oauth/client/{id}/limits"],
+        vec![
+            (Method::GET, web::to(client_limits::get)),
+            (Method::PUT, web::to(client_limits::replace)),
         ],
     ))
     .service(one(

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit_log, client_scopes, clients, revocation, scopes, secret};
+use super::{audit_log, client_limits, client_scopes, clients, revocation, scopes, secret};
 use crate::schema::{RegisteredScope, list_registry};
 use crate::state::AppState;
 use auth_core::openapi::HealthPaths;
@@ -17,7 +17,7 @@ use auth_core::openapi::HealthPaths;
 #[openapi(
     info(
         title = "admin-service",
-        description = "Clients, scopes, secret rotation and the audit trail of the OAuth 2.0 \
+        description = "Clients, scopes, per-client limits, secret rotation and the audit trail of the OAuth 2.0 \
                        client-credentials service. Every endpoint needs a bearer token with the \
                        scope it names."
     ),
@@ -28,6 +28,8 @@ use auth_core::openapi::HealthPaths;
         clients::delete,
         client_scopes::get,
         client_scopes::replace,
+        client_limits::get,
+        client_limits::replace,
         secret::rotate,
         scopes::list,
         scopes::add,

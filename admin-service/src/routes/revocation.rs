@@ -1,8 +1,12 @@
 //! Revoking tokens: one token (by the token or its `jti`), or every token of a client.
 
+use std::time::Instant;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::changes::TokenRevocation;
 use auth_core::ids::TokenId;
+use auth_core::limits::Limited;
+use auth_core::store::clients;
 use auth_core::time::Timestamp;
 use auth_core::token::VerifyError;
 use serde::Deserialize;
@@ -69,6 +73,7 @@ impl utoipa::ToSchema for RevokeBody {}
 #[utoipa::path(post, path = "/api/v1/oauth/revocation", tag = "revocation", request_body = RevokeBody,
     responses((status = 204, description = "revoked (or already expired)"),
         (status = 400, description = "invalid_request: a missing body, one of another shape, a token this service did not issue, or a malformed jti or client id", body = ErrorBody),
+        (status = 429, description = "rate_limited: the caller reached its limit of tokens revoked per minute (named); see Retry-After", body = ErrorBody),
         Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn revoke_token(
@@ -106,6 +111,7 @@ pub async fn revoke_token(
                 expires_at: now.plus_secs(state.token_lifetime_secs),
             },
         };
+        count_revocation(&caller, &state).await?;
         let client_id = revocation.client_id.clone();
         let event = audit
             .with_target(revocation.jti.as_str())
@@ -119,6 +125,33 @@ pub async fn revoke_token(
         Ok(HttpResponse::NoContent().finish())
     })
     .await
+}
+
+/// Counts a revocation against the caller's limit (each revoked token is held by every
+/// verifier until it expires); the root client is never limited.
+async fn count_revocation(caller: &Caller, state: &AppState) -> Result<(), ApiError> {
+    if caller.is_root {
+        return Ok(());
+    }
+    let id = caller.client_id().clone();
+    let own = state
+        .foundation
+        .store
+        .run(move |conn| clients::find(conn, &id))
+        .await?
+        .map(|client| client.limits())
+        .unwrap_or_default();
+    state
+        .foundation
+        .usage
+        .take(
+            Limited::Revocations,
+            caller.client_id().as_str(),
+            own,
+            Instant::now(),
+        )
+        .await
+        .map_err(|reached| ApiError::limit_reached(&reached))
 }
 
 /// Revokes every token the client holds now; tokens issued afterwards work. The root

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::time::Timestamp;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use super::clients::client_to_change;
 use crate::audit::{Audit, audited};
@@ -20,28 +20,13 @@ const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     /// How long the previous secret keeps working (0 to 604800 seconds; default 0).
-    #[serde(default, deserialize_with = "whole_number")]
+    #[serde(default, deserialize_with = "crate::body::whole_number")]
     #[schema(minimum = 0, maximum = 604800)]
     grace_period_seconds: i64,
 }
 
 impl Body for RotateBody {
     const SHAPE: &'static str = "empty, or an object {\"grace_period_seconds\"?: 0 to 604800}";
-}
-
-/// A whole number; `60.0` is 60 (JSON Schema's `integer` includes it), and a number too
-/// large for `i64` is still a number, refused by the range check.
-fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    let number = serde_json::Number::deserialize(deserializer)?;
-    if let Some(n) = number.as_i64() {
-        return Ok(n);
-    }
-    match number.as_f64() {
-        Some(f) if f.fract() == 0.0 => Ok(f.clamp(-1e18, 1e18) as i64),
-        _ => Err(serde::de::Error::custom(
-            "grace_period_seconds must be a whole number",
-        )),
-    }
 }
 
 /// Rotates a client's secret (shown once); the caller must hold every scope of the client.

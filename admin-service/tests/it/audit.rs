@@ -29,7 +29,8 @@ async fn a_sequence_of_changes_leaves_its_entries_in_order() {
     assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
     assert_eq!(
         empty.body,
-        json!({"items": [], "total": 0, "page": 1, "size": 50, "pages": 0})
+        json!({"items": [], "total": 0, "page": 1, "size": 50, "pages": 0,
+               "next": null, "total_is_estimate": false})
     );
 
     let caller = app.new_client(&["client:create", "client:read"]).await;

@@ -112,7 +112,8 @@ async fn list_is_paginated_in_a_stable_order_without_secrets() {
     assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
     assert_eq!(
         empty.body,
-        json!({"items": [], "total": 0, "page": 1, "size": 50, "pages": 0})
+        json!({"items": [], "total": 0, "page": 1, "size": 50, "pages": 0,
+               "next": null, "total_is_estimate": false})
     );
 
     let mut created = Vec::new();

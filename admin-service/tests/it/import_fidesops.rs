@@ -12,7 +12,7 @@ use auth_core::config::Env;
 use auth_core::ids::ClientId;
 use auth_core::service::Service as _;
 use auth_core::store::connection::ConnectionManager;
-use auth_core::store::{DbConnection, audit, clients, registry};
+use auth_core::store::{DbConnection, Start, audit, clients, registry};
 use auth_core::testing::process::{binary, free_port};
 use auth_core::testing::{Backend, TestDatabase};
 use auth_core::time::Timestamp;
@@ -281,7 +281,7 @@ fn scopes_of(conn: &mut DbConnection, id: &str) -> Vec<String> {
 
 /// (action, target, detail) of every audit event, oldest first.
 fn audit_events(conn: &mut DbConnection) -> Vec<(String, String, String)> {
-    audit::list(conn, 0, 1000)
+    audit::list(conn, Start::Offset(0), 1000)
         .unwrap()
         .into_iter()
         .map(|event| {

@@ -2,6 +2,7 @@
 //! states the constraints the service enforces, so a client (or a fuzzer) can rely on it.
 
 use actix_web::http::{Method, StatusCode};
+use admin_service::listing::cursor::{CURSOR_PATTERN, MAX_CURSOR_LEN};
 use auth_core::ids::CLIENT_ID_PATTERN;
 use auth_core::scopes::{DEFAULT_SCOPES, SCOPE_PATTERN};
 use auth_core::testing::Backend;
@@ -24,6 +25,7 @@ async fn openapi_describes_every_endpoint_with_bearer_security() {
             "/api/v1/oauth/audit",
             "/api/v1/oauth/client",
             "/api/v1/oauth/client/{id}",
+            "/api/v1/oauth/client/{id}/limits",
             "/api/v1/oauth/client/{id}/revoke",
             "/api/v1/oauth/client/{id}/scope",
             "/api/v1/oauth/client/{id}/secret",
@@ -52,6 +54,8 @@ async fn openapi_describes_every_endpoint_with_bearer_security() {
         "ErrorBody",
         "RotatedSecret",
         "AuditEntry",
+        "LimitsBody",
+        "LimitsView",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
@@ -139,6 +143,11 @@ async fn openapi_states_the_constraints_the_service_enforces() {
                         );
                         assert_eq!(parameter["required"], false, "{at}");
                     }
+                    "after" => {
+                        assert_eq!(schema["pattern"], CURSOR_PATTERN, "{at}");
+                        assert_eq!(schema["maxLength"], MAX_CURSOR_LEN, "{at}");
+                        assert_eq!(parameter["required"], false, "{at}");
+                    }
                     other => panic!("{at}: undocumented parameter {other}"),
                 }
             }
@@ -153,8 +162,16 @@ async fn openapi_states_the_constraints_the_service_enforces() {
                 .as_array()
                 .unwrap()
                 .len(),
-            2
+            3
         );
+        let page = &doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"];
+        let page = resolve(&doc, page);
+        for field in ["next", "total_is_estimate", "total", "page", "pages"] {
+            assert!(
+                page["properties"][field].is_object(),
+                "{path}: {field} in {page}"
+            );
+        }
     }
 
     // The registry, as it is now, is the set of scopes a body may name.

@@ -1,9 +1,10 @@
-//! The doors of client changes: create, delete, replace scopes, rotate the secret, and
-//! revoke every token (of a client, or of the root client).
+//! The doors of client changes: create, delete, replace scopes, rotate the secret, set
+//! limits, and revoke every token (of a client, or of the root client).
 
 use super::policy::{self, Actor, Grant};
 use super::{ChangeError, Changes, if_live};
 use crate::ids::ClientId;
+use crate::limits::ClientLimits;
 use crate::revocation::{Cutoff, db};
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHash};
@@ -151,6 +152,23 @@ impl Changes {
             secret,
             previous_until,
         })
+    }
+
+    /// Sets a client's own limits; every replica drops what it cached of the client, so
+    /// its next request counts against them.
+    pub async fn set_limits(
+        &self,
+        id: &ClientId,
+        limits: ClientLimits,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> Result<(), ChangeError> {
+        self.write_audited(id, event, move |conn, id| {
+            Ok(rows::set_limits(conn, id, limits, now)?.then_some(()))
+        })
+        .await?;
+        self.revocations.publish_client_changed(id.as_str()).await;
+        Ok(())
     }
 
     /// Revokes every token the client holds now; tokens issued afterwards work.

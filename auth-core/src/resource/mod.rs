@@ -24,6 +24,7 @@ use serde_json::json;
 
 use crate::config::{ConfigError, Env};
 use crate::revocation::{RevocationConfig, Revocations, SharedError};
+use crate::shared_redis::RedisSettings;
 use crate::time::Timestamp;
 use crate::token::{TokenVerifier, VerifiedToken, VerifyError};
 
@@ -35,8 +36,8 @@ use crate::token::{TokenVerifier, VerifiedToken, VerifyError};
 /// | `OAUTH_ISSUER` | expected `iss` \[`TOKEN_SERVICE_URL`\] |
 /// | `OAUTH_AUDIENCE` | this service's audience: tokens must carry it in `aud` \[`OAUTH_ISSUER`\] |
 /// | `OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES` | longest token lifetime \[11520\] |
-/// | `REDIS_URL` | the shared revocation cache \[required unless fail-open\] |
-/// | `REDIS_KEY_PREFIX` | its namespace \[`authsvc`\] |
+/// | `REDIS_URL` | the shared revocation cache, `redis://` or `rediss://` (TLS) \[required unless fail-open\] |
+/// | `REDIS_KEY_PREFIX`, `REDIS_CA_FILE`, `REDIS_CLIENT_CERT_FILE`, `REDIS_CLIENT_KEY_FILE` | its namespace, and TLS files (`shared_redis`) \[`authsvc`, none\] |
 /// | `REVOCATION_FAIL_OPEN` | `true` accepts tokens when revocation cannot be checked \[false\] |
 #[derive(Debug, Clone)]
 pub struct ResourceServerConfig {
@@ -78,23 +79,19 @@ impl ResourceServerConfig {
             "false" | "0" => Ok(false),
             _ => Err("expected true or false".to_owned()),
         })?;
-        let redis_url = env.get("REDIS_URL").map(|u| u.trim().to_owned());
-        if redis_url.is_none() && !fail_open {
+        let redis = RedisSettings::from_env(env)?;
+        if redis.is_none() && !fail_open {
             return Err(ConfigError::new(
                 "REDIS_URL",
                 "is required to check revocation (or set REVOCATION_FAIL_OPEN=true)",
             ));
         }
-        let key_prefix = env
-            .get("REDIS_KEY_PREFIX")
-            .unwrap_or_else(|| "authsvc".to_owned());
         Ok(Self {
             token_service_url: url,
             issuer,
             audience,
             revocation: RevocationConfig {
-                redis_url,
-                key_prefix,
+                redis,
                 token_lifetime_secs: minutes * 60,
                 fail_open,
             },

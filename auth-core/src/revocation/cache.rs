@@ -14,17 +14,19 @@
 //! `None`) and checks ask Redis or the database. Client versions, for caches of client
 //! state, change with every message about a client and with every reset.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::jti_set::JtiSet;
 use super::{Cutoff, TokenStatus, decide};
 use crate::time::Timestamp;
 
 /// Every revocation of a complete shared cache, read in one pass.
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
-    pub revoked: HashSet<String>,
+    /// Sealed once filled.
+    pub revoked: JtiSet,
     /// client id → cut-off, as written in Redis ([`Cutoff::to_wire`])
     pub cutoffs: HashMap<String, i64>,
 }
@@ -32,7 +34,7 @@ pub(crate) struct Snapshot {
 #[derive(Default)]
 struct Maps {
     /// Revoked token ids.
-    revoked: HashSet<String>,
+    revoked: JtiSet,
     /// client id → cut-off, as written in Redis ([`Cutoff::to_wire`]; absent: none).
     cutoffs: HashMap<String, i64>,
     /// client id → how many changes were announced for it since the last reset.
@@ -141,9 +143,9 @@ impl LocalCache {
     pub(crate) fn token_revoked(&self, jti: &str) {
         let mut maps = self.write();
         if let Some(journal) = &mut maps.journal {
-            journal.revoked.insert(jti.to_owned());
+            journal.revoked.insert(jti);
         }
-        maps.revoked.insert(jti.to_owned());
+        maps.revoked.insert(jti);
     }
 
     /// A client changed (scopes, secret, deletion): anything cached about it is stale.
@@ -198,8 +200,13 @@ mod tests {
     use super::*;
 
     fn snapshot(revoked: &[&str], cutoffs: &[(&str, i64)]) -> Snapshot {
+        let mut set = JtiSet::default();
+        for jti in revoked {
+            set.push(jti);
+        }
+        set.seal();
         Snapshot {
-            revoked: revoked.iter().map(|j| (*j).to_owned()).collect(),
+            revoked: set,
             cutoffs: cutoffs.iter().map(|(c, v)| ((*c).to_owned(), *v)).collect(),
         }
     }

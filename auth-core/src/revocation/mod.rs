@@ -12,6 +12,7 @@
 mod cache;
 #[cfg(feature = "server")]
 pub mod db;
+mod jti_set;
 mod shared;
 #[cfg(feature = "server")]
 mod sync;
@@ -113,8 +114,7 @@ pub enum RevocationError {
 #[derive(Debug, Clone)]
 pub struct RevocationConfig {
     /// `None`: no shared cache; the database answers every check.
-    pub redis_url: Option<String>,
-    pub key_prefix: String,
+    pub redis: Option<crate::shared_redis::RedisSettings>,
     /// The longest token lifetime, which bounds how long records are kept.
     pub token_lifetime_secs: i64,
     /// Accept tokens when nothing can answer (only for verifiers without a database, and
@@ -172,10 +172,9 @@ impl Revocations {
             crate::ids::ClientId,
         )>,
     ) -> Result<Self, SharedError> {
-        let shared = match &config.redis_url {
-            Some(url) => Some(Arc::new(shared::SharedCache::new(
-                url,
-                &config.key_prefix,
+        let shared = match &config.redis {
+            Some(redis) => Some(Arc::new(shared::SharedCache::new(
+                redis,
                 Arc::clone(&metrics),
             )?)),
             None => None,

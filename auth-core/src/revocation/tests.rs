@@ -1,6 +1,7 @@
 //! Tests of the parent module.
 
 use super::*;
+use crate::shared_redis::RedisSettings;
 
 #[test]
 fn decide_compares_to_the_microsecond() {
@@ -53,8 +54,7 @@ async fn a_follower_answers_from_its_copy_and_learns_by_snapshot_and_by_message(
     let prefix = crate::testing::redis_prefix();
     let metrics = Arc::new(Metrics::new());
     let config = RevocationConfig {
-        redis_url: Some(url.clone()),
-        key_prefix: prefix.clone(),
+        redis: Some(RedisSettings::new(url.clone(), prefix.clone())),
         token_lifetime_secs: 3600,
         fail_open: false,
     };

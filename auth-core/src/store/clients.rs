@@ -2,10 +2,11 @@
 
 use diesel::prelude::*;
 
-use super::StoreError;
 use super::connection::DbConnection;
 use super::schema::{client_scopes, clients, scopes};
+use super::{Start, StoreError, keyset};
 use crate::ids::ClientId;
+use crate::limits::ClientLimits;
 use crate::scopes::Scope;
 use crate::secret::SecretHash;
 use crate::time::Timestamp;
@@ -24,9 +25,16 @@ pub struct Client {
     pub updated_at: i64,
     pub tokens_valid_after: i64,
     pub deleted_at: Option<i64>,
+    pub tokens_per_minute: Option<i64>,
+    pub revocations_per_minute: Option<i64>,
 }
 
 impl Client {
+    /// The client's own limits (`None`: the service's defaults).
+    pub fn limits(&self) -> ClientLimits {
+        ClientLimits::from_columns(self.tokens_per_minute, self.revocations_per_minute)
+    }
+
     /// The hashes a presented secret may match at `now`, each with the instant it stops
     /// working: the current one (never), and the one a rotation replaced, while its grace
     /// period lasts.
@@ -147,13 +155,27 @@ pub fn insert(
     })
 }
 
-/// Live clients, oldest first (a stable order for pagination).
-pub fn list(conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<Client>, StoreError> {
+/// At most `limit` live clients from `start`, oldest first, ties by id (a stable order for
+/// pagination). The key of `Start::After` is `(created_at, id)`, compared as a row value
+/// ([`keyset::greater`]), which both backends answer from the partial index
+/// `clients_live_order`: an index seek, however deep the page. One statement for every
+/// page (an offset starts after the first possible key), so it is prepared once per
+/// connection, and its generic plan is that same index scan.
+pub fn list(
+    conn: &mut DbConnection,
+    start: Start<(i64, &ClientId)>,
+    limit: i64,
+) -> Result<Vec<Client>, StoreError> {
+    let (after, offset) = match start {
+        Start::Offset(offset) => ((i64::MIN, String::new()), offset),
+        Start::After((created_at, id)) => ((created_at, id.as_str().to_owned()), 0),
+    };
     Ok(clients::table
         .filter(clients::deleted_at.is_null())
+        .filter(keyset::greater((clients::created_at, clients::id), after))
         .order((clients::created_at.asc(), clients::id.asc()))
-        .offset(offset)
         .limit(limit)
+        .offset(offset)
         .select(Client::as_select())
         .load(conn)?)
 }
@@ -164,6 +186,12 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .filter(clients::deleted_at.is_null())
         .count()
         .get_result(conn)?)
+}
+
+/// The database's estimate of [`count`]: the entries of the partial index on live clients
+/// (see [`super::estimated_rows`]; `None` on SQLite).
+pub fn estimate(conn: &mut DbConnection) -> Result<Option<i64>, StoreError> {
+    super::estimated_rows(conn, "clients_live_order")
 }
 
 /// The scopes of several clients at once, in registry order, keyed by client id.
@@ -200,6 +228,28 @@ pub fn raise_cutoff(
     .set(clients::tokens_valid_after.eq(at.as_micros()))
     .execute(conn)?;
     Ok(())
+}
+
+/// Sets a live client's own limits (`None` for the default). False if there is no live
+/// client with that id.
+pub fn set_limits(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    limits: ClientLimits,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(
+        clients::table
+            .find(id.as_str())
+            .filter(clients::deleted_at.is_null()),
+    )
+    .set((
+        clients::tokens_per_minute.eq(limits.tokens_per_minute.map(i64::from)),
+        clients::revocations_per_minute.eq(limits.revocations_per_minute.map(i64::from)),
+        clients::updated_at.eq(now.as_micros()),
+    ))
+    .execute(conn)?;
+    Ok(updated > 0)
 }
 
 /// Marks a client deleted, drops its scopes and secrets, and revokes its tokens.

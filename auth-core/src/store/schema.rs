@@ -32,6 +32,8 @@ diesel::table! {
         updated_at -> BigInt,
         tokens_valid_after -> BigInt,
         deleted_at -> Nullable<BigInt>,
+        tokens_per_minute -> Nullable<BigInt>,
+        revocations_per_minute -> Nullable<BigInt>,
     }
 }
 

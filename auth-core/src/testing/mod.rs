@@ -1,5 +1,6 @@
 //! Test support (feature `testing`): an isolated database per test, on PostgreSQL or SQLite;
-//! real processes (`process`); HTTP helpers both services' tests share (`http`).
+//! real processes (`process`); a Redis server of a test's own, plain or TLS (`redis_server`);
+//! HTTP helpers both services' tests share (`http`).
 //!
 //! PostgreSQL tests each get a fresh database, migrated, and dropped when the test ends.
 //! `TEST_DATABASE_URL` names the server's maintenance database (default
@@ -20,6 +21,7 @@ use crate::store::{DatabaseUrl, migrate};
 pub mod http;
 pub mod postgres;
 pub mod process;
+pub mod redis_server;
 
 /// TLS off: libpq would otherwise initialise OpenSSL, whose exit handlers can race the
 /// pool threads of a test process that is ending.

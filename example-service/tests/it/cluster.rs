@@ -3,10 +3,9 @@
 //! cluster of them. `scripts/test` builds every binary before the tests run.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use auth_core::testing::{Backend, TestDatabase, unavailable};
+use auth_core::testing::{Backend, TestDatabase};
 use auth_core::token::SigningKey;
 
 pub const ROOT_ID: &str = "root";
@@ -57,82 +56,7 @@ pub fn signing_key_file(dir: &std::path::Path) -> PathBuf {
     key
 }
 
-/// A redis-server of the test's own, so it can be stopped and flushed without touching others.
-pub struct RedisServer {
-    pub port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    pub fn start() -> Option<Self> {
-        let mut server = Self {
-            port: free_port(),
-            child: None,
-        };
-        server.restart()?;
-        Some(server)
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// (Re)starts the server, empty.
-    pub fn restart(&mut self) -> Option<()> {
-        let spawned = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        match spawned {
-            Ok(child) => self.child = Some(child),
-            Err(error) => return unavailable("redis-server (for fault tests)", error),
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while redis_ping(&self.url()).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(())
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    pub fn flushall(&self) {
-        let mut conn = redis::Client::open(self.url())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        redis::cmd("FLUSHALL").query::<()>(&mut conn).unwrap();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-pub fn redis_ping(url: &str) -> redis::RedisResult<String> {
-    let client = redis::Client::open(url)?;
-    let mut conn = client.get_connection_with_timeout(Duration::from_secs(1))?;
-    redis::cmd("PING").query(&mut conn)
-}
+pub use auth_core::testing::redis_server::{RedisServer, ping as redis_ping};
 
 /// The shared Redis of the machine (`TEST_REDIS_URL`); skipped outside CI if unreachable.
 pub use auth_core::testing::redis_url as shared_redis;

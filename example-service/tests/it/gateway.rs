@@ -152,7 +152,8 @@ async fn the_fidesops_tutorial_works_through_the_gateway_alone() {
     let mut extra = Vec::new();
     let redis_url =
         std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    if redis_ping(&redis_url).is_ok() {
+    let settings = auth_core::shared_redis::RedisSettings::new(redis_url.clone(), "ping");
+    if redis_ping(&settings).is_ok() {
         extra.push(("REDIS_URL", redis_url));
         extra.push(("REDIS_KEY_PREFIX", format!("gateway{gateway_port}")));
     }

@@ -1,12 +1,13 @@
 //! The verified-credentials cache: per client, the SHA-256 digests of secrets that
-//! verified, the client's scopes, and the instant that state was read (see the parent
-//! module for when an entry stops matching).
+//! verified, what the client is granted (scopes, own limits), and the instant that state
+//! was read (see the parent module for when an entry stops matching).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use auth_core::ids::ClientId;
+use auth_core::limits::ClientLimits;
 use auth_core::revocation::{ClientState, ClientVersion};
 use auth_core::scopes::Scope;
 use auth_core::time::Timestamp;
@@ -18,9 +19,16 @@ use subtle::ConstantTimeEq as _;
 /// are batched and cost tens of microseconds each.
 const CACHE_CAPACITY: usize = 20_000;
 
+/// What a verified client is granted: its scopes and its own limits.
+#[derive(Debug, Clone)]
+pub(super) struct Granted {
+    pub scopes: Arc<[Scope]>,
+    pub limits: ClientLimits,
+}
+
 struct CachedClient {
     version: ClientVersion,
-    scopes: Arc<[Scope]>,
+    granted: Granted,
     state_at: Timestamp,
     /// SHA-256 of each secret that verified, with when to stop trusting it.
     secrets: Vec<([u8; 32], Instant)>,
@@ -32,7 +40,7 @@ pub(super) struct VerifiedCredentials {
 }
 
 impl VerifiedCredentials {
-    /// The scopes and read instant of `id`'s entry, if one of `digests` verified before and
+    /// What `id` is granted and when that was read, if one of `digests` verified before and
     /// is still trusted at `now`, and nothing changed for the client since.
     pub(super) fn get(
         &self,
@@ -40,7 +48,7 @@ impl VerifiedCredentials {
         digests: &[[u8; 32]],
         client: ClientState,
         now: Instant,
-    ) -> Option<(Arc<[Scope]>, Timestamp)> {
+    ) -> Option<(Granted, Timestamp)> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = clients
             .get(id)
@@ -48,7 +56,7 @@ impl VerifiedCredentials {
         let known = entry.secrets.iter().any(|(known, until)| {
             *until > now && digests.iter().any(|digest| bool::from(known.ct_eq(digest)))
         });
-        known.then(|| (Arc::clone(&entry.scopes), entry.state_at))
+        known.then(|| (entry.granted.clone(), entry.state_at))
     }
 
     /// Remembers at `now` that `digest` verified for `id`, trusted until `until`.
@@ -60,7 +68,7 @@ impl VerifiedCredentials {
         now: Instant,
         until: Instant,
         version: ClientVersion,
-        scopes: Arc<[Scope]>,
+        granted: Granted,
         state_at: Timestamp,
     ) {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
@@ -74,14 +82,14 @@ impl VerifiedCredentials {
         }
         let entry = clients.entry(id).or_insert_with(|| CachedClient {
             version,
-            scopes: Arc::clone(&scopes),
+            granted: granted.clone(),
             state_at,
             secrets: Vec::new(),
         });
         if entry.version != version || entry.state_at < state_at {
             *entry = CachedClient {
                 version,
-                scopes,
+                granted,
                 state_at,
                 secrets: Vec::new(),
             };
@@ -111,7 +119,10 @@ mod tests {
             version: ClientVersion::default(),
             cutoff: Cutoff::Before(Timestamp::from_micros(500)),
         };
-        let scopes: Arc<[Scope]> = Arc::from(Vec::new());
+        let granted = Granted {
+            scopes: Arc::from(Vec::new()),
+            limits: ClientLimits::default(),
+        };
         let until = start + Duration::from_secs(10);
         cache.insert(
             id.clone(),
@@ -119,7 +130,7 @@ mod tests {
             start,
             until,
             state.version,
-            scopes,
+            granted,
             read_at,
         );
         let at = |seconds: u64| start + Duration::from_secs(seconds);

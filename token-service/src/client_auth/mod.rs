@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 use secrecy::ExposeSecret as _;
 
 use auth_core::ids::ClientId;
+use auth_core::limits::ClientLimits;
+use auth_core::limits::window::Blocked;
 use auth_core::metrics::{Metrics, ResultLabel};
 use auth_core::revocation::{ClientState, Revocations};
 use auth_core::scopes::Scope;
@@ -40,7 +42,7 @@ use auth_core::store::{Store, StoreError, clients, registry};
 use auth_core::time::Timestamp;
 
 use bcrypt_gate::BcryptGate;
-use cache::VerifiedCredentials;
+use cache::{Granted, VerifiedCredentials};
 use lookup::{ClientLookup, Found};
 use ratelimit::FailureLimiter;
 
@@ -54,6 +56,8 @@ const CACHE_TTL: Duration = Duration::from_secs(3600);
 pub struct AuthenticatedClient {
     pub client_id: ClientId,
     pub scopes: Arc<[Scope]>,
+    /// The client's own limits (the root client has none: it is never limited).
+    pub limits: ClientLimits,
     pub is_root: bool,
     /// When the client state behind this answer was read (the token's `iat_us`).
     pub state_at: Timestamp,
@@ -66,9 +70,9 @@ pub enum AuthenticateError {
     /// Too many checks of imported bcrypt hashes are waiting; retry later.
     #[error("too many secret verifications are waiting")]
     Busy,
-    /// Too many failed attempts for this client id or address; retry after this long.
+    /// Too many failed attempts for this client id or address.
     #[error("too many failed attempts")]
-    RateLimited(Duration),
+    RateLimited(Blocked),
 }
 
 #[derive(Clone)]
@@ -162,6 +166,7 @@ impl ClientAuthenticator {
             return Ok(Some(AuthenticatedClient {
                 client_id,
                 scopes: scopes.into(),
+                limits: ClientLimits::default(),
                 is_root: true,
                 state_at: now,
             }));
@@ -179,7 +184,7 @@ impl ClientAuthenticator {
         // Read before the database, so a change arriving meanwhile invalidates the entry.
         let state = self.revocations.client_state(client_id.as_str());
         if let Some(state) = state
-            && let Some((scopes, state_at)) =
+            && let Some((granted, state_at)) =
                 self.cache.get(&client_id, digests, state, Instant::now())
         {
             self.metrics
@@ -188,7 +193,8 @@ impl ClientAuthenticator {
                 .inc();
             return Ok(Some(AuthenticatedClient {
                 client_id,
-                scopes,
+                scopes: granted.scopes,
+                limits: granted.limits,
                 is_root: false,
                 state_at,
             }));
@@ -204,13 +210,17 @@ impl ClientAuthenticator {
         let verified = self.verify(&client_id, found, secret, now).await?;
         let Some(Verified {
             scopes,
+            limits,
             valid_until,
             digest,
         }) = verified
         else {
             return Ok(None);
         };
-        let scopes: Arc<[Scope]> = scopes.into();
+        let granted = Granted {
+            scopes: scopes.into(),
+            limits,
+        };
         if let Some(ClientState { version, .. }) = state {
             let ttl = valid_until.map_or(CACHE_TTL, |until| {
                 let left = until.as_micros().saturating_sub(now.as_micros());
@@ -223,13 +233,14 @@ impl ClientAuthenticator {
                 at,
                 at + ttl,
                 version,
-                Arc::clone(&scopes),
+                granted.clone(),
                 now,
             );
         }
         Ok(Some(AuthenticatedClient {
             client_id,
-            scopes,
+            scopes: granted.scopes,
+            limits: granted.limits,
             is_root: false,
             state_at: now,
         }))
@@ -243,7 +254,7 @@ impl ClientAuthenticator {
         self.limiter
             .check(client_id.as_str(), address, Instant::now())
             .await
-            .map_err(|blocked| AuthenticateError::RateLimited(blocked.retry_after))
+            .map_err(AuthenticateError::RateLimited)
     }
 
     /// Checks the presented forms against the hashes of the client found (an unknown
@@ -264,6 +275,7 @@ impl ClientAuthenticator {
             return Ok(None);
         };
         let hashes = client.secret_hashes(now);
+        let limits = client.limits();
         let mut matched = None;
         let mut slow = Vec::new();
         for (hash, until) in &hashes {
@@ -289,6 +301,7 @@ impl ClientAuthenticator {
         }
         Ok(Some(Verified {
             scopes,
+            limits,
             valid_until,
             digest: form.digest(),
         }))
@@ -348,10 +361,11 @@ impl ClientAuthenticator {
     }
 }
 
-/// A secret that verified: the client's scopes, when the secret stops working (a rotated
-/// secret in its grace period), and the digest of the form that matched.
+/// A secret that verified: the client's scopes and own limits, when the secret stops
+/// working (a rotated secret in its grace period), and the digest of the form that matched.
 struct Verified {
     scopes: Vec<Scope>,
+    limits: ClientLimits,
     valid_until: Option<Timestamp>,
     digest: [u8; 32],
 }

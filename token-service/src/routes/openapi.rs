@@ -109,7 +109,9 @@ impl IntoResponses for ClientAuthErrors {
             (
                 "429".to_owned(),
                 error(
-                    "rate_limited: too many failed authentications for this client or address; see Retry-After",
+                    "rate_limited: too many failed authentications for this client or address, or \
+                     the client reached one of its per-client limits (tokens issued or revoked \
+                     per minute, named in error_description); see Retry-After",
                 ),
             ),
             (

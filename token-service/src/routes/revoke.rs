@@ -2,7 +2,10 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::time::Instant;
+
 use auth_core::changes::TokenRevocation;
+use auth_core::limits::Limited;
 use auth_core::time::Timestamp;
 
 use crate::error::{ErrorBody, OAuthError};
@@ -54,6 +57,22 @@ pub async fn revoke(
         return Err(OAuthError::unauthorized_client(
             "the token was not issued to this client",
         ));
+    }
+    // Each revocation is held by every verifier until the token expires: counted against
+    // the caller's limit, so no client can grow that state without bound. Unknown, invalid
+    // or expired tokens (answered above) store nothing and count nothing.
+    if !caller.is_root {
+        state
+            .foundation
+            .usage
+            .take(
+                Limited::Revocations,
+                caller.client_id.as_str(),
+                caller.limits,
+                Instant::now(),
+            )
+            .await
+            .map_err(|reached| OAuthError::limit_reached(&reached))?;
     }
     let revocation = TokenRevocation {
         jti: verified.claims.jti,

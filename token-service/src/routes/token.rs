@@ -2,9 +2,11 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use auth_core::limits::Limited;
 use auth_core::metrics::ReasonLabel;
 use auth_core::request_telemetry;
 use std::borrow::Cow;
+use std::time::Instant;
 
 use auth_core::scopes::Scope;
 use auth_core::time::Timestamp;
@@ -104,6 +106,19 @@ async fn issue_token(
     request_telemetry::record_client(client.client_id.as_str());
 
     let granted = grant(&client.scopes, token_request.scope)?;
+    if !client.is_root {
+        state
+            .foundation
+            .usage
+            .take(
+                Limited::Tokens,
+                client.client_id.as_str(),
+                client.limits,
+                Instant::now(),
+            )
+            .await
+            .map_err(|reached| OAuthError::limit_reached(&reached))?;
+    }
     let token = state
         .issuer
         .issue_from_state(&client.client_id, &granted, now, client.state_at)

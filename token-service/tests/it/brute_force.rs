@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
+use auth_core::shared_redis::RedisSettings;
 use auth_core::testing::{Backend, redis_prefix, redis_url};
 use token_service::client_auth::ratelimit::{FailureLimiter, Limits};
 
@@ -90,15 +91,15 @@ async fn failures_per_address_are_limited_and_root_is_limited_too() {
 #[actix_web::test]
 async fn counters_are_shared_across_replicas_through_redis() {
     let Some(redis) = redis_url() else { return };
-    let prefix = redis_prefix();
+    let shared = RedisSettings::new(redis, redis_prefix());
     let limits = Limits {
         per_client: 2,
         per_address: 100,
         window: Duration::from_secs(30),
         failure_delay: Duration::ZERO,
     };
-    let one = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
-    let two = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let one = FailureLimiter::new(limits, Some(&shared)).unwrap();
+    let two = FailureLimiter::new(limits, Some(&shared)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while !(one.following() && two.following()) {
         assert!(
@@ -134,19 +135,19 @@ async fn counters_are_shared_across_replicas_through_redis() {
 #[actix_web::test]
 async fn a_replica_that_missed_a_block_learns_it_from_its_next_failure() {
     let Some(redis) = redis_url() else { return };
-    let prefix = redis_prefix();
+    let shared = RedisSettings::new(redis, redis_prefix());
     let limits = Limits {
         per_client: 2,
         per_address: 100,
         window: Duration::from_secs(30),
         failure_delay: Duration::ZERO,
     };
-    let early = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let early = FailureLimiter::new(limits, Some(&shared)).unwrap();
     early.record_failure("victim", None, Instant::now()).await;
     early.record_failure("victim", None, Instant::now()).await;
     assert!(early.check("victim", None, Instant::now()).await.is_err());
     // Started after the announcement: it cannot know yet.
-    let late = FailureLimiter::new(limits, Some((&redis, &prefix))).unwrap();
+    let late = FailureLimiter::new(limits, Some(&shared)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while !late.following() {
         assert!(

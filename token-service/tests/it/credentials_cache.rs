@@ -10,6 +10,7 @@ use auth_core::metrics::Metrics;
 use auth_core::revocation::{Cutoff, Revocations};
 use auth_core::scopes::parse_scope_list;
 use auth_core::secret::{ClientSecret, SecretHash};
+use auth_core::shared_redis::RedisSettings;
 use auth_core::store::clients;
 use auth_core::testing::{Backend, redis_prefix, redis_url};
 use auth_core::time::Timestamp;
@@ -57,8 +58,7 @@ async fn warm_requests_skip_the_database_and_changes_evict_at_once() {
     };
     // Another process's view: it changes clients and announces it, as admin-service does.
     let config = auth_core::revocation::RevocationConfig {
-        redis_url: Some(redis.clone()),
-        key_prefix: prefix.clone(),
+        redis: Some(RedisSettings::new(redis.clone(), prefix.clone())),
         token_lifetime_secs: 3600,
         fail_open: false,
     };

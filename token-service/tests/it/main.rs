@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod brute_force;
+mod client_limits;
 mod cold_lookups;
 mod credentials_cache;
 mod discovery;
@@ -11,6 +12,7 @@ mod limits;
 mod methods;
 mod openapi;
 mod pg_restart;
+mod redis_tls;
 mod revocation;
 mod secrets;
 mod startup;

@@ -5,7 +5,7 @@ use auth_core::ids::{ClientId, TokenId};
 use auth_core::revocation::db;
 use auth_core::time::Timestamp;
 
-use crate::support::{ROOT_ID, ROOT_SECRET, Reply, TestApp, on_both_backends};
+use crate::support::{ROOT_ID, ROOT_SECRET, TestApp, on_both_backends};
 
 on_both_backends!(
     a_client_revokes_its_own_token,
@@ -28,55 +28,25 @@ async fn token_for(app: &TestApp, id: &str, secret: &str) -> String {
     reply.token().to_owned()
 }
 
-async fn revoke(app: &TestApp, id: &str, secret: &str, token: &str) -> Reply {
-    let body = crate::support::form(&[
-        ("token", token),
-        ("client_id", id),
-        ("client_secret", secret),
-    ]);
-    app.post_raw(
-        "/api/v1/oauth/revoke",
-        "application/x-www-form-urlencoded",
-        body,
-        &[],
-    )
-    .await
-}
-
-async fn introspect(app: &TestApp, token: &str) -> Reply {
-    let body = crate::support::form(&[
-        ("token", token),
-        ("client_id", ROOT_ID),
-        ("client_secret", ROOT_SECRET),
-    ]);
-    app.post_raw(
-        "/api/v1/oauth/introspect",
-        "application/x-www-form-urlencoded",
-        body,
-        &[],
-    )
-    .await
-}
-
 async fn a_client_revokes_its_own_token(app: TestApp) {
     let (id, secret) = app.create_client("client:read").await;
     let token = token_for(&app, &id, &secret).await;
     let other = token_for(&app, &id, &secret).await;
-    assert_eq!(introspect(&app, &token).await.body["active"], true);
-    let reply = revoke(&app, &id, &secret, &token).await;
+    assert_eq!(app.introspect(&token).await.body["active"], true);
+    let reply = app.revoke(&id, &secret, &token).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert_eq!(
-        introspect(&app, &token).await.body,
+        app.introspect(&token).await.body,
         serde_json::json!({ "active": false })
     );
     assert_eq!(
-        introspect(&app, &other).await.body["active"],
+        app.introspect(&other).await.body["active"],
         true,
         "only that token"
     );
     assert_eq!(
-        revoke(&app, &id, &secret, &token).await.status,
+        app.revoke(&id, &secret, &token).await.status,
         StatusCode::OK,
         "twice is fine"
     );
@@ -86,13 +56,13 @@ async fn revoking_unknown_or_garbage_tokens_answers_200(app: TestApp) {
     let (id, secret) = app.create_client("").await;
     for token in ["garbage", "a.b.c", &"x".repeat(7_000)] {
         assert_eq!(
-            revoke(&app, &id, &secret, token).await.status,
+            app.revoke(&id, &secret, token).await.status,
             StatusCode::OK,
             "{:.20}",
             token
         );
     }
-    let oversized = revoke(&app, &id, &secret, &"x".repeat(20_000)).await;
+    let oversized = app.revoke(&id, &secret, &"x".repeat(20_000)).await;
     assert_eq!(
         oversized.status,
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -105,30 +75,30 @@ async fn a_client_cannot_revoke_another_clients_token(app: TestApp) {
     let (a_id, a_secret) = app.create_client("").await;
     let (b_id, b_secret) = app.create_client("").await;
     let b_token = token_for(&app, &b_id, &b_secret).await;
-    let reply = revoke(&app, &a_id, &a_secret, &b_token).await;
+    let reply = app.revoke(&a_id, &a_secret, &b_token).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error(), "unauthorized_client");
     assert_eq!(
-        introspect(&app, &b_token).await.body["active"],
+        app.introspect(&b_token).await.body["active"],
         true,
         "nothing changed"
     );
     assert_eq!(
-        revoke(&app, ROOT_ID, ROOT_SECRET, &b_token).await.status,
+        app.revoke(ROOT_ID, ROOT_SECRET, &b_token).await.status,
         StatusCode::OK,
         "root may"
     );
-    assert_eq!(introspect(&app, &b_token).await.body["active"], false);
+    assert_eq!(app.introspect(&b_token).await.body["active"], false);
 }
 
 async fn revocation_needs_client_authentication_and_a_token(app: TestApp) {
     let (id, secret) = app.create_client("").await;
     let token = token_for(&app, &id, &secret).await;
-    let wrong = revoke(&app, &id, "ocs_wrong", &token).await;
+    let wrong = app.revoke(&id, "ocs_wrong", &token).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.error(), "invalid_client");
     assert_eq!(
-        introspect(&app, &token).await.body["active"],
+        app.introspect(&token).await.body["active"],
         true,
         "nothing changed"
     );
@@ -148,7 +118,7 @@ async fn revocation_needs_client_authentication_and_a_token(app: TestApp) {
 async fn introspection_reports_active_tokens(app: TestApp) {
     let (id, secret) = app.create_client("client:read scope:read").await;
     let token = token_for(&app, &id, &secret).await;
-    let reply = introspect(&app, &token).await;
+    let reply = app.introspect(&token).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = &reply.body;
@@ -177,7 +147,7 @@ async fn introspection_reports_revoked_expired_and_garbage_tokens_inactive(app: 
     let (id, secret) = app.create_client("client:read").await;
     let revoked = token_for(&app, &id, &secret).await;
     assert_eq!(
-        revoke(&app, &id, &secret, &revoked).await.status,
+        app.revoke(&id, &secret, &revoked).await.status,
         StatusCode::OK
     );
     let client = ClientId::parse(&id).unwrap();
@@ -195,7 +165,7 @@ async fn introspection_reports_revoked_expired_and_garbage_tokens_inactive(app: 
         "e30.e30.e30",
         &"a".repeat(7_000),
     ] {
-        let reply = introspect(&app, token).await;
+        let reply = app.introspect(token).await;
         assert_eq!(reply.status, StatusCode::OK, "{:.30}", token);
         assert_eq!(reply.body, inactive, "{:.30}", token);
     }

@@ -213,6 +213,38 @@ impl TestApp {
         .await
     }
 
+    /// RFC 7009 revocation of `token` by client `id`.
+    pub async fn revoke(&self, id: &str, secret: &str, token: &str) -> Reply {
+        let body = form(&[
+            ("token", token),
+            ("client_id", id),
+            ("client_secret", secret),
+        ]);
+        self.post_raw(
+            "/api/v1/oauth/revoke",
+            "application/x-www-form-urlencoded",
+            body,
+            &[],
+        )
+        .await
+    }
+
+    /// RFC 7662 introspection of `token`, asked by the root client.
+    pub async fn introspect(&self, token: &str) -> Reply {
+        let body = form(&[
+            ("token", token),
+            ("client_id", ROOT_ID),
+            ("client_secret", ROOT_SECRET),
+        ]);
+        self.post_raw(
+            "/api/v1/oauth/introspect",
+            "application/x-www-form-urlencoded",
+            body,
+            &[],
+        )
+        .await
+    }
+
     /// A counter or gauge from `/metrics` (0 when absent).
     pub async fn metric(&self, name: &str) -> f64 {
         let mut response = self

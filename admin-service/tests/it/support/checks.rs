@@ -149,6 +149,18 @@ pub fn endpoints(client_id: &str) -> Vec<Endpoint> {
             None,
             "client:update",
         ),
+        at(
+            Method::GET,
+            &format!("{client}/limits"),
+            None,
+            "client:read",
+        ),
+        at(
+            Method::PUT,
+            &format!("{client}/limits"),
+            Some(json!({"tokens_per_minute": 10})),
+            "client:update",
+        ),
         at(Method::GET, "/api/v1/oauth/scope", None, "scope:read"),
         at(Method::GET, "/api/v1/oauth/scopes", None, "scope:read"),
         at(

@@ -48,7 +48,7 @@ pub struct TestApp {
     /// The key both services sign and verify with, to forge tokens in tests.
     pub signing_key: SigningKey,
     http: awc::Client,
-    _db: TestDatabase,
+    db: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -116,7 +116,7 @@ impl TestApp {
             http: awc::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .finish(),
-            _db: db,
+            db,
             _dir: dir,
         };
         app.wait_ready().await;
@@ -207,6 +207,18 @@ impl TestApp {
         TestClient { id, secret, token }
     }
 
+    /// Runs `statement` on the test database directly, behind the services' back (as
+    /// another replica or an import would).
+    pub async fn sql(&self, statement: &str) {
+        use diesel::RunQueryDsl as _;
+        let store = auth_core::store::Store::new(&self.db.url, 1);
+        let statement = statement.to_owned();
+        store
+            .run(move |conn| Ok(diesel::sql_query(statement).execute(conn)?))
+            .await
+            .unwrap_or_else(|e| panic!("SQL on the test database: {e}"));
+    }
+
     /// How many clients the API lists.
     pub async fn client_count(&self) -> i64 {
         let reply = self.list_clients(&self.root().await, "").await;
@@ -243,6 +255,16 @@ impl TestApp {
 
     pub async fn put_scopes(&self, token: &str, id: &str, body: Value) -> Reply {
         self.json(Method::PUT, format!("{CLIENTS}/{id}/scope"), token, &body)
+            .await
+    }
+
+    pub async fn get_limits(&self, token: &str, id: &str) -> Reply {
+        self.bare(Method::GET, format!("{CLIENTS}/{id}/limits"), token)
+            .await
+    }
+
+    pub async fn put_limits(&self, token: &str, id: &str, body: Value) -> Reply {
+        self.json(Method::PUT, format!("{CLIENTS}/{id}/limits"), token, &body)
             .await
     }
 

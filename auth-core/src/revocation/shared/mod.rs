@@ -76,15 +76,14 @@ async fn timed<T>(work: impl Future<Output = redis::RedisResult<T>>) -> Result<T
 
 impl SharedCache {
     pub(crate) fn new(
-        url: &str,
-        prefix: &str,
+        redis: &crate::shared_redis::RedisSettings,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, SharedError> {
         Ok(Self {
-            client: redis::Client::open(url)?,
+            client: redis.client()?,
             metrics,
             conn: std::sync::Mutex::new(None),
-            prefix: prefix.to_owned(),
+            prefix: redis.key_prefix().to_owned(),
             subscribed: AtomicBool::new(false),
             max_set: redis::Script::new(MAX_SET_SCRIPT),
         })
@@ -331,7 +330,7 @@ impl SharedCache {
             while let Some(key) = keys.next_item().await {
                 let key = key?;
                 if let Some(jti) = key.strip_prefix(&jti_prefix) {
-                    snapshot.revoked.insert(jti.to_owned());
+                    snapshot.revoked.push(jti);
                 } else if key.starts_with(&client_prefix) {
                     client_keys.push(key);
                 }
@@ -351,6 +350,7 @@ impl SharedCache {
         if !conn.exists::<_, bool>(&ready).await? {
             return Ok(None);
         }
+        snapshot.revoked.seal();
         Ok(Some(snapshot))
     }
 

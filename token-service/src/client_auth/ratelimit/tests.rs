@@ -74,35 +74,3 @@ async fn addresses_are_limited_across_client_ids() {
             .is_ok()
     );
 }
-
-#[tokio::test]
-async fn announcements_block_a_key_until_its_window_ends() {
-    let limiter = FailureLimiter::new(limits(100, 100), None).unwrap();
-    let start = Instant::now();
-    let address: IpAddr = "192.0.2.9".parse().unwrap();
-    limiter.on_event(Event::Subscribed, start);
-    assert!(limiter.following());
-    limiter.on_event(Event::Message(Some("30000 client:victim".into())), start);
-    limiter.on_event(Event::Message(Some("20000 addr:192.0.2.9".into())), start);
-    for bad in ["", "soon client:x", "client:y", "-5 client:z"] {
-        limiter.on_event(Event::Message(Some(bad.into())), start);
-    }
-    limiter.on_event(Event::Message(None), start);
-    let at = |seconds: u64| start + Duration::from_secs(seconds);
-    let blocked = limiter.check("victim", None, at(10)).await.unwrap_err();
-    assert_eq!(blocked.retry_after, Duration::from_secs(20));
-    let blocked = limiter
-        .check("other", Some(address), at(10))
-        .await
-        .unwrap_err();
-    assert_eq!(blocked.retry_after, Duration::from_secs(10), "the address");
-    for id in ["x", "y", "z"] {
-        assert!(limiter.check(id, None, at(10)).await.is_ok(), "{id}");
-    }
-    assert!(
-        limiter.check("victim", Some(address), at(30)).await.is_ok(),
-        "both windows ended"
-    );
-    limiter.on_event(Event::Lost, at(30));
-    assert!(!limiter.following());
-}

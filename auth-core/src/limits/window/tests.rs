@@ -1,0 +1,77 @@
+//! The counters' windows on local counters and announcements, with an injected clock.
+
+use super::*;
+
+fn keys(limit: u32) -> Vec<Counted> {
+    vec![("client:a".to_owned(), limit)]
+}
+
+#[tokio::test]
+async fn record_refuses_the_first_event_past_the_limit_and_check_blocks_until_the_window_ends() {
+    let counters = WindowCounters::new(Duration::from_secs(60), None, "test").unwrap();
+    let start = Instant::now();
+    let at = |seconds: u64| start + Duration::from_secs(seconds);
+    for second in 0..3 {
+        assert!(counters.check(&keys(3), at(second)).await.is_ok());
+        assert!(
+            counters.record(&keys(3), at(second)).await.is_ok(),
+            "{second}"
+        );
+    }
+    // The third event reached the limit: the next is refused before it is counted...
+    let blocked = counters.check(&keys(3), at(10)).await.unwrap_err();
+    assert_eq!(blocked.retry_after, Duration::from_secs(50));
+    assert_eq!(blocked.retry_after_secs(), 50);
+    // ...and one counted anyway (another replica's block not yet known) is the excess.
+    let over = counters.record(&keys(3), at(10)).await.unwrap_err();
+    assert_eq!(over.retry_after, Duration::from_secs(50));
+    assert!(
+        counters.check(&keys(3), at(60)).await.is_ok(),
+        "a new window"
+    );
+    assert!(counters.record(&keys(3), at(60)).await.is_ok());
+}
+
+#[tokio::test]
+async fn announcements_block_a_key_until_its_window_ends() {
+    let counters = WindowCounters::new(Duration::from_secs(60), None, "test").unwrap();
+    let start = Instant::now();
+    counters.on_event(Event::Subscribed, start);
+    assert!(counters.following());
+    counters.on_event(Event::Message(Some("30000 client:victim".into())), start);
+    counters.on_event(Event::Message(Some("20000 addr:192.0.2.9".into())), start);
+    for bad in ["", "soon client:x", "client:y", "-5 client:z"] {
+        counters.on_event(Event::Message(Some(bad.into())), start);
+    }
+    counters.on_event(Event::Message(None), start);
+    let at = |seconds: u64| start + Duration::from_secs(seconds);
+    let key = |name: &str| vec![(name.to_owned(), 100)];
+    let blocked = counters.check(&key("client:victim"), at(10)).await;
+    assert_eq!(blocked.unwrap_err().retry_after, Duration::from_secs(20));
+    let both = [key("client:other"), key("addr:192.0.2.9")].concat();
+    let blocked = counters.check(&both, at(10)).await;
+    assert_eq!(
+        blocked.unwrap_err().retry_after,
+        Duration::from_secs(10),
+        "the address"
+    );
+    for id in ["client:x", "client:y", "client:z"] {
+        assert!(counters.check(&key(id), at(10)).await.is_ok(), "{id}");
+    }
+    let both = [key("client:victim"), key("addr:192.0.2.9")].concat();
+    assert!(counters.check(&both, at(30)).await.is_ok(), "both ended");
+    counters.on_event(Event::Lost, at(30));
+    assert!(!counters.following());
+}
+
+#[test]
+fn retry_after_is_at_least_a_second_and_rounds_up() {
+    assert_eq!(
+        Blocked::after(Duration::from_millis(10)).retry_after_secs(),
+        1
+    );
+    assert_eq!(
+        Blocked::after(Duration::from_millis(1500)).retry_after_secs(),
+        2
+    );
+}
