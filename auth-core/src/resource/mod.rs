@@ -313,8 +313,12 @@ pub fn bearer_token(headers: &header::HeaderMap) -> Result<String, AuthError> {
         .and_then(|value| value.split_once(' '))
         .ok_or(AuthError::InvalidToken)?;
     let token = token.trim();
-    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
-    if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.chars().all(b64token) {
+    // RFC 6750 §2.1's b64token, byte by byte (a `str::contains` per character cost about
+    // 6 % of admin-service's CPU).
+    let b64token = |b: u8| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+    };
+    if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.bytes().all(b64token) {
         Ok(token.to_owned())
     } else {
         Err(AuthError::InvalidToken)

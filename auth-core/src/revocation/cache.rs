@@ -135,6 +135,11 @@ impl LocalCache {
         self.write().journal = None;
     }
 
+    /// How many revoked tokens the copy holds.
+    pub(crate) fn revoked_len(&self) -> usize {
+        self.read().revoked.len()
+    }
+
     pub(crate) fn is_complete(&self) -> bool {
         self.read().complete
     }

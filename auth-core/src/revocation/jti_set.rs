@@ -50,12 +50,20 @@ impl JtiSet {
         }
     }
 
-    /// Ends a bulk fill: sorts, and gives back memory the fill reserved.
+    /// Makes room for `more` ids of a bulk fill.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.sorted.reserve(more);
+    }
+
+    /// Ends a bulk fill: sorts, and gives back memory the fill reserved in excess.
     pub(crate) fn seal(&mut self) {
         self.sorted.extend(self.recent.drain());
         self.sorted.sort_unstable();
         self.sorted.dedup();
-        self.sorted.shrink_to_fit();
+        // Shrinking copies the whole vector: only worth it for a large excess.
+        if self.sorted.capacity() > self.sorted.len() + self.sorted.len() / 8 {
+            self.sorted.shrink_to_fit();
+        }
         self.recent.shrink_to_fit();
     }
 

@@ -287,7 +287,8 @@ impl SharedCache {
     /// revocation it was told of, and the rebuild announces itself (`r`).
     async fn refresh(&self, cache: &LocalCache) -> Duration {
         cache.begin_snapshot();
-        let result = tokio::time::timeout(SNAPSHOT_TIMEOUT, self.snapshot()).await;
+        let expected = cache.revoked_len();
+        let result = tokio::time::timeout(SNAPSHOT_TIMEOUT, self.snapshot(expected)).await;
         match result {
             Ok(Ok(Some(snapshot))) => {
                 tracing::debug!(
@@ -312,7 +313,9 @@ impl SharedCache {
 
     /// Every revoked token and client cut-off in Redis; `None` if the cache is not complete
     /// (no `rev:ready`, before or after the scan).
-    async fn snapshot(&self) -> Result<Option<Snapshot>, SharedError> {
+    /// `expected`: about how many revoked tokens there are (the copy's count), so the new
+    /// copy is allocated once rather than grown by doubling beside the old one.
+    async fn snapshot(&self, expected: usize) -> Result<Option<Snapshot>, SharedError> {
         let mut conn = self.connection().await?;
         let ready = self.key(&["ready"]);
         if !conn.exists::<_, bool>(&ready).await? {
@@ -321,6 +324,7 @@ impl SharedCache {
         let jti_prefix = self.key(&["jti", ""]);
         let client_prefix = self.key(&["client", ""]);
         let mut snapshot = Snapshot::default();
+        snapshot.revoked.reserve(expected + expected / 16);
         let mut client_keys = Vec::new();
         {
             let options = redis::ScanOptions::default()
