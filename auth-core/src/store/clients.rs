@@ -66,11 +66,17 @@ pub struct NewClient<'a> {
     pub tokens_valid_after: i64,
 }
 
+/// The row of live (not deleted) client `id`, for queries and updates.
+#[diesel::dsl::auto_type]
+fn live<'a>(id: &'a str) -> _ {
+    clients::table
+        .find(id)
+        .filter(clients::deleted_at.is_null())
+}
+
 /// A live (not deleted) client by id.
 pub fn find(conn: &mut DbConnection, id: &ClientId) -> Result<Option<Client>, StoreError> {
-    Ok(clients::table
-        .find(id.as_str())
-        .filter(clients::deleted_at.is_null())
+    Ok(live(id.as_str())
         .select(Client::as_select())
         .first(conn)
         .optional()?)
@@ -238,17 +244,13 @@ pub fn set_limits(
     limits: ClientLimits,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let updated = diesel::update(
-        clients::table
-            .find(id.as_str())
-            .filter(clients::deleted_at.is_null()),
-    )
-    .set((
-        clients::tokens_per_minute.eq(limits.tokens_per_minute.map(i64::from)),
-        clients::revocations_per_minute.eq(limits.revocations_per_minute.map(i64::from)),
-        clients::updated_at.eq(now.as_micros()),
-    ))
-    .execute(conn)?;
+    let updated = diesel::update(live(id.as_str()))
+        .set((
+            clients::tokens_per_minute.eq(limits.tokens_per_minute.map(i64::from)),
+            clients::revocations_per_minute.eq(limits.revocations_per_minute.map(i64::from)),
+            clients::updated_at.eq(now.as_micros()),
+        ))
+        .execute(conn)?;
     Ok(updated > 0)
 }
 
@@ -259,20 +261,16 @@ pub fn soft_delete(
     id: &ClientId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let updated = diesel::update(
-        clients::table
-            .find(id.as_str())
-            .filter(clients::deleted_at.is_null()),
-    )
-    .set((
-        clients::deleted_at.eq(Some(now.as_micros())),
-        clients::updated_at.eq(now.as_micros()),
-        clients::tokens_valid_after.eq(now.as_micros()),
-        clients::secret_hash.eq(DELETED_SECRET_HASH),
-        clients::previous_secret_hash.eq(None::<String>),
-        clients::previous_secret_expires_at.eq(None::<i64>),
-    ))
-    .execute(conn)?;
+    let updated = diesel::update(live(id.as_str()))
+        .set((
+            clients::deleted_at.eq(Some(now.as_micros())),
+            clients::updated_at.eq(now.as_micros()),
+            clients::tokens_valid_after.eq(now.as_micros()),
+            clients::secret_hash.eq(DELETED_SECRET_HASH),
+            clients::previous_secret_hash.eq(None::<String>),
+            clients::previous_secret_expires_at.eq(None::<i64>),
+        ))
+        .execute(conn)?;
     if updated == 0 {
         return Ok(false);
     }
@@ -350,17 +348,13 @@ pub fn upgrade_secret_hash(
     old: &SecretHash,
     new: &SecretHash,
 ) -> Result<bool, StoreError> {
-    let live = || {
-        clients::table
-            .find(id.as_str())
-            .filter(clients::deleted_at.is_null())
-    };
-    let current = diesel::update(live().filter(clients::secret_hash.eq(old.as_str())))
+    let current = diesel::update(live(id.as_str()).filter(clients::secret_hash.eq(old.as_str())))
         .set(clients::secret_hash.eq(new.as_str()))
         .execute(conn)?;
-    let previous = diesel::update(live().filter(clients::previous_secret_hash.eq(old.as_str())))
-        .set(clients::previous_secret_hash.eq(new.as_str()))
-        .execute(conn)?;
+    let previous =
+        diesel::update(live(id.as_str()).filter(clients::previous_secret_hash.eq(old.as_str())))
+            .set(clients::previous_secret_hash.eq(new.as_str()))
+            .execute(conn)?;
     Ok(current + previous > 0)
 }
 

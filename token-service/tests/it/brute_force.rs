@@ -171,14 +171,7 @@ async fn a_replica_that_missed_a_block_learns_it_from_its_next_failure() {
 
 #[actix_web::test]
 async fn a_client_in_use_is_not_locked_out_by_an_attack_on_its_id() {
-    let Some(redis) = redis_url() else { return };
-    let prefix = redis_prefix();
-    let vars = [
-        ("REDIS_URL", redis.as_str()),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-        ("AUTH_FAILURES_PER_CLIENT", "3"),
-    ];
-    let Some(app) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
+    let Some(app) = TestApp::spawn_with_redis(&[("AUTH_FAILURES_PER_CLIENT", "3")]).await else {
         return;
     };
     let (id, secret) = app.create_client("client:read").await;

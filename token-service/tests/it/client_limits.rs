@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use auth_core::ids::ClientId;
 use auth_core::limits::ClientLimits;
 use auth_core::store::clients;
-use auth_core::testing::{Backend, redis_prefix, redis_url};
+use auth_core::testing::Backend;
 use auth_core::time::Timestamp;
 
 use crate::support::{ROOT_ID, ROOT_SECRET, Reply, TestApp};
@@ -140,14 +140,7 @@ async fn a_client_s_own_limits_replace_the_defaults_and_root_is_never_limited() 
 
 #[actix_web::test]
 async fn replicas_count_against_the_same_limit_through_redis() {
-    let Some(redis) = redis_url() else { return };
-    let prefix = redis_prefix();
-    let vars = [
-        ("REDIS_URL", redis.as_str()),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-        ("CLIENT_TOKENS_PER_MINUTE", "4"),
-    ];
-    let Some(one) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
+    let Some(one) = TestApp::spawn_with_redis(&[("CLIENT_TOKENS_PER_MINUTE", "4")]).await else {
         return;
     };
     let two = one.replica().await;

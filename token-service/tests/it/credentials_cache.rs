@@ -10,9 +10,7 @@ use auth_core::metrics::Metrics;
 use auth_core::revocation::{Cutoff, Revocations};
 use auth_core::scopes::parse_scope_list;
 use auth_core::secret::{ClientSecret, SecretHash};
-use auth_core::shared_redis::RedisSettings;
 use auth_core::store::clients;
-use auth_core::testing::{Backend, redis_prefix, redis_url};
 use auth_core::time::Timestamp;
 
 use crate::support::{Reply, TestApp};
@@ -47,18 +45,12 @@ async fn until(app: &TestApp, id: &str, secret: &str, done: impl Fn(&Reply) -> b
 
 #[actix_web::test]
 async fn warm_requests_skip_the_database_and_changes_evict_at_once() {
-    let Some(redis) = redis_url() else { return };
-    let prefix = redis_prefix();
-    let vars = [
-        ("REDIS_URL", redis.as_str()),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-    ];
-    let Some(app) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
+    let Some(app) = TestApp::spawn_with_redis(&[]).await else {
         return;
     };
     // Another process's view: it changes clients and announces it, as admin-service does.
     let config = auth_core::revocation::RevocationConfig {
-        redis: Some(RedisSettings::new(redis.clone(), prefix.clone())),
+        redis: Some(app.redis_settings()),
         token_lifetime_secs: 3600,
         fail_open: false,
     };

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use auth_core::testing::{Backend, redis_prefix, redis_url};
+use auth_core::testing::Backend;
 use sha2::{Digest as _, Sha512};
 
 use crate::support::{ROOT_ID, TestApp, on_both_backends};
@@ -175,13 +175,7 @@ async fn an_imported_hash_above_bcrypt_cost_is_never_run() {
 
 #[actix_web::test]
 async fn an_imported_client_pays_bcrypt_once_across_replicas() {
-    let Some(redis) = redis_url() else { return };
-    let prefix = redis_prefix();
-    let vars = [
-        ("REDIS_URL", redis.as_str()),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-    ];
-    let Some(first) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
+    let Some(first) = TestApp::spawn_with_redis(&[]).await else {
         return;
     };
     let second = first.replica().await;

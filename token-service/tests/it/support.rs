@@ -78,6 +78,29 @@ impl TestApp {
         Some(Self::start(env, Some(db), std::sync::Arc::new(dir)).await)
     }
 
+    /// A token-service on PostgreSQL sharing the machine's Redis (`TEST_REDIS_URL`) under a
+    /// key prefix of its own, with `vars` over the test defaults; `None` (skip) outside CI
+    /// when Redis or PostgreSQL is unreachable.
+    pub async fn spawn_with_redis(vars: &[(&str, &str)]) -> Option<Self> {
+        let redis = auth_core::testing::redis_url()?;
+        let prefix = auth_core::testing::redis_prefix();
+        let mut all = vec![
+            ("REDIS_URL", redis.as_str()),
+            ("REDIS_KEY_PREFIX", prefix.as_str()),
+        ];
+        all.extend_from_slice(vars);
+        Self::spawn_with(Backend::Postgres, &all).await
+    }
+
+    /// The Redis this service uses, as it reads it from its configuration.
+    pub fn redis_settings(&self) -> auth_core::shared_redis::RedisSettings {
+        auth_core::shared_redis::RedisSettings::from_env(&Env::from_fn(|name| {
+            self.env.get(name).cloned()
+        }))
+        .expect("redis settings")
+        .expect("REDIS_URL is set")
+    }
+
     /// A second token-service process's worth of state (its own caches and limiter) on the
     /// same database and configuration: another replica.
     pub async fn replica(&self) -> Self {
