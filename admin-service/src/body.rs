@@ -153,6 +153,64 @@ pub async fn read_object<T: Body>(
         .ok_or_else(|| missing(T::SHAPE))
 }
 
+/// Reads a body that must be a JSON array of objects `T` (empty: none).
+pub async fn read_array<T: Body>(
+    headers: &HeaderMap,
+    payload: web::Payload,
+) -> Result<Vec<T>, ApiError> {
+    match read_value(headers, payload).await? {
+        None => Err(missing(T::SHAPE)),
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => {
+            typed(Value::Array(items), T::SHAPE)
+        }
+        Some(_) => Err(wrong_shape(T::SHAPE)),
+    }
+}
+
+/// A member that is an object `T` (`deserialize_with`): serde's derive would also take a
+/// struct from an array of its fields' values, a shape no endpoint documents.
+pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize as _;
+    use serde::de::Error as _;
+    match Value::deserialize(deserializer)? {
+        value @ Value::Object(_) => serde_json::from_value(value).map_err(D::Error::custom),
+        _ => Err(D::Error::custom("invalid type: expected a JSON object")),
+    }
+}
+
+/// [`object`], or absent or `null`.
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize as _;
+    #[derive(serde::Deserialize)]
+    #[serde(bound = "T: DeserializeOwned")]
+    struct Object<T>(#[serde(deserialize_with = "object")] T);
+    Ok(Option::<Object<T>>::deserialize(deserializer)?.map(|Object(inner)| inner))
+}
+
+/// A list of objects `T` (`deserialize_with`; see [`object`]).
+pub fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize as _;
+    #[derive(serde::Deserialize)]
+    #[serde(bound = "T: DeserializeOwned")]
+    struct Object<T>(#[serde(deserialize_with = "object")] T);
+    Ok(Vec::<Object<T>>::deserialize(deserializer)?
+        .into_iter()
+        .map(|Object(inner)| inner)
+        .collect())
+}
+
 /// Reads a fidesops scopes body, when there is one: an array, or an object `T`.
 pub async fn read_scopes<T: Body>(
     headers: &HeaderMap,

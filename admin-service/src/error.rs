@@ -10,7 +10,10 @@ use auth_core::changes::ChangeError;
 use auth_core::limits::LimitReached;
 use auth_core::scopes::Scope;
 use auth_core::store::StoreError;
+use auth_core::store::federation::{BindError, Identity};
 use serde_json::{Map, Value, json};
+
+use crate::federation::Invalid;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code}: {description}")]
@@ -106,6 +109,62 @@ impl ApiError {
         .with("unknown_scopes", json!(unknown))
     }
 
+    /// A client's audiences, keys or identities that cannot be taken (RFC 7591 §3.2.2).
+    pub fn invalid_client_metadata(invalid: Invalid) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_client_metadata",
+            invalid.0,
+        )
+    }
+
+    /// A trusted issuer's value, keys or audiences that cannot be taken.
+    pub fn invalid_issuer_metadata(invalid: Invalid) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_issuer_metadata",
+            invalid.0,
+        )
+    }
+
+    /// Identities naming issuers that are not registered.
+    pub fn unknown_issuers(unknown: &[String]) -> Self {
+        let shown: Vec<String> = unknown
+            .iter()
+            .map(|iss| iss.chars().take(200).collect())
+            .collect();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_client_metadata",
+            format!(
+                "unknown issuers (register them first): {}",
+                shown.join(", ")
+            ),
+        )
+        .with("unknown_issuers", json!(shown))
+    }
+
+    /// Identities bound to another client already.
+    pub fn identities_taken(taken: &[Identity]) -> Self {
+        let listed: Vec<String> = taken
+            .iter()
+            .map(|identity| format!("{} {}", identity.issuer, identity.subject))
+            .collect();
+        let taken: Vec<Value> = taken
+            .iter()
+            .map(|identity| json!({"issuer": identity.issuer, "subject": identity.subject}))
+            .collect();
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "identities bound to another client already: {}",
+                listed.join(", ")
+            ),
+        )
+        .with("taken_identities", json!(taken))
+    }
+
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
@@ -191,6 +250,14 @@ impl From<ChangeError> for ApiError {
         match error {
             ChangeError::NotFound => Self::not_found("client"),
             ChangeError::Escalation(unheld) => Self::escalation(&unheld),
+            ChangeError::IssuerNotFound => Self::not_found("trusted issuer"),
+            ChangeError::IssuerExists => {
+                Self::conflict("an issuer with this issuer value is registered already")
+            }
+            ChangeError::Identities(BindError::UnknownIssuers(unknown)) => {
+                Self::unknown_issuers(&unknown)
+            }
+            ChangeError::Identities(BindError::Taken(taken)) => Self::identities_taken(&taken),
             ChangeError::Store(error) => error.into(),
         }
     }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod import_fidesops;
 pub mod listing;
 pub mod routes;

@@ -103,6 +103,21 @@ impl IntoParams for ClientIdPath {
     }
 }
 
+/// The `{id}` of the trusted issuer endpoints.
+pub struct IssuerIdPath;
+
+impl IntoParams for IssuerIdPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_parameter(
+            "id",
+            client_id(),
+            "a trusted issuer id (generated: `iss_` and 22 base64url characters), with the \
+             characters of a client id (anything else is a 400; a well-formed unknown id is \
+             a 404)",
+        )]
+    }
+}
+
 /// The `{name}` of `DELETE /api/v1/oauth/scope/{name}`.
 pub struct ScopeNamePath;
 

@@ -2,10 +2,13 @@
 //! except the one-time `client_secret` of creation and rotation.
 
 use auth_core::scopes::Scope;
+use auth_core::store::StoreError;
 use auth_core::store::audit::AuditEvent;
 use auth_core::store::clients::Client;
+use auth_core::store::federation::{self, Identity, Keys, TrustedIssuer};
 use auth_core::time::Timestamp;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// The error body of every 4xx and 5xx answer.
@@ -22,21 +25,119 @@ pub struct ClientView {
     pub description: Option<String>,
     #[schema(value_type = Vec<String>)]
     pub scopes: Vec<Scope>,
+    /// Further audiences its tokens may name (RFC 8707 `resource`), besides the default.
+    pub audiences: Vec<String>,
+    /// Its public keys for `private_key_jwt` (public JWKs, each with its `kid`); empty when
+    /// it has none or they are fetched from `jwks_uri`.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Map<String, Value>>,
+    /// Where its public keys are fetched from, if they are.
+    pub jwks_uri: Option<String>,
+    /// The workload identities that authenticate it.
+    pub identities: Vec<IdentityView>,
+    /// False for a secret-less client (keys or identities only) until a rotation.
+    pub has_secret: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,
 }
 
 impl ClientView {
-    pub fn new(client: &Client, scopes: Vec<Scope>) -> Self {
-        Self {
+    pub fn new(
+        client: &Client,
+        scopes: Vec<Scope>,
+        identities: Vec<Identity>,
+    ) -> Result<Self, StoreError> {
+        let ShownKeys { keys, jwks_uri } =
+            ShownKeys::of_columns(client.jwks.as_deref(), client.jwks_uri.as_deref())?;
+        Ok(Self {
             client_id: client.id.clone(),
             name: client.name.clone(),
             description: client.description.clone(),
             scopes,
+            audiences: federation::audiences_from_column(client.audiences.as_deref())?,
+            keys,
+            jwks_uri,
+            identities: identities.into_iter().map(IdentityView::from).collect(),
+            has_secret: client.has_secret(),
             created_at: Timestamp::from_micros(client.created_at).to_rfc3339(),
             updated_at: Timestamp::from_micros(client.updated_at).to_rfc3339(),
+        })
+    }
+}
+
+/// Keys as shown: the inline public JWKs, and the URL they are fetched from.
+pub struct ShownKeys {
+    pub keys: Vec<Map<String, Value>>,
+    pub jwks_uri: Option<String>,
+}
+
+impl From<Keys> for ShownKeys {
+    fn from(keys: Keys) -> Self {
+        let (keys, jwks_uri) = match keys {
+            Keys::None => (Vec::new(), None),
+            Keys::Inline(keys) => (keys, None),
+            Keys::Uri(uri) => (Vec::new(), Some(uri)),
+        };
+        Self { keys, jwks_uri }
+    }
+}
+
+impl ShownKeys {
+    /// The keys of a row's `jwks` and `jwks_uri` columns.
+    fn of_columns(jwks: Option<&str>, jwks_uri: Option<&str>) -> Result<Self, StoreError> {
+        Keys::from_columns(jwks, jwks_uri).map(Self::from)
+    }
+}
+
+/// A workload identity bound to a client: tokens of `issuer` whose `sub` is `subject` (or,
+/// for a pattern ending in `*`, starts with what precedes it).
+#[derive(Serialize, ToSchema)]
+pub struct IdentityView {
+    /// The issuer's `iss` value.
+    pub issuer: String,
+    pub subject: String,
+}
+
+impl From<Identity> for IdentityView {
+    fn from(identity: Identity) -> Self {
+        Self {
+            issuer: identity.issuer,
+            subject: identity.subject,
         }
+    }
+}
+
+/// A trusted issuer: its public keys are shown, never anything private.
+#[derive(Serialize, ToSchema)]
+pub struct IssuerView {
+    pub id: String,
+    /// The `iss` value of its tokens.
+    pub issuer: String,
+    /// Where its public keys are fetched from, if they are.
+    pub jwks_uri: Option<String>,
+    /// Its public keys given inline (public JWKs, each with its `kid`); empty when they are
+    /// fetched from `jwks_uri`.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Map<String, Value>>,
+    /// The audiences its tokens must carry one of; empty: this service's issuer URL.
+    pub audiences: Vec<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+impl IssuerView {
+    pub fn new(issuer: &TrustedIssuer) -> Result<Self, StoreError> {
+        let ShownKeys { keys, jwks_uri } =
+            ShownKeys::of_columns(issuer.jwks.as_deref(), issuer.jwks_uri.as_deref())?;
+        Ok(Self {
+            id: issuer.id.clone(),
+            issuer: issuer.issuer.clone(),
+            jwks_uri,
+            keys,
+            audiences: federation::audiences_from_column(issuer.audiences.as_deref())?,
+            created_at: Timestamp::from_micros(issuer.created_at).to_rfc3339(),
+        })
     }
 }
 
@@ -59,15 +160,22 @@ pub enum OneClient {
     Root(RootClientView),
 }
 
-/// A new client with its secret, shown this once.
+/// A new client with its secret, shown this once (none for a secret-less client).
 #[derive(Serialize, ToSchema)]
 pub struct CreatedClient {
     pub client_id: String,
-    pub client_secret: String,
+    /// Absent for a client created with keys or identities: it is secret-less.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
     #[schema(value_type = Vec<String>)]
     pub scopes: Vec<Scope>,
+    pub audiences: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Map<String, Value>>,
+    pub jwks_uri: Option<String>,
+    pub identities: Vec<IdentityView>,
     pub created_at: String,
 }
 

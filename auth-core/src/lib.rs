@@ -20,6 +20,7 @@ pub mod secret;
 pub mod shared_redis;
 pub mod time;
 pub mod token;
+pub mod uri;
 
 #[cfg(feature = "server")]
 pub mod changes;

@@ -69,6 +69,8 @@ pub struct Metrics {
     pub bcrypt_waiting: Gauge,
     pub bcrypt_verifications: Counter,
     pub secret_upgrades: Counter,
+    /// JWKS documents fetched for client assertions (trusted issuers', clients').
+    pub jwks_fetches: Counter,
     /// Cold client lookups asked of the database, and the queries that answered them
     /// (concurrent lookups share a query).
     pub client_lookups: Counter,
@@ -139,6 +141,12 @@ impl Metrics {
             "Imported secret hashes replaced by SHA-256 after their secret verified",
             secret_upgrades.clone(),
         );
+        let jwks_fetches = Counter::default();
+        registry.register(
+            "jwks_fetches",
+            "JWKS documents fetched to verify client assertions (trusted issuers' and clients')",
+            jwks_fetches.clone(),
+        );
         let client_lookups = Counter::default();
         registry.register(
             "client_lookups",
@@ -184,6 +192,7 @@ impl Metrics {
             bcrypt_waiting,
             bcrypt_verifications,
             secret_upgrades,
+            jwks_fetches,
             client_lookups,
             client_lookup_queries,
             db_pool,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// fidesops' scope registry, in its order, followed by the scopes this service adds.
 /// Migrations seed the `scopes` table from exactly this list, in this order.
-pub const DEFAULT_SCOPES: [&str; 53] = [
+pub const DEFAULT_SCOPES: [&str; 56] = [
     "client:create",
     "client:update",
     "client:read",
@@ -65,6 +65,9 @@ pub const DEFAULT_SCOPES: [&str; 53] = [
     "scope:delete",
     "token:revoke",
     "audit:read",
+    "federation:read",
+    "federation:create_or_update",
+    "federation:delete",
 ];
 
 /// The longest scope name accepted anywhere.
@@ -170,7 +173,10 @@ mod tests {
                 "scope:create_or_update",
                 "scope:delete",
                 "token:revoke",
-                "audit:read"
+                "audit:read",
+                "federation:read",
+                "federation:create_or_update",
+                "federation:delete"
             ]
         );
         let mut sorted = DEFAULT_SCOPES.to_vec();

@@ -13,8 +13,8 @@ use crate::health::{Liveness, readiness};
 use crate::http::{not_found, one};
 use crate::settings::AuthSettings;
 
-/// A service's state (token-service, admin-service): what [`serve`] and [`main`] need to
-/// know of the service.
+/// A service's state (token-service, admin-service): what [`serve`] and `main` (feature
+/// `telemetry`) need to know of the service.
 pub trait Service: Sized + Send + Sync + 'static {
     type Config;
     /// The binary's name, in messages and logs.

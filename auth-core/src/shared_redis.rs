@@ -12,7 +12,8 @@
 //! | `REDIS_CLIENT_CERT_FILE`, `REDIS_CLIENT_KEY_FILE` | PEM client certificate and key for mutual TLS, both or neither (`rediss://` only) | none |
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use crate::config::{ConfigError, Env};
 
@@ -178,6 +179,63 @@ pub fn parse_key_prefix(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("expected 1 to 64 letters, digits, '-', '_' or '.'".to_owned())
+    }
+}
+
+/// A multiplexed connection opened on first use and then shared (it reconnects by itself):
+/// a part that talks to Redis only now and then holds one of these, not a connection of
+/// its own from start-up. Every command through it is bounded by its timeout.
+pub struct LazyConnection {
+    client: redis::Client,
+    timeout: Duration,
+    conn: Mutex<Option<redis::aio::ConnectionManager>>,
+}
+
+impl std::fmt::Debug for LazyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyConnection")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LazyConnection {
+    pub fn new(client: redis::Client, timeout: Duration) -> Self {
+        Self {
+            client,
+            timeout,
+            conn: Mutex::new(None),
+        }
+    }
+
+    /// How long a command through this connection may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connection; `None` when Redis cannot be reached within the timeout.
+    pub async fn get(&self) -> Option<redis::aio::ConnectionManager> {
+        if let Some(conn) = self
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
+            return Some(conn);
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1);
+        let conn = tokio::time::timeout(
+            self.timeout,
+            self.client.get_connection_manager_with_config(config),
+        )
+        .await
+        .ok()?
+        .ok()?;
+        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
+        Some(conn)
     }
 }
 

@@ -3,12 +3,27 @@
 //! - `GET /whoami`: any valid, unrevoked token; answers the caller's client id and scopes.
 //! - `GET /datasets`: requires the `dataset:read` scope.
 //! - `GET /registry`: calls admin-service's scope registry with this service's own token
-//!   (client credentials from `EXAMPLE_CLIENT_ID` / `EXAMPLE_CLIENT_SECRET`).
+//!   (client credentials from the `OAUTH_TOKEN_URL` and `OAUTH_CLIENT_*` variables).
 //! - `GET /health/live`, `GET /metrics`.
 //!
 //! Configuration: the resource-server variables of `auth_core::resource::ResourceServerConfig`,
-//! plus `EXAMPLE_SERVICE_ADDR` [127.0.0.1:8090], `ADMIN_SERVICE_URL`, `EXAMPLE_CLIENT_ID`,
-//! `EXAMPLE_CLIENT_SECRET` (the last three only for `/registry`).
+//! plus `EXAMPLE_SERVICE_ADDR` \[127.0.0.1:8090\] and, only for `/registry`,
+//! `ADMIN_SERVICE_URL` (unset: `/registry` answers 404) with the token source's variables
+//! (`auth_core::client::TokenSource::from_env`):
+//!
+//! | variable | meaning |
+//! | --- | --- |
+//! | `OAUTH_TOKEN_URL` | the token endpoint, e.g. `http://token-service:8080/api/v1/oauth/token` \[required\] |
+//! | `OAUTH_CLIENT_ID` | this service's client id \[required, except with a token file\] |
+//! | `OAUTH_CLIENT_SECRET` | its client secret (`client_secret_basic`) |
+//! | `OAUTH_CLIENT_KEY_FILE` | or: a PEM private key (Ed25519, P-256, RSA) signing `private_key_jwt` assertions |
+//! | `OAUTH_CLIENT_TOKEN_FILE` | or: a platform token file (a Kubernetes projected service-account token), read before each request |
+//! | `OAUTH_CLIENT_KEY_ID` | the assertions' `kid` \[the key's RFC 7638 thumbprint\] |
+//! | `OAUTH_ISSUER` | also the assertions' `aud` (the token service's identity, whatever URL reaches it) \[the token URL\] |
+//! | `OAUTH_CLIENT_SCOPE` | scopes to ask for \[all of the client's\] |
+//! | `OAUTH_CLIENT_RESOURCE` | audiences to ask for (RFC 8707), separated by spaces or commas \[the default audience\] |
+//!
+//! Exactly one of `OAUTH_CLIENT_SECRET`, `OAUTH_CLIENT_KEY_FILE` and `OAUTH_CLIENT_TOKEN_FILE`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,11 +32,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_core::client::TokenSource;
 use auth_core::config::{ConfigError, Env, LogFormat};
-use auth_core::ids::ClientId;
 use auth_core::metrics::Metrics;
 use auth_core::request_telemetry;
 use auth_core::resource::{AuthError, Authenticated, ResourceServer, ResourceServerConfig};
-use auth_core::secret::ClientSecret;
 use serde_json::json;
 
 struct Outgoing {
@@ -85,23 +98,12 @@ async fn live() -> HttpResponse {
 }
 
 fn outgoing(env: &Env<'_>) -> Result<Option<Outgoing>, ConfigError> {
-    let (Some(admin_url), Some(id), Some(secret)) = (
-        env.get("ADMIN_SERVICE_URL"),
-        env.get("EXAMPLE_CLIENT_ID"),
-        env.get("EXAMPLE_CLIENT_SECRET"),
-    ) else {
+    let Some(admin_url) = env.get("ADMIN_SERVICE_URL") else {
         return Ok(None);
     };
-    let token_url = env.required("TOKEN_SERVICE_URL")?;
-    let id =
-        ClientId::parse(&id).map_err(|e| ConfigError::new("EXAMPLE_CLIENT_ID", e.to_string()))?;
-    let secret = ClientSecret::parse(&secret)
-        .map_err(|e| ConfigError::new("EXAMPLE_CLIENT_SECRET", e.to_string()))?;
-    let tokens = TokenSource::new(&token_url, id, secret, None)
-        .map_err(|e| ConfigError::new("TOKEN_SERVICE_URL", e.to_string()))?;
     Ok(Some(Outgoing {
-        admin_url: admin_url.trim_end_matches('/').to_owned(),
-        tokens,
+        admin_url: admin_url.trim().trim_end_matches('/').to_owned(),
+        tokens: TokenSource::from_env(env)?,
         http: reqwest::Client::new(),
     }))
 }

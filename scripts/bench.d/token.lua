@@ -1,7 +1,9 @@
--- Token requests for scripts/bench, rotating through the clients of a file.
+-- Token requests for scripts/bench, rotating through the clients (or the assertions) of a
+-- file.
 --
 -- Environment:
---   BENCH_CLIENTS  a file of `id<TAB>secret<TAB>base64(id:secret)` lines
+--   BENCH_CLIENTS  a file of `id<TAB>secret<TAB>base64(id:secret)` lines (secret modes)
+--   BENCH_ASSERTIONS  a file of one JWS a line (assertion modes)
 --   BENCH_MODE     post   client_secret_post (credentials in the form body)
 --                  basic  client_secret_basic (Authorization: Basic)
 --                  wrong  client_secret_post with a wrong secret (the attack flood)
@@ -10,16 +12,22 @@
 --                         attacker no per-address limit stops
 --                  cold   like post, but each thread takes its own share of the clients
 --                         and never comes back to one: every request is a first request
---   BENCH_THREADS  wrk's thread count (to split the clients in cold mode)
+--                  assertion  private_key_jwt (client_assertion): each thread takes its
+--                         own share of the assertions and sends each once, as in cold mode
+--                         (the service accepts an assertion once)
+--                  platform  a workload's platform token as client_assertion, rotating
+--                         through the file (the service accepts one until it expires)
+--   BENCH_THREADS  wrk's thread count (to split the clients or assertions in one-shot modes)
 --   BENCH_D        this directory (for report.lua)
 --
 -- Requests are built once per thread, so the load generator spends nothing per request
 -- beyond picking the next one.
 --
--- Cold mode never reuses a client: a thread that has sent its whole share stops (wrk then
--- idles until the run's end). The summary line then says how many threads ran out
--- (`ran_out=`) and, when all did, `active_secs=`: the seconds from the first request to
--- the last thread's running out, over which scripts/bench computes the rate instead.
+-- One-shot modes (cold, assertion) never reuse a line of their file: a thread that has sent
+-- its whole share stops (wrk then idles until the run's end). The summary line then says
+-- what was used once (`one_shot=clients` or `assertions`), how many threads ran out
+-- (`ran_out=`) and, when all did, `active_secs=`: the seconds from the first request to the
+-- last thread's running out, over which scripts/bench computes the rate instead.
 
 dofile(os.getenv("BENCH_D") .. "/report.lua")
 
@@ -30,6 +38,9 @@ function setup(thread)
 end
 
 local mode = os.getenv("BENCH_MODE") or "post"
+-- Modes that send each line of their file once, and modes whose lines are assertions.
+local one_shot = mode == "cold" or mode == "assertion"
+local by_assertion = mode == "assertion" or mode == "platform"
 local requests = {}
 local next_index = 0
 
@@ -51,54 +62,57 @@ local function wrong(secret)
   return secret:sub(1, -2) .. (last == "A" and "B" or "A")
 end
 
+-- RFC 7523 §2.2: the JWS (base64url and dots) needs no form encoding.
+local function assertion_form(jws)
+  return "grant_type=client_credentials"
+    .. "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+    .. "&client_assertion=" .. jws
+end
+
 local path = "/api/v1/oauth/token"
 local form_type = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 
 function init(args)
   local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
-  local file = assert(io.open(os.getenv("BENCH_CLIENTS"), "r"))
-  local clients = {}
+  local source = by_assertion and "BENCH_ASSERTIONS" or "BENCH_CLIENTS"
+  local file = assert(io.open(os.getenv(source), "r"))
+  -- The lines this thread sends: one-shot, only its share (every nthreads-th line).
+  local lines = {}
   local line_no = 0
   for line in file:lines() do
     line_no = line_no + 1
-    -- Cold: only this thread's share (every nthreads-th line), parsed straight into requests.
-    if mode ~= "cold" or (line_no - 1) % nthreads == tid then
-      local id, secret, basic = line:match("^([^\t]+)\t([^\t]+)\t([^\t]+)$")
-      if id then
-        if mode == "cold" then
-          requests[#requests + 1] = wrk.format("POST", path, form_type, form(id, secret))
-        else
-          clients[#clients + 1] = { id = id, secret = secret, basic = basic }
-        end
-      end
+    if line ~= "" and (not one_shot or (line_no - 1) % nthreads == tid) then
+      lines[#lines + 1] = line
     end
   end
   file:close()
-  if mode == "cold" then
-    assert(#requests > 0, "no clients for this thread in " .. os.getenv("BENCH_CLIENTS"))
-    return
-  end
-  assert(#clients > 0, "no clients in " .. os.getenv("BENCH_CLIENTS"))
+  assert(#lines > 0, "nothing for this thread in " .. os.getenv(source))
 
-  -- Threads start at different points of the list.
-  for i = 1, #clients do
-    local c = clients[((i - 1) + tid * math.floor(#clients / nthreads)) % #clients + 1]
+  for i = 1, #lines do
+    -- Rotating modes: threads start at different points of the list.
+    local line = one_shot and lines[i] or lines[((i - 1) + tid * math.floor(#lines / nthreads)) % #lines + 1]
     local request
-    if mode == "basic" then
-      request = wrk.format("POST", path, {
-        ["Content-Type"] = "application/x-www-form-urlencoded",
-        ["Authorization"] = "Basic " .. c.basic,
-      }, "grant_type=client_credentials")
-    elseif mode == "wrong" then
-      request = wrk.format("POST", path, form_type, form(c.id, wrong(c.secret)))
-    elseif mode == "wrong_spread" then
-      local n = tid * #clients + i
-      request = wrk.format("POST", path, {
-        ["Content-Type"] = "application/x-www-form-urlencoded",
-        ["X-Forwarded-For"] = string.format("10.%d.%d.%d", 100 + tid, math.floor(n / 250) % 250, n % 250 + 1),
-      }, form(c.id, wrong(c.secret)))
+    if by_assertion then
+      request = wrk.format("POST", path, form_type, assertion_form(line))
     else
-      request = wrk.format("POST", path, form_type, form(c.id, c.secret))
+      local id, secret, basic = line:match("^([^\t]+)\t([^\t]+)\t([^\t]+)$")
+      assert(id, "not a client line in " .. os.getenv(source))
+      if mode == "basic" then
+        request = wrk.format("POST", path, {
+          ["Content-Type"] = "application/x-www-form-urlencoded",
+          ["Authorization"] = "Basic " .. basic,
+        }, "grant_type=client_credentials")
+      elseif mode == "wrong" then
+        request = wrk.format("POST", path, form_type, form(id, wrong(secret)))
+      elseif mode == "wrong_spread" then
+        local n = tid * #lines + i
+        request = wrk.format("POST", path, {
+          ["Content-Type"] = "application/x-www-form-urlencoded",
+          ["X-Forwarded-For"] = string.format("10.%d.%d.%d", 100 + tid, math.floor(n / 250) % 250, n % 250 + 1),
+        }, form(id, wrong(secret)))
+      else -- post, cold
+        request = wrk.format("POST", path, form_type, form(id, secret))
+      end
     end
     requests[#requests + 1] = request
   end
@@ -106,13 +120,14 @@ end
 
 function request()
   next_index = next_index + 1
-  if mode == "cold" then
+  if one_shot then
     if next_index == 1 then
       started_at = now()
     end
     if next_index > #requests then
-      -- Out of fresh clients. Stop this thread rather than send a request that would be
-      -- warm; wrk still wants a request from this call: one that authenticates nobody.
+      -- Out of fresh clients (or assertions). Stop this thread rather than send a request
+      -- that would be warm (or a replay); wrk still wants a request from this call: one
+      -- that authenticates nobody.
       if not ran_out_at then
         ran_out_at = now()
         wrk.thread:stop()
@@ -123,11 +138,12 @@ function request()
   return requests[(next_index - 1) % #requests + 1]
 end
 
--- (In wrk's main script state, where done() runs: the threads' clocks, in cold mode.)
+-- (In wrk's main script state, where done() runs: the threads' clocks, in one-shot modes.)
 function report_fields()
-  if mode ~= "cold" then
+  if not one_shot then
     return ""
   end
+  local used = mode == "cold" and "clients" or "assertions"
   local first, last, out = nil, nil, 0
   for _, thread in ipairs(threads) do
     local s, e = thread:get("started_at"), thread:get("ran_out_at")
@@ -138,7 +154,7 @@ function report_fields()
     end
   end
   if out > 0 and out == #threads and first then
-    return string.format(" ran_out=%d active_secs=%.3f", out, last - first)
+    return string.format(" one_shot=%s ran_out=%d active_secs=%.3f", used, out, last - first)
   end
-  return string.format(" ran_out=%d", out)
+  return string.format(" one_shot=%s ran_out=%d", used, out)
 end

@@ -12,6 +12,10 @@
 //! | `AUTH_FAILURE_DELAY_MS` | how long a refused client authentication (401 or 429) waits for its answer, 0–10000 \[200\] |
 //! | `TRUST_X_FORWARDED_FOR` | client address from the last `X-Forwarded-For` entry \[false\] |
 //! | `BCRYPT_COST` | the highest cost of an imported bcrypt hash this service will run, 4–16: a hash above it is refused, so a planted cost-31 hash cannot hold a thread for hours \[12\] |
+//! | `FEDERATION_CA_FILE` | PEM CA bundle trusted, besides the system's roots, when fetching a trusted issuer's or a client's `jwks_uri` \[none\] |
+//! | `JWKS_MIN_REFETCH_SECS` | the shortest interval between two fetches of one `jwks_uri` (a refetch on an unknown `kid` waits for it), 1–3600 \[30\] |
+//! | `KUBERNETES_API_SERVER` | fetches of `jwks_uri`s under this URL carry the pod's service-account token and trust the cluster CA (in-cluster Kubernetes issuers) \[`https://kubernetes.default.svc` inside a cluster (`KUBERNETES_SERVICE_HOST` set), else unset\] |
+//! | `KUBERNETES_TOKEN_FILE`, `KUBERNETES_CA_FILE` | the pod's service-account token (re-read for each fetch) and the cluster CA \[`/var/run/secrets/kubernetes.io/serviceaccount/token`, `…/ca.crt`\] |
 //! | `ADMIN_API_URL` | development: forward admin API paths to admin-service at this base URL, so one base URL serves both, as fidesops did \[unset: those paths answer 404 naming admin-service; production routes them in the gateway\] |
 
 use std::net::SocketAddr;
@@ -20,7 +24,10 @@ use std::path::PathBuf;
 use auth_core::config::{ConfigError, Env};
 use auth_core::settings::{AuthSettings, RootClient};
 
+use crate::client_auth::assertion::keysets::InCluster;
 use crate::client_auth::ratelimit::Limits;
+
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -37,6 +44,12 @@ pub struct Config {
     pub admin_api_url: Option<String>,
     /// The highest bcrypt cost run for an imported hash.
     pub bcrypt_cost: u32,
+    /// CA bundles trusted when fetching `jwks_uri`s, besides the system's roots.
+    pub jwks_ca_files: Vec<PathBuf>,
+    /// How `jwks_uri`s on the Kubernetes API server are fetched from inside the cluster.
+    pub in_cluster: Option<InCluster>,
+    /// The shortest interval between two fetches of one `jwks_uri`.
+    pub jwks_min_refetch: std::time::Duration,
 }
 
 impl Config {
@@ -55,7 +68,15 @@ impl Config {
                 ))
             }
         })?;
+        let (jwks_ca_files, in_cluster) = jwks_fetching(env)?;
         Ok(Self {
+            jwks_ca_files,
+            in_cluster,
+            jwks_min_refetch: std::time::Duration::from_secs(env.parse_or(
+                "JWKS_MIN_REFETCH_SECS",
+                30,
+                auth_core::config::integer_in(1..=3600),
+            )?),
             listen: auth.token_service_addr,
             root,
             signing_key_file: env.get("OAUTH_SIGNING_KEY_FILE").map(PathBuf::from),
@@ -84,6 +105,48 @@ impl Config {
             auth,
         })
     }
+}
+
+/// `FEDERATION_CA_FILE` and the in-cluster Kubernetes settings.
+fn jwks_fetching(env: &Env<'_>) -> Result<(Vec<PathBuf>, Option<InCluster>), ConfigError> {
+    let mut ca_files: Vec<PathBuf> = env
+        .get("FEDERATION_CA_FILE")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    let in_cluster_default = env
+        .get("KUBERNETES_SERVICE_HOST")
+        .map(|_| "https://kubernetes.default.svc".to_owned());
+    let api_server = env.parse_or("KUBERNETES_API_SERVER", in_cluster_default, |url| {
+        if url.starts_with("https://") || url.starts_with("http://") {
+            Ok(Some(url.trim_end_matches('/').to_owned()))
+        } else {
+            Err(format!("expected an https:// URL, got {url:?}"))
+        }
+    })?;
+    let Some(api_server) = api_server else {
+        return Ok((ca_files, None));
+    };
+    let token_file = env.get("KUBERNETES_TOKEN_FILE").map_or_else(
+        || PathBuf::from(SERVICE_ACCOUNT_DIR).join("token"),
+        PathBuf::from,
+    );
+    match env.get("KUBERNETES_CA_FILE") {
+        Some(ca) => ca_files.push(PathBuf::from(ca)),
+        None => {
+            let ca = PathBuf::from(SERVICE_ACCOUNT_DIR).join("ca.crt");
+            if ca.exists() {
+                ca_files.push(ca);
+            }
+        }
+    }
+    Ok((
+        ca_files,
+        Some(InCluster {
+            api_server,
+            token_file,
+        }),
+    ))
 }
 
 #[cfg(test)]

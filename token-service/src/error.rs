@@ -72,6 +72,12 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
     }
 
+    /// A `resource` (RFC 8707 §2) that is not an absolute URI, or not one of the client's
+    /// audiences.
+    pub fn invalid_target(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
+    }
+
     pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }

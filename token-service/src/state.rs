@@ -13,6 +13,9 @@ use auth_core::settings::AuthSettings;
 use auth_core::token::TokenIssuer;
 
 use crate::client_auth::ClientAuthenticator;
+use crate::client_auth::assertion::Assertions;
+use crate::client_auth::assertion::keysets::KeySets;
+use crate::client_auth::assertion::replay::UsedAssertions;
 use crate::client_auth::ratelimit::FailureLimiter;
 use crate::config::Config;
 use crate::routes::admin_paths::AdminGateway;
@@ -71,6 +74,16 @@ impl auth_core::service::Service for AppState {
             &foundation.metrics,
         );
         let limiter = FailureLimiter::new(config.auth_failure_limits, config.auth.redis.as_ref())?;
+        let keysets = KeySets::new(
+            &config.jwks_ca_files,
+            config.in_cluster.clone(),
+            config.jwks_min_refetch,
+            metrics.jwks_fetches.clone(),
+        )
+        .map_err(|error| StartError::Http(error.to_string()))?;
+        let used = UsedAssertions::new(config.auth.redis.as_ref(), store.clone())
+            .map_err(|error| StartError::Http(error.to_string()))?;
+        let assertions = Assertions::new(&config.auth.issuer, keysets, used);
         Ok(Self {
             authenticator: ClientAuthenticator::new(
                 store.clone(),
@@ -79,6 +92,7 @@ impl auth_core::service::Service for AppState {
                 limiter,
                 Arc::clone(metrics),
                 config.bcrypt_cost,
+                assertions,
             ),
             issuer: keyring.issuer(&config.auth),
             jwks: Bytes::from(jwks),

@@ -6,20 +6,25 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::changes::ClientDetails;
 use auth_core::ids::ClientId;
 use auth_core::scopes::Scope;
-use auth_core::secret::ClientSecret;
-use auth_core::store::{DbConnection, Start, StoreError, clients, registry};
+use auth_core::store::{self, DbConnection, Start, StoreError, clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::audit::{Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, ScopesOr, read_scopes};
 use crate::error::ApiError;
+use crate::federation;
 use crate::listing::cursor::ClientKey;
 use crate::listing::{Counter, Page};
 use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
-use crate::views::{ClientView, CreatedClient, ErrorBody, OneClient, Paged, RootClientView};
+use crate::views::{
+    ClientView, CreatedClient, ErrorBody, OneClient, Paged, RootClientView, ShownKeys,
+};
+
+use super::client_identities::IdentityBody;
 
 /// Longest client name and description accepted.
 const MAX_NAME_LEN: usize = 200;
@@ -41,12 +46,31 @@ pub struct CreateObject {
     /// At most 2000 characters, no control characters.
     #[schema(max_length = 2000, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     description: Option<String>,
+    /// Further audiences its tokens may name (RFC 8707 `resource`): at most 16 absolute
+    /// URIs of at most 512 characters.
+    #[serde(default)]
+    #[schema(max_items = 16)]
+    audiences: Vec<String>,
+    /// Public keys for `private_key_jwt` (public JWKs: OKP Ed25519, EC P-256, RSA of 2048
+    /// bits or more; at most 16, distinct `kid`s); not with `jwks_uri`. A client created with
+    /// keys or identities gets no secret.
+    #[schema(value_type = Option<Vec<Object>>, max_items = 16)]
+    keys: Option<Vec<Value>>,
+    /// Where its public keys are fetched: https, or http on a loopback host; not with `keys`.
+    #[schema(max_length = 2048)]
+    jwks_uri: Option<String>,
+    /// Workload identities that authenticate it (issuers registered first).
+    #[serde(default, deserialize_with = "crate::body::objects")]
+    #[schema(max_items = 64)]
+    identities: Vec<IdentityBody>,
 }
 
 impl Body for CreateObject {
     const SHAPE: &'static str = "empty (a client without scopes), a JSON array of scope names, \
                                  or an object {\"scopes\": [scope names], \"name\"?: string, \
-                                 \"description\"?: string}";
+                                 \"description\"?: string, \"audiences\"?: [absolute URIs], \
+                                 \"keys\"?: [public JWKs] or \"jwks_uri\"?: URL, \
+                                 \"identities\"?: [{\"issuer\", \"subject\"}]}";
 }
 
 impl utoipa::ToSchema for CreateBody {
@@ -56,11 +80,13 @@ impl utoipa::ToSchema for CreateBody {
 }
 
 /// Creates a client; its secret is in this response only. Without a body the client has
-/// no scopes.
+/// no scopes. A client created with keys or identities is secret-less: no secret is
+/// returned (rotating its secret later gives it one).
 #[utoipa::path(post, path = "/api/v1/oauth/client", tag = "clients", request_body = Option<CreateBody>,
     responses((status = 200, body = CreatedClient),
         (status = 400, description = "invalid_request: a body of another shape, or a name or description too long or with control characters", body = ErrorBody),
-        (status = 422, description = "invalid_scope: malformed or unknown scopes, named", body = ErrorBody),
+        (status = 409, description = "conflict: an identity bound to another client already, named", body = ErrorBody),
+        (status = 422, description = "invalid_scope: malformed or unknown scopes, named; invalid_client_metadata: an invalid audience, key or jwks_uri, both keys and jwks_uri, an invalid identity, or an identity of an unregistered issuer, named", body = ErrorBody),
         Authenticated, JsonBody),
     security(("bearer" = [])))]
 pub async fn create(
@@ -73,43 +99,99 @@ pub async fn create(
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("client:create")?;
         let body: Option<CreateBody> = read_scopes(req.headers(), payload).await?;
-        let (raw_scopes, name, description) = match body {
-            None => (Vec::new(), None, None),
-            Some(ScopesOr::Scopes(scopes)) => (scopes, None, None),
-            Some(ScopesOr::Object(object)) => (object.scopes, object.name, object.description),
+        let object = match body {
+            None => None,
+            Some(ScopesOr::Scopes(scopes)) => Some(CreateObject::with_scopes(scopes)),
+            Some(ScopesOr::Object(object)) => Some(object),
         };
-        let name = checked_text("name", name, MAX_NAME_LEN)?;
-        let description = checked_text("description", description, MAX_DESCRIPTION_LEN)?;
-        let scopes = super::scopes::known_scopes(&state, raw_scopes).await?;
+        let object = object.unwrap_or_else(|| CreateObject::with_scopes(Vec::new()));
+        let name = checked_text("name", object.name, MAX_NAME_LEN)?;
+        let description = checked_text("description", object.description, MAX_DESCRIPTION_LEN)?;
+        let audiences =
+            federation::audiences(object.audiences).map_err(ApiError::invalid_client_metadata)?;
+        let keys = federation::client_keys(object.keys, object.jwks_uri.as_deref())
+            .map_err(ApiError::invalid_client_metadata)?
+            .unwrap_or_default();
+        let identities = federation::identities(
+            object
+                .identities
+                .into_iter()
+                .map(IdentityBody::into_pair)
+                .collect(),
+        )
+        .map_err(ApiError::invalid_client_metadata)?;
+        let scopes = super::scopes::known_scopes(&state, object.scopes).await?;
 
         let id = ClientId::generate();
-        let secret = ClientSecret::generate();
         let now = Timestamp::now();
-        let event = audit
-            .with_target(id.as_str())
-            .success(Some(scope_detail(&scopes)), now);
         let details = ClientDetails {
-            name: name.clone(),
-            description: description.clone(),
-            scopes: scopes.clone(),
-        };
-        state
-            .foundation
-            .changes
-            .create_client(caller.actor(), &id, &secret, details, now, event)
-            .await?;
-        state.totals.clients.invalidate();
-        tracing::info!(client_id = %id, actor = %caller.client_id(), "client created");
-        Ok(HttpResponse::Ok().json(CreatedClient {
-            client_id: id.to_string(),
-            client_secret: secret.expose().to_owned(),
             name,
             description,
             scopes,
+            audiences,
+            keys,
+            identities,
+        };
+        let event = audit
+            .with_target(id.as_str())
+            .success(Some(create_detail(&details)), now);
+        let secret = state
+            .foundation
+            .changes
+            .create_client(caller.actor(), &id, details.clone(), now, event)
+            .await?;
+        state.totals.clients.invalidate();
+        tracing::info!(client_id = %id, actor = %caller.client_id(), secret_less = secret.is_none(), "client created");
+        let ShownKeys { keys, jwks_uri } = details.keys.into();
+        Ok(HttpResponse::Ok().json(CreatedClient {
+            client_id: id.to_string(),
+            client_secret: secret.map(|secret| secret.expose().to_owned()),
+            name: details.name,
+            description: details.description,
+            scopes: details.scopes,
+            audiences: details.audiences,
+            keys,
+            jwks_uri,
+            identities: details.identities.into_iter().map(Into::into).collect(),
             created_at: now.to_rfc3339(),
         }))
     })
     .await
+}
+
+impl CreateObject {
+    fn with_scopes(scopes: Vec<String>) -> Self {
+        Self {
+            scopes,
+            name: None,
+            description: None,
+            audiences: Vec::new(),
+            keys: None,
+            jwks_uri: None,
+            identities: Vec::new(),
+        }
+    }
+}
+
+/// The audit detail of a creation: its scopes, and its other credentials if any.
+fn create_detail(details: &ClientDetails) -> String {
+    let mut detail = scope_detail(&details.scopes);
+    if !details.audiences.is_empty() {
+        detail.push_str(&format!("; audiences: {}", details.audiences.join(" ")));
+    }
+    if !details.keys.is_none() {
+        detail.push_str(&format!("; {}", federation::keys_detail(&details.keys)));
+    }
+    if !details.identities.is_empty() {
+        detail.push_str(&format!(
+            "; {}",
+            federation::identities_detail(&details.identities)
+        ));
+    }
+    if details.is_secret_less() {
+        detail.push_str("; secret-less");
+    }
+    detail
 }
 
 /// Lists clients, oldest first, a page at a time: by page number, or after a cursor (the
@@ -133,16 +215,19 @@ pub async fn list(
         let rows = clients::list(conn, start.map(|key| (key.created_at, &key.id)), limit)?;
         let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
         let mut scopes = clients::scopes_of_many(conn, &ids)?;
+        let mut identities = store::federation::identities_of_many(conn, &ids)?;
         rows.iter()
             .map(|c| {
                 let key = ClientKey {
                     created_at: c.created_at,
                     id: ClientId::parse(&c.id).map_err(|_| StoreError::Corrupt("client id"))?,
                 };
-                Ok((
-                    key,
-                    ClientView::new(c, scopes.remove(&c.id).unwrap_or_default()),
-                ))
+                let view = ClientView::new(
+                    c,
+                    scopes.remove(&c.id).unwrap_or_default(),
+                    identities.remove(&c.id).unwrap_or_default(),
+                )?;
+                Ok((key, view))
             })
             .collect()
     };
@@ -185,13 +270,24 @@ pub async fn get(
             root: true,
         })));
     }
-    let found = state
+    let view = client_view(&state, id).await?;
+    Ok(HttpResponse::Ok().json(OneClient::Stored(view)))
+}
+
+/// A stored client as `GET /api/v1/oauth/client/{id}` shows it; 404 without one.
+pub async fn client_view(state: &AppState, id: ClientId) -> Result<ClientView, ApiError> {
+    state
         .foundation
         .store
-        .run(move |conn| clients::find_with_scopes(conn, &id))
+        .run(move |conn| {
+            let Some((client, scopes)) = clients::find_with_scopes(conn, &id)? else {
+                return Ok(None);
+            };
+            let identities = store::federation::identities_of(conn, &id)?;
+            ClientView::new(&client, scopes, identities).map(Some)
+        })
         .await?
-        .ok_or_else(|| ApiError::not_found("client"))?;
-    Ok(HttpResponse::Ok().json(OneClient::Stored(ClientView::new(&found.0, found.1))))
+        .ok_or_else(|| ApiError::not_found("client"))
 }
 
 /// Deletes a client; every token it holds is refused from then on.

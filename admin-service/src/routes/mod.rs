@@ -3,9 +3,12 @@
 //! by the shared server set-up (`auth_core::service`).
 
 mod audit_log;
+mod client_identities;
+mod client_keys;
 mod client_limits;
 mod client_scopes;
 mod clients;
+mod issuers;
 pub mod openapi;
 mod revocation;
 mod scopes;
@@ -48,6 +51,30 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         "/api/v1/oauth/client/{id}/secret",
         Method::POST,
         web::to(secret::rotate),
+    ))
+    .service(one(
+        "/api/v1/oauth/client/{id}/keys",
+        Method::PUT,
+        web::to(client_keys::replace),
+    ))
+    .service(one(
+        "/api/v1/oauth/client/{id}/identities",
+        Method::PUT,
+        web::to(client_identities::replace),
+    ))
+    .service(resource(
+        &["/api/v1/oauth/issuer"],
+        vec![
+            (Method::POST, web::to(issuers::create)),
+            (Method::GET, web::to(issuers::list)),
+        ],
+    ))
+    .service(resource(
+        &["/api/v1/oauth/issuer/{id}"],
+        vec![
+            (Method::GET, web::to(issuers::get)),
+            (Method::DELETE, web::to(issuers::delete)),
+        ],
     ))
     .service(resource(
         &["/api/v1/oauth/scope", "/api/v1/oauth/scopes"],

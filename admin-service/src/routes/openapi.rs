@@ -8,7 +8,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit_log, client_limits, client_scopes, clients, revocation, scopes, secret};
+use super::{
+    audit_log, client_identities, client_keys, client_limits, client_scopes, clients, issuers,
+    revocation, scopes, secret,
+};
 use crate::schema::{RegisteredScope, list_registry};
 use crate::state::AppState;
 use auth_core::openapi::HealthPaths;
@@ -17,7 +20,8 @@ use auth_core::openapi::HealthPaths;
 #[openapi(
     info(
         title = "admin-service",
-        description = "Clients, scopes, per-client limits, secret rotation and the audit trail of the OAuth 2.0 \
+        description = "Clients, scopes, per-client limits, secret rotation, client keys, trusted issuers and \
+                       workload identities, and the audit trail of the OAuth 2.0 \
                        client-credentials service. Every endpoint needs a bearer token with the \
                        scope it names."
     ),
@@ -31,6 +35,12 @@ use auth_core::openapi::HealthPaths;
         client_limits::get,
         client_limits::replace,
         secret::rotate,
+        client_keys::replace,
+        client_identities::replace,
+        issuers::create,
+        issuers::list,
+        issuers::get,
+        issuers::delete,
         scopes::list,
         scopes::add,
         scopes::remove,

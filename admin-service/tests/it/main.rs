@@ -12,6 +12,7 @@ mod client_limits;
 mod custom_scopes;
 mod endpoints;
 mod escalation;
+mod federation;
 mod import_fidesops;
 mod invalidation;
 mod listing;

@@ -25,10 +25,14 @@ async fn openapi_describes_every_endpoint_with_bearer_security() {
             "/api/v1/oauth/audit",
             "/api/v1/oauth/client",
             "/api/v1/oauth/client/{id}",
+            "/api/v1/oauth/client/{id}/identities",
+            "/api/v1/oauth/client/{id}/keys",
             "/api/v1/oauth/client/{id}/limits",
             "/api/v1/oauth/client/{id}/revoke",
             "/api/v1/oauth/client/{id}/scope",
             "/api/v1/oauth/client/{id}/secret",
+            "/api/v1/oauth/issuer",
+            "/api/v1/oauth/issuer/{id}",
             "/api/v1/oauth/revocation",
             "/api/v1/oauth/scope",
             "/api/v1/oauth/scope/{name}",
@@ -56,6 +60,11 @@ async fn openapi_describes_every_endpoint_with_bearer_security() {
         "AuditEntry",
         "LimitsBody",
         "LimitsView",
+        "IssuerBody",
+        "IssuerView",
+        "KeysBody",
+        "IdentityBody",
+        "IdentityView",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }

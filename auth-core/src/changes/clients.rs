@@ -2,23 +2,37 @@
 //! limits, and revoke every token (of a client, or of the root client).
 
 use super::policy::{self, Actor, Grant};
-use super::{ChangeError, Changes, if_live};
+use super::{ChangeError, Changes, if_live, once_more_if_raced, refusable};
 use crate::ids::ClientId;
 use crate::limits::ClientLimits;
 use crate::revocation::{Cutoff, db};
 use crate::scopes::Scope;
 use crate::secret::{ClientSecret, SecretHash};
 use crate::store::audit::{self, NewAuditEvent};
+use crate::store::federation::{self, Identity, Keys};
 use crate::store::{self, clients as rows};
 use crate::time::Timestamp;
 
 /// What a new client is made of, besides its generated id and secret.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientDetails {
     pub name: Option<String>,
     pub description: Option<String>,
     /// Registered scopes (the caller checked them against the registry).
     pub scopes: Vec<Scope>,
+    /// Further audiences its tokens may name (absolute URIs, checked by the caller).
+    pub audiences: Vec<String>,
+    /// Its public keys for `private_key_jwt` (checked by the caller).
+    pub keys: Keys,
+    /// The workload identities that authenticate it.
+    pub identities: Vec<Identity>,
+}
+
+impl ClientDetails {
+    /// A client with keys or identities and no other credential gets no secret.
+    pub fn is_secret_less(&self) -> bool {
+        !self.keys.is_none() || !self.identities.is_empty()
+    }
 }
 
 /// A new secret, shown once, and until when the previous one still works.
@@ -29,7 +43,7 @@ pub struct RotatedSecret {
 }
 
 /// Refuses what `actor` may not hand over.
-fn allow(actor: Actor<'_>, grant: Grant<'_>) -> Result<(), ChangeError> {
+pub(super) fn allow(actor: Actor<'_>, grant: Grant<'_>) -> Result<(), ChangeError> {
     let unheld = policy::unheld(actor, grant);
     if unheld.is_empty() {
         Ok(())
@@ -39,37 +53,33 @@ fn allow(actor: Actor<'_>, grant: Grant<'_>) -> Result<(), ChangeError> {
 }
 
 impl Changes {
-    /// Creates client `id` with a secret `secret`, if `actor` holds every scope it gets;
-    /// `event` is recorded with it.
+    /// Creates client `id`, if `actor` holds every scope it gets; `event` is recorded with
+    /// it. Returns its secret, generated here, or `None` for a client created with keys or
+    /// identities, which is secret-less (until a rotation gives it a secret). Identities of
+    /// unknown issuers, or bound to another client already, are refused and nothing is
+    /// created.
     pub async fn create_client(
         &self,
         actor: Actor<'_>,
         id: &ClientId,
-        secret: &ClientSecret,
         details: ClientDetails,
         now: Timestamp,
         event: NewAuditEvent,
-    ) -> Result<(), ChangeError> {
+    ) -> Result<Option<ClientSecret>, ChangeError> {
         allow(actor, Grant::NewClient(&details.scopes))?;
-        let (id, hash) = (id.clone(), SecretHash::of(secret));
+        let secret = (!details.is_secret_less()).then(ClientSecret::generate);
+        let hash = secret.as_ref().map(SecretHash::of);
+        let id = id.clone();
         self.store
             .run(move |conn| {
-                store::transaction(conn, |conn| {
-                    let row = rows::NewClient {
-                        id: id.as_str(),
-                        secret_hash: hash.as_str(),
-                        name: details.name.as_deref(),
-                        description: details.description.as_deref(),
-                        created_at: now.as_micros(),
-                        updated_at: now.as_micros(),
-                        tokens_valid_after: now.as_micros(),
-                    };
-                    rows::insert(conn, &row, &details.scopes)?;
-                    audit::insert(conn, &event)
+                once_more_if_raced(conn, |conn| {
+                    refusable(conn, |conn| {
+                        insert_client(conn, &id, hash.as_ref(), &details, now, &event)
+                    })
                 })
             })
-            .await?;
-        Ok(())
+            .await??;
+        Ok(secret)
     }
 
     /// Deletes a client: its scopes and secrets go, and every token of it is refused from
@@ -81,7 +91,12 @@ impl Changes {
         event: NewAuditEvent,
     ) -> Result<(), ChangeError> {
         self.write_audited(id, event, move |conn, id| {
-            Ok(rows::soft_delete(conn, id, now)?.then_some(()))
+            if !rows::soft_delete(conn, id, now)? {
+                return Ok(None);
+            }
+            // Its subjects are free to be bound to another client.
+            federation::remove_identities(conn, id)?;
+            Ok(Some(()))
         })
         .await?;
         self.cut_off_until_now(id, rows::raise_cutoff).await?;
@@ -200,4 +215,40 @@ impl Changes {
         .await?;
         Ok(self.cut_off_until_now(root, db::raise_root_cutoff).await?)
     }
+}
+
+/// Writes a new client with its scopes, audiences, keys and identities, and its `event`;
+/// refuses identities that cannot be bound.
+fn insert_client(
+    conn: &mut store::DbConnection,
+    id: &ClientId,
+    hash: Option<&SecretHash>,
+    details: &ClientDetails,
+    now: Timestamp,
+    event: &NewAuditEvent,
+) -> Result<Result<(), ChangeError>, store::StoreError> {
+    let row = rows::NewClient {
+        id: id.as_str(),
+        secret_hash: hash.map_or(rows::NO_SECRET_HASH, SecretHash::as_str),
+        name: details.name.as_deref(),
+        description: details.description.as_deref(),
+        created_at: now.as_micros(),
+        updated_at: now.as_micros(),
+        tokens_valid_after: now.as_micros(),
+    };
+    rows::insert(conn, &row, &details.scopes)?;
+    if let Some(audiences) = federation::audiences_column(&details.audiences) {
+        federation::set_audiences(conn, id, Some(&audiences), now)?;
+    }
+    if !details.keys.is_none() {
+        let (jwks, jwks_uri) = details.keys.to_columns();
+        federation::set_keys(conn, id, jwks.as_deref(), jwks_uri.as_deref(), now)?;
+    }
+    if !details.identities.is_empty()
+        && let Err(refusal) = federation::replace_identities(conn, id, &details.identities)?
+    {
+        return Ok(Err(ChangeError::Identities(refusal)));
+    }
+    audit::insert(conn, event)?;
+    Ok(Ok(()))
 }

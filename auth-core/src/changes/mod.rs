@@ -1,4 +1,4 @@
-//! One door for each change to a client or a token (feature `server`).
+//! One door for each change to a client, a token or a trusted issuer (feature `server`).
 //!
 //! A change is written to the database with its audit event in one transaction; a change
 //! that revokes raises the client's cut-off once more right after the commit (so a token
@@ -9,6 +9,7 @@
 //! change hands over is decided by [`policy`], which the doors apply themselves.
 
 mod clients;
+mod federation;
 pub mod policy;
 mod tokens;
 
@@ -19,6 +20,7 @@ use crate::ids::ClientId;
 use crate::revocation::{Cutoff, Revocations};
 use crate::scopes::Scope;
 use crate::store::audit::{self, NewAuditEvent};
+use crate::store::federation::BindError;
 use crate::store::{self, DbConnection, Store, StoreError, clients as rows};
 use crate::time::Timestamp;
 
@@ -31,6 +33,16 @@ pub enum ChangeError {
     /// The caller would hand over scopes it does not hold (see [`policy`]); nothing changed.
     #[error("the caller does not hold every scope the change hands over")]
     Escalation(Vec<Scope>),
+    /// No trusted issuer with that id.
+    #[error("no such trusted issuer")]
+    IssuerNotFound,
+    /// A trusted issuer with the same `iss` value is registered already.
+    #[error("the issuer is registered already")]
+    IssuerExists,
+    /// Identities that cannot be bound (unknown issuers, or subjects another client holds);
+    /// nothing changed.
+    #[error("the identities cannot be bound")]
+    Identities(BindError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -95,6 +107,51 @@ impl Changes {
             .publish_cutoff(id.as_str(), Cutoff::Before(at))
             .await;
         Ok(())
+    }
+}
+
+/// Runs `work` in one transaction that a refusal rolls back as a failure would: a change
+/// that finds, halfway, that it may not be made leaves nothing behind.
+fn refusable<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<Result<T, ChangeError>, StoreError>,
+) -> Result<Result<T, ChangeError>, StoreError> {
+    use diesel::Connection as _;
+
+    enum Abort {
+        Refused(ChangeError),
+        Failed(StoreError),
+    }
+    impl From<diesel::result::Error> for Abort {
+        fn from(error: diesel::result::Error) -> Self {
+            Self::Failed(error.into())
+        }
+    }
+    let outcome = conn.transaction(|conn| match work(conn) {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(refusal)) => Err(Abort::Refused(refusal)),
+        Err(error) => Err(Abort::Failed(error)),
+    });
+    match outcome {
+        Ok(done) => Ok(Ok(done)),
+        Err(Abort::Refused(refusal)) => Ok(Err(refusal)),
+        Err(Abort::Failed(error)) => Err(error),
+    }
+}
+
+/// Runs `attempt`, and once more if it lost a race to a concurrent write on a unique key
+/// (two clients binding the same subject, two registrations of one issuer): the second
+/// attempt sees the winner and is refused as it should be, instead of failing.
+fn once_more_if_raced<T>(
+    conn: &mut DbConnection,
+    attempt: impl Fn(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match attempt(conn) {
+        Err(StoreError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => attempt(conn),
+        other => other,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! A caller may grant only scopes its own token carries (scopes its client holds but its
 //! token does not carry count as not held), and a change that hands over a client's whole
-//! power (a new secret) needs every scope that client holds. The root client holds every
+//! power (a new secret, keys, workload identities) needs every scope that client holds. The root client holds every
 //! scope. fidesops let any `client:create` holder mint clients with any scope
 //! (CVE-2025-57817); this is the rule that prevents it.
 
@@ -28,8 +28,8 @@ pub enum Grant<'a> {
         current: &'a [Scope],
         wanted: &'a [Scope],
     },
-    /// A credential of a client holding these scopes (a new secret): whoever gets it has
-    /// them all.
+    /// A credential of a client holding these scopes (a new secret, keys, identities):
+    /// whoever gets it has them all.
     TakeOver(&'a [Scope]),
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::pubsub::{self, Event};
 use crate::revocation::SharedError;
-use crate::shared_redis::RedisSettings;
+use crate::shared_redis::{LazyConnection, RedisSettings};
 
 /// Refused: retry after this long (at least a second, as `Retry-After` counts seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,7 @@ impl Blocks {
 /// Shared counters: the Redis client, the key prefix and the channel's name.
 struct Shared {
     client: redis::Client,
+    conn: LazyConnection,
     prefix: String,
     channel: String,
 }
@@ -82,7 +83,6 @@ struct Shared {
 pub struct WindowCounters {
     window: Duration,
     shared: Option<Shared>,
-    conn: Mutex<Option<redis::aio::ConnectionManager>>,
     /// Whether this process follows the channel (then `blocks` is complete).
     following: AtomicBool,
     blocks: Mutex<Blocks>,
@@ -112,17 +112,20 @@ impl WindowCounters {
         name: &str,
     ) -> Result<Arc<Self>, SharedError> {
         let shared = match redis {
-            Some(redis) => Some(Shared {
-                client: redis.client()?,
-                prefix: format!("{}:{name}", redis.key_prefix()),
-                channel: format!("{}:{name}:blocked", redis.key_prefix()),
-            }),
+            Some(redis) => {
+                let client = redis.client()?;
+                Some(Shared {
+                    conn: LazyConnection::new(client.clone(), REDIS_TIMEOUT),
+                    client,
+                    prefix: format!("{}:{name}", redis.key_prefix()),
+                    channel: format!("{}:{name}:blocked", redis.key_prefix()),
+                })
+            }
             None => None,
         };
         let counters = Arc::new(Self {
             window,
             shared,
-            conn: Mutex::new(None),
             following: AtomicBool::new(false),
             blocks: Mutex::default(),
             local: Mutex::default(),
@@ -203,27 +206,7 @@ impl WindowCounters {
 
     async fn connection(&self) -> Option<(redis::aio::ConnectionManager, &Shared)> {
         let shared = self.shared.as_ref()?;
-        if let Some(conn) = self
-            .conn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
-            return Some((conn, shared));
-        }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1);
-        let conn = tokio::time::timeout(
-            REDIS_TIMEOUT,
-            shared.client.get_connection_manager_with_config(config),
-        )
-        .await
-        .ok()?
-        .ok()?;
-        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
-        Some((conn, shared))
+        Some((shared.conn.get().await?, shared))
     }
 
     /// The longest time left of a key over its limit, from Redis; `None` if none is (or

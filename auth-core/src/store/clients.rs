@@ -27,12 +27,31 @@ pub struct Client {
     pub deleted_at: Option<i64>,
     pub tokens_per_minute: Option<i64>,
     pub revocations_per_minute: Option<i64>,
+    /// Further audiences the client may ask for: a JSON array of absolute URIs.
+    pub audiences: Option<String>,
+    /// Public keys for `private_key_jwt`, inline: a JWKS (`{"keys": [...]}`).
+    pub jwks: Option<String>,
+    /// Public keys for `private_key_jwt`, fetched from this URL.
+    pub jwks_uri: Option<String>,
 }
 
 impl Client {
     /// The client's own limits (`None`: the service's defaults).
     pub fn limits(&self) -> ClientLimits {
         ClientLimits::from_columns(self.tokens_per_minute, self.revocations_per_minute)
+    }
+
+    /// The further audiences the client may ask tokens for (RFC 8707 `resource`).
+    pub fn audience_list(&self) -> Result<Vec<String>, StoreError> {
+        match &self.audiences {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(json).map_err(|_| StoreError::Corrupt("audiences")),
+        }
+    }
+
+    /// False for a client without a secret (secret-less: keys or identities only).
+    pub fn has_secret(&self) -> bool {
+        self.secret_hash != NO_SECRET_HASH
     }
 
     /// The hashes a presented secret may match at `now`, each with the instant it stops
@@ -278,6 +297,10 @@ pub fn soft_delete(
         .execute(conn)?;
     Ok(true)
 }
+
+/// The secret hash of a secret-less client (created with keys or identities only): no
+/// secret verifies against it, until a rotation gives the client one.
+pub const NO_SECRET_HASH: &str = "none";
 
 /// What a deleted client's secret hash is overwritten with: no secret verifies against it.
 const DELETED_SECRET_HASH: &str = "!deleted";

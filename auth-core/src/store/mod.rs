@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod clients;
 pub mod connection;
+pub mod federation;
 pub mod keyset;
 pub mod migrate;
 pub mod registry;

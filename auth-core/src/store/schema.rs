@@ -14,6 +14,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_identities (issuer_id, subject) {
+        issuer_id -> Text,
+        subject -> Text,
+        client_id -> Text,
+    }
+}
+
+diesel::table! {
     client_scopes (client_id, scope) {
         client_id -> Text,
         scope -> Text,
@@ -34,6 +42,9 @@ diesel::table! {
         deleted_at -> Nullable<BigInt>,
         tokens_per_minute -> Nullable<BigInt>,
         revocations_per_minute -> Nullable<BigInt>,
+        audiences -> Nullable<Text>,
+        jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
     }
 }
 
@@ -54,6 +65,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    trusted_issuers (id) {
+        id -> Text,
+        issuer -> Text,
+        jwks_uri -> Nullable<Text>,
+        jwks -> Nullable<Text>,
+        audiences -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    used_assertions (id) {
+        id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     scopes (name) {
         name -> Text,
         position -> BigInt,
@@ -61,14 +90,19 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(client_identities -> clients (client_id));
+diesel::joinable!(client_identities -> trusted_issuers (issuer_id));
 diesel::joinable!(client_scopes -> clients (client_id));
 diesel::joinable!(client_scopes -> scopes (scope));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    client_identities,
     client_scopes,
     clients,
     revoked_tokens,
     root_cutoffs,
     scopes,
+    trusted_issuers,
+    used_assertions,
 );

@@ -1,6 +1,7 @@
 //! Test support (feature `testing`): an isolated database per test, on PostgreSQL or SQLite;
 //! real processes (`process`); a Redis server of a test's own, plain or TLS (`redis_server`);
-//! HTTP helpers both services' tests share (`http`).
+//! HTTP helpers both services' tests share (`http`); a Kubernetes-like token issuer with
+//! discovery and JWKS, for workload-identity tests (`issuer`).
 //!
 //! PostgreSQL tests each get a fresh database, migrated, and dropped when the test ends.
 //! `TEST_DATABASE_URL` names the server's maintenance database (default
@@ -19,6 +20,7 @@ use crate::store::connection::ConnectionManager;
 use crate::store::{DatabaseUrl, migrate};
 
 pub mod http;
+pub mod issuer;
 pub mod postgres;
 pub mod process;
 pub mod redis_server;

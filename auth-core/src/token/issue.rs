@@ -5,13 +5,28 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Header;
 
-use super::{ACCESS_TOKEN_TYPE, AccessTokenClaims, IssuedToken, SignError, SigningKey};
+use super::{ACCESS_TOKEN_TYPE, AccessTokenClaims, Audience, IssuedToken, SignError, SigningKey};
 use crate::ids::{ClientId, TokenId};
 use crate::scopes::{Scope, join_scopes};
 use crate::time::Timestamp;
 
 /// The longest signature's base64url: 512 bytes (RSA-4096) make 683 characters.
 const MAX_SIGNATURE_CHARS: usize = 684;
+
+/// What a token is issued for.
+#[derive(Debug, Clone, Copy)]
+pub struct Issue<'a> {
+    pub client_id: &'a ClientId,
+    pub scopes: &'a [Scope],
+    pub now: Timestamp,
+    /// When the client state behind the token was read (no later than `now`).
+    pub state_at: Timestamp,
+    /// The token's audiences (RFC 8707 `resource`s); `None` or empty: the default one.
+    pub audiences: Option<&'a [String]>,
+    /// The token expires no later than this (seconds since the epoch): a workload's token
+    /// never outlives the platform token it was exchanged for.
+    pub expires_by: Option<i64>,
+}
 
 /// Signs access tokens with one key.
 #[derive(Debug, Clone)]
@@ -70,24 +85,50 @@ impl TokenIssuer {
         now: Timestamp,
         state_at: Timestamp,
     ) -> Result<IssuedToken, SignError> {
+        self.issue_with(&Issue {
+            client_id,
+            scopes,
+            now,
+            state_at,
+            audiences: None,
+            expires_by: None,
+        })
+    }
+
+    /// Issues the token `request` describes.
+    pub fn issue_with(&self, request: &Issue<'_>) -> Result<IssuedToken, SignError> {
+        let now = request.now;
+        let exp = now
+            .as_secs()
+            .saturating_add(self.lifetime_secs)
+            .min(request.expires_by.unwrap_or(i64::MAX));
+        let aud = match request.audiences {
+            Some(list) if !list.is_empty() => Audience::from_list(list.to_vec()),
+            _ => Audience::One(self.audience.clone()),
+        };
         let claims = AccessTokenClaims {
             iss: self.issuer.clone(),
-            sub: client_id.as_str().to_owned(),
-            client_id: client_id.as_str().to_owned(),
-            aud: self.audience.clone(),
+            sub: request.client_id.as_str().to_owned(),
+            client_id: request.client_id.as_str().to_owned(),
+            aud,
             iat: now.as_secs(),
-            iat_us: state_at.min(now).as_micros(),
+            iat_us: request.state_at.min(now).as_micros(),
             nbf: None,
-            exp: now.as_secs().saturating_add(self.lifetime_secs),
+            exp,
             jti: TokenId::generate(),
-            scope: join_scopes(scopes),
+            scope: join_scopes(request.scopes),
         };
         let access_token = self.sign(&claims)?;
         Ok(IssuedToken {
             access_token,
-            expires_in: self.lifetime_secs,
+            expires_in: exp.saturating_sub(now.as_secs()),
             claims,
         })
+    }
+
+    /// The default audience of every token (`OAUTH_AUDIENCE`, else the issuer URL).
+    pub fn audience(&self) -> &str {
+        &self.audience
     }
 
     /// The JWS compact serialization (RFC 7515 §7.1) of `claims`, built in one buffer (the

@@ -28,7 +28,7 @@ use crate::ids::{ClientId, TokenId};
 use crate::scopes::{Scope, parse_scope_list};
 use crate::time::Timestamp;
 #[cfg(feature = "server")]
-pub use issue::TokenIssuer;
+pub use issue::{Issue, TokenIssuer};
 #[cfg(feature = "server")]
 pub use keys::SigningKey;
 pub use keys::{JwkInput, Jwks, KeyError, PublicJwk, VerifyingKey};
@@ -44,7 +44,7 @@ pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
     pub client_id: String,
-    pub aud: String,
+    pub aud: Audience,
     pub iat: i64,
     /// Issuance time in microseconds since the epoch, for exact revocation cut-offs.
     pub iat_us: i64,
@@ -55,6 +55,51 @@ pub struct AccessTokenClaims {
     /// Space-separated; omitted from the token when empty (RFC 9068 §2.2.3.1).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+}
+
+/// The `aud` claim (RFC 7519 §4.1.3): one audience, as a string (what most tokens carry),
+/// or several, as an array (a token asked for with several RFC 8707 `resource`s).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// The audiences, one or several.
+    pub fn as_slice(&self) -> &[String] {
+        match self {
+            Self::One(one) => std::slice::from_ref(one),
+            Self::Many(many) => many,
+        }
+    }
+
+    /// True when `audience` is one of them.
+    pub fn contains(&self, audience: &str) -> bool {
+        self.as_slice().iter().any(|a| a == audience)
+    }
+
+    /// A string for one audience, an array for several.
+    pub fn from_list(mut list: Vec<String>) -> Self {
+        if list.len() == 1 {
+            Self::One(list.remove(0))
+        } else {
+            Self::Many(list)
+        }
+    }
+}
+
+impl From<&str> for Audience {
+    fn from(audience: &str) -> Self {
+        Self::One(audience.to_owned())
+    }
+}
+
+impl PartialEq<&str> for Audience {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, Self::One(one) if one == other)
+    }
 }
 
 /// A token that passed verification, with its parts already typed.
@@ -194,7 +239,7 @@ impl TokenVerifier {
         if claims.iss != self.issuer {
             return Err(VerifyError::WrongIssuer);
         }
-        if claims.aud != self.audience {
+        if !claims.aud.contains(&self.audience) {
             return Err(VerifyError::WrongAudience);
         }
         let now_secs = now.as_secs();

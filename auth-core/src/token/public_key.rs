@@ -4,7 +4,7 @@
 //! point decompression) and parses the header three times; a verifier here parses each key
 //! when it is loaded and each token once. One algorithm per key: EdDSA (RFC 8037, strict
 //! verification: no small-order keys or non-canonical signatures), ES256 (the fixed-width
-//! `r || s` of RFC 7518 §3.4) and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3).
+//! `r || s` of RFC 7518 §3.4) RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) and, for client keys, PS256 (§3.5).
 
 use rsa::traits::SignatureScheme as _;
 use sha2::{Digest as _, Sha256};
@@ -17,6 +17,8 @@ pub(crate) enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
     Rsa(rsa::RsaPublicKey),
+    /// RSASSA-PSS with SHA-256 (PS256, RFC 7518 §3.5).
+    RsaPss(rsa::RsaPublicKey),
 }
 
 impl PublicKey {
@@ -52,6 +54,14 @@ impl PublicKey {
         .map_err(|_| KeyError::Unsupported)
     }
 
+    /// The same RSA key, checking PS256 instead of RS256.
+    pub(crate) fn with_pss(self) -> Self {
+        match self {
+            Self::Rsa(key) => Self::RsaPss(key),
+            other => other,
+        }
+    }
+
     /// True when `signature` is this key's signature of `message`.
     pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
@@ -63,6 +73,9 @@ impl PublicKey {
                     .is_ok_and(|signature| key.verify(message, &signature).is_ok())
             }
             Self::Rsa(key) => rsa::Pkcs1v15Sign::new::<Sha256>()
+                .verify(key, &Sha256::digest(message), signature)
+                .is_ok(),
+            Self::RsaPss(key) => rsa::Pss::new::<Sha256>()
                 .verify(key, &Sha256::digest(message), signature)
                 .is_ok(),
         }

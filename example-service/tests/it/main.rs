@@ -13,3 +13,4 @@ mod propagation;
 mod run_command;
 mod shutdown;
 mod token_source;
+mod workload_identity;

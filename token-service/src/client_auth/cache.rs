@@ -10,6 +10,7 @@ use auth_core::ids::ClientId;
 use auth_core::limits::ClientLimits;
 use auth_core::revocation::{ClientState, ClientVersion};
 use auth_core::scopes::Scope;
+use auth_core::store::{StoreError, clients};
 use auth_core::time::Timestamp;
 use subtle::ConstantTimeEq as _;
 
@@ -19,11 +20,24 @@ use subtle::ConstantTimeEq as _;
 /// are batched and cost tens of microseconds each.
 const CACHE_CAPACITY: usize = 20_000;
 
-/// What a verified client is granted: its scopes and its own limits.
+/// What a verified client is granted: its scopes, its own limits and the further
+/// audiences it may ask tokens for.
 #[derive(Debug, Clone)]
 pub(super) struct Granted {
     pub scopes: Arc<[Scope]>,
     pub limits: ClientLimits,
+    pub audiences: Arc<[String]>,
+}
+
+impl Granted {
+    /// What a stored client with `scopes` is granted.
+    pub fn of(client: &clients::Client, scopes: Vec<Scope>) -> Result<Self, StoreError> {
+        Ok(Self {
+            scopes: scopes.into(),
+            limits: client.limits(),
+            audiences: client.audience_list()?.into(),
+        })
+    }
 }
 
 struct CachedClient {
@@ -122,6 +136,7 @@ mod tests {
         let granted = Granted {
             scopes: Arc::from(Vec::new()),
             limits: ClientLimits::default(),
+            audiences: Arc::from(Vec::new()),
         };
         let until = start + Duration::from_secs(10);
         cache.insert(

@@ -17,6 +17,7 @@
 //! Tokens built from an entry carry its read instant as `iat_us`, so an entry that is
 //! stale for the few milliseconds a change takes to arrive yields only revoked tokens.
 
+pub mod assertion;
 pub mod bcrypt_gate;
 mod cache;
 pub mod lookup;
@@ -58,9 +59,28 @@ pub struct AuthenticatedClient {
     pub scopes: Arc<[Scope]>,
     /// The client's own limits (the root client has none: it is never limited).
     pub limits: ClientLimits,
+    /// The audiences it may ask for besides the default one (the root client: any).
+    pub audiences: Arc<[String]>,
     pub is_root: bool,
     /// When the client state behind this answer was read (the token's `iat_us`).
     pub state_at: Timestamp,
+    /// Its tokens expire no later than this (seconds since the epoch): the platform
+    /// token a workload authenticated with.
+    pub expires_by: Option<i64>,
+}
+
+impl AuthenticatedClient {
+    fn granted(client_id: ClientId, granted: Granted, state_at: Timestamp) -> Self {
+        Self {
+            client_id,
+            scopes: granted.scopes,
+            limits: granted.limits,
+            audiences: granted.audiences,
+            is_root: false,
+            state_at,
+            expires_by: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +107,7 @@ pub struct ClientAuthenticator {
     revocations: Revocations,
     cache: Arc<VerifiedCredentials>,
     limiter: Arc<FailureLimiter>,
+    assertions: Arc<assertion::Assertions>,
 }
 
 impl ClientAuthenticator {
@@ -97,6 +118,7 @@ impl ClientAuthenticator {
         limiter: Arc<FailureLimiter>,
         metrics: Arc<Metrics>,
         max_bcrypt_cost: u32,
+        assertions: assertion::Assertions,
     ) -> Self {
         Self {
             lookup: ClientLookup::start(
@@ -112,6 +134,7 @@ impl ClientAuthenticator {
             revocations,
             cache: Arc::default(),
             limiter,
+            assertions: Arc::new(assertions),
         }
     }
 
@@ -167,8 +190,10 @@ impl ClientAuthenticator {
                 client_id,
                 scopes: scopes.into(),
                 limits: ClientLimits::default(),
+                audiences: Arc::from(Vec::new()),
                 is_root: true,
                 state_at: now,
+                expires_by: None,
             }));
         }
 
@@ -191,13 +216,9 @@ impl ClientAuthenticator {
                 .secret_cache
                 .get_or_create(&ResultLabel { result: "hit" })
                 .inc();
-            return Ok(Some(AuthenticatedClient {
-                client_id,
-                scopes: granted.scopes,
-                limits: granted.limits,
-                is_root: false,
-                state_at,
-            }));
+            return Ok(Some(AuthenticatedClient::granted(
+                client_id, granted, state_at,
+            )));
         }
         self.metrics
             .secret_cache
@@ -209,17 +230,12 @@ impl ClientAuthenticator {
         let found = self.lookup.find(client_id.clone()).await?;
         let verified = self.verify(&client_id, found, secret, now).await?;
         let Some(Verified {
-            scopes,
-            limits,
+            granted,
             valid_until,
             digest,
         }) = verified
         else {
             return Ok(None);
-        };
-        let granted = Granted {
-            scopes: scopes.into(),
-            limits,
         };
         if let Some(ClientState { version, .. }) = state {
             let ttl = valid_until.map_or(CACHE_TTL, |until| {
@@ -237,13 +253,7 @@ impl ClientAuthenticator {
                 now,
             );
         }
-        Ok(Some(AuthenticatedClient {
-            client_id,
-            scopes: granted.scopes,
-            limits: granted.limits,
-            is_root: false,
-            state_at: now,
-        }))
+        Ok(Some(AuthenticatedClient::granted(client_id, granted, now)))
     }
 
     async fn check_limits(
@@ -275,7 +285,7 @@ impl ClientAuthenticator {
             return Ok(None);
         };
         let hashes = client.secret_hashes(now);
-        let limits = client.limits();
+        let granted = Granted::of(&client, scopes)?;
         let mut matched = None;
         let mut slow = Vec::new();
         for (hash, until) in &hashes {
@@ -300,8 +310,7 @@ impl ClientAuthenticator {
             self.upgrade(client_id, hash, &form).await;
         }
         Ok(Some(Verified {
-            scopes,
-            limits,
+            granted,
             valid_until,
             digest: form.digest(),
         }))
@@ -361,11 +370,10 @@ impl ClientAuthenticator {
     }
 }
 
-/// A secret that verified: the client's scopes and own limits, when the secret stops
+/// A secret that verified: what the client is granted, when the secret stops
 /// working (a rotated secret in its grace period), and the digest of the form that matched.
 struct Verified {
-    scopes: Vec<Scope>,
-    limits: ClientLimits,
+    granted: Granted,
     valid_until: Option<Timestamp>,
     digest: [u8; 32],
 }

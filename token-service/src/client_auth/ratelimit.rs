@@ -108,6 +108,28 @@ impl FailureLimiter {
             .await
     }
 
+    /// `Err(Blocked)` when the address is over its limit at `now`.
+    pub async fn check_address(
+        &self,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Blocked> {
+        let Some(address) = address else {
+            return Ok(());
+        };
+        let keys = [(format!("addr:{address}"), self.limits.per_address)];
+        self.counters.check(&keys, now).await
+    }
+
+    /// Counts a failure at `now` against the address only (assertions: a signature cannot
+    /// be guessed, and counting against the client would let anyone lock it out).
+    pub async fn record_address_failure(&self, address: Option<IpAddr>, now: Instant) {
+        if let Some(address) = address {
+            let keys = [(format!("addr:{address}"), self.limits.per_address)];
+            let _ = self.counters.record(&keys, now).await;
+        }
+    }
+
     /// Counts a failed authentication at `now` against the client id and the address.
     pub async fn record_failure(&self, client_id: &str, address: Option<IpAddr>, now: Instant) {
         // Past the limit or not, the failure is answered the same; later checks refuse.

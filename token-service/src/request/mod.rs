@@ -15,20 +15,52 @@ use auth_core::secret::{ClientSecret, PresentedSecret};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::client_auth::assertion::JWT_BEARER;
 use crate::error::OAuthError;
 
-/// Largest token request body accepted.
-pub const MAX_FORM_BYTES: usize = 8 * 1024;
+/// Largest token request body accepted: room for an assertion a little over its own
+/// limit (8 KiB), so an oversized one is refused as a failed client authentication.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+/// Parameters that may appear more than once (RFC 8707 §2: one `resource` per audience).
+const REPEATABLE: &[&str] = &["resource"];
+/// Most `resource` parameters accepted in one request.
+pub const MAX_RESOURCES: usize = 16;
 /// Most form fields accepted, known or not.
 pub const MAX_FORM_FIELDS: usize = 32;
 
 /// A request for a token, with every part validated.
 #[derive(Debug)]
 pub struct TokenRequest {
-    pub client_id: ClientId,
-    pub secret: PresentedSecret,
+    pub client: ClientAuth,
     /// `None`: every scope the client has.
     pub scope: Option<Vec<Scope>>,
+    /// The audiences asked for (RFC 8707 `resource`), not yet checked against the
+    /// client's; empty: the default audience.
+    pub resources: Vec<String>,
+}
+
+/// How the client authenticates at the token endpoint.
+pub enum ClientAuth {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret(ClientCredentials),
+    /// `client_assertion` (RFC 7523 §2.2): `private_key_jwt` or a workload's platform
+    /// token; `client_id` only when the form gave one.
+    Assertion {
+        client_id: Option<ClientId>,
+        assertion: String,
+    },
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Secret(credentials) => f.debug_tuple("Secret").field(credentials).finish(),
+            Self::Assertion { client_id, .. } => f
+                .debug_struct("Assertion")
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// Credentials presented in the `Authorization: Basic` header, not yet checked.
@@ -122,7 +154,7 @@ impl Form {
             let Some(name) = known.iter().copied().find(|known| *known == name) else {
                 continue;
             };
-            if form.values.iter().any(|(seen, _)| *seen == name) {
+            if !REPEATABLE.contains(&name) && form.values.iter().any(|(seen, _)| *seen == name) {
                 return Err(OAuthError::invalid_request(format!(
                     "the {name} parameter appears more than once"
                 )));
@@ -142,6 +174,15 @@ impl Form {
     fn take(&mut self, name: &str) -> Option<String> {
         let index = self.values.iter().position(|(n, _)| *n == name)?;
         Some(self.values.swap_remove(index).1)
+    }
+
+    /// Every value of a repeatable parameter, in the order sent.
+    fn take_all(&mut self, name: &str) -> Vec<String> {
+        let (taken, kept) = std::mem::take(&mut self.values)
+            .into_iter()
+            .partition(|(n, _)| *n == name);
+        self.values = kept;
+        taken.into_iter().map(|(_, value)| value).collect()
     }
 }
 
@@ -186,6 +227,34 @@ impl ClientCredentials {
                 raw: raw_secret.and_then(|raw| ClientSecret::parse(&raw).ok()),
             },
         })
+    }
+}
+
+impl ClientAuth {
+    /// Secret credentials, or an assertion; never both (RFC 6749 §2.3).
+    fn from_parts(form: &mut Form, basic: Option<BasicCredentials>) -> Result<Self, OAuthError> {
+        let (kind, assertion) = (
+            form.take("client_assertion_type"),
+            form.take("client_assertion"),
+        );
+        if kind.is_none() && assertion.is_none() {
+            return ClientCredentials::from_parts(form, basic).map(Self::Secret);
+        }
+        if basic.is_some() || form.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not both a secret and an assertion",
+            ));
+        }
+        match (kind.as_deref(), assertion) {
+            (Some(JWT_BEARER), Some(assertion)) => Ok(Self::Assertion {
+                client_id: form
+                    .take("client_id")
+                    .map(|id| ClientId::parse(&id).map_err(|_| OAuthError::invalid_client()))
+                    .transpose()?,
+                assertion,
+            }),
+            _ => Err(OAuthError::invalid_client()),
+        }
     }
 }
 
@@ -248,7 +317,15 @@ fn form_decode(value: &str) -> Option<String> {
 }
 
 /// The parameters of the token endpoint.
-pub const TOKEN_PARAMS: &[&str] = &["grant_type", "client_id", "client_secret", "scope"];
+pub const TOKEN_PARAMS: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "scope",
+    "client_assertion_type",
+    "client_assertion",
+    "resource",
+];
 
 impl TokenRequest {
     /// Combines form and header into one request, or the RFC 6749 error for the first fault.
@@ -268,11 +345,16 @@ impl TokenRequest {
                 OAuthError::invalid_scope(format!("the scope parameter is malformed: {error}"))
             })?),
         };
-        let credentials = ClientCredentials::from_parts(&mut form, basic)?;
+        let resources = form.take_all("resource");
+        if resources.len() > MAX_RESOURCES {
+            return Err(OAuthError::invalid_target(format!(
+                "at most {MAX_RESOURCES} resource parameters are accepted"
+            )));
+        }
         Ok(Self {
-            client_id: credentials.client_id,
-            secret: credentials.secret,
+            client: ClientAuth::from_parts(&mut form, basic)?,
             scope,
+            resources,
         })
     }
 }

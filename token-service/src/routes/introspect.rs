@@ -29,7 +29,9 @@ pub struct Introspection {
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<String>,
+    /// A string, or an array when the token was issued for several audiences.
+    #[schema(value_type = Option<Object>)]
+    aud: Option<auth_core::token::Audience>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     jti: Option<TokenId>,

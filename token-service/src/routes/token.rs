@@ -10,10 +10,12 @@ use std::time::Instant;
 
 use auth_core::scopes::Scope;
 use auth_core::time::Timestamp;
+use auth_core::token::Issue;
 use serde::Serialize;
 
+use crate::client_auth::AuthenticatedClient;
 use crate::error::{ErrorBody, OAuthError};
-use crate::request::{TOKEN_PARAMS, TokenRequest, client_address, read_form};
+use crate::request::{ClientAuth, TOKEN_PARAMS, TokenRequest, client_address, read_form};
 use crate::state::AppState;
 
 /// A successful token response (RFC 6749 §5.1).
@@ -44,15 +46,28 @@ pub struct TokenRequestForm {
     client_secret: Option<String>,
     #[schema(schema_with = super::openapi::scope_list)]
     scope: Option<String>,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` with `client_assertion`
+    /// (RFC 7523 §2.2), instead of a secret.
+    #[schema(nullable = false)]
+    client_assertion_type: Option<String>,
+    /// A JWS of at most 8 KiB: a `private_key_jwt` assertion signed by one of the client's
+    /// keys, or a trusted platform's token for a workload bound to a client.
+    #[schema(nullable = false, max_length = 8192)]
+    client_assertion: Option<String>,
+    /// RFC 8707: an audience the token is for (repeatable, at most 16); each the default
+    /// audience or one the client is allowed, else 400 invalid_target.
+    #[schema(nullable = false)]
+    resource: Option<Vec<String>>,
 }
 
 /// Issues an access token to a client that authenticates with its secret
-/// (client_secret_post or client_secret_basic, not both).
+/// (client_secret_post or client_secret_basic, not both), a private_key_jwt assertion, or
+/// a workload's platform token (a Kubernetes service-account token bound to the client).
 #[utoipa::path(post, path = "/api/v1/oauth/token", tag = "tokens",
     request_body(content = TokenRequestForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "the token; Cache-Control: no-store", body = TokenResponse),
-        (status = 400, description = "invalid_request (not a form, a missing grant_type, a repeated parameter, two client authentication methods), unsupported_grant_type or invalid_scope", body = ErrorBody),
+        (status = 400, description = "invalid_request (not a form, a missing grant_type, a repeated parameter, two client authentication methods), unsupported_grant_type, invalid_scope or invalid_target (a resource that is not an absolute URI or not allowed for the client)", body = ErrorBody),
         super::openapi::ClientAuthErrors,
     ),
     security((), ("basic" = [])))]
@@ -92,20 +107,27 @@ async fn issue_token(
     let now = Timestamp::now();
     let (form, basic) = read_form(&request, payload, TOKEN_PARAMS).await?;
     let token_request = TokenRequest::from_parts(form, basic)?;
+    let address = client_address(&request, state.trust_x_forwarded_for);
 
-    let client = state
-        .authenticator
-        .authenticate(
-            token_request.client_id,
-            token_request.secret,
-            client_address(&request, state.trust_x_forwarded_for),
-            now,
-        )
-        .await?
-        .ok_or_else(OAuthError::invalid_client)?;
+    let client = match token_request.client {
+        ClientAuth::Secret(credentials) => state
+            .authenticator
+            .authenticate(credentials.client_id, credentials.secret, address, now)
+            .await?
+            .ok_or_else(OAuthError::invalid_client)?,
+        ClientAuth::Assertion {
+            client_id,
+            assertion,
+        } => state
+            .authenticator
+            .authenticate_assertion(client_id, &assertion, address, now)
+            .await?
+            .map_err(|_| OAuthError::invalid_client())?,
+    };
     request_telemetry::record_client(client.client_id.as_str());
 
     let granted = grant(&client.scopes, token_request.scope)?;
+    let audiences = target(&client, token_request.resources, state.issuer.audience())?;
     if !client.is_root {
         state
             .foundation
@@ -121,7 +143,14 @@ async fn issue_token(
     }
     let token = state
         .issuer
-        .issue_from_state(&client.client_id, &granted, now, client.state_at)
+        .issue_with(&Issue {
+            client_id: &client.client_id,
+            scopes: &granted,
+            now,
+            state_at: client.state_at,
+            audiences: Some(&audiences),
+            expires_by: client.expires_by,
+        })
         .map_err(|_| OAuthError::server_error())?;
     tracing::info!(client_id = %client.client_id, scopes = granted.len(), "token issued");
 
@@ -154,4 +183,32 @@ fn grant(allowed: &[Scope], requested: Option<Vec<Scope>>) -> Result<Cow<'_, [Sc
             .cloned()
             .collect(),
     ))
+}
+
+/// The token's audiences (RFC 8707): those named by `resource`, each the default audience
+/// or one the client is allowed (the root client: any absolute URI); none named: the
+/// default. Repeats count once.
+fn target(
+    client: &AuthenticatedClient,
+    resources: Vec<String>,
+    default: &str,
+) -> Result<Vec<String>, OAuthError> {
+    let mut audiences: Vec<String> = Vec::with_capacity(resources.len());
+    for resource in resources {
+        if !auth_core::uri::is_absolute_uri(&resource) {
+            return Err(OAuthError::invalid_target(
+                "each resource must be an absolute URI without a fragment",
+            ));
+        }
+        let allowed = resource == default || client.is_root || client.audiences.contains(&resource);
+        if !allowed {
+            return Err(OAuthError::invalid_target(
+                "the client may not ask for a token for this resource",
+            ));
+        }
+        if !audiences.contains(&resource) {
+            audiences.push(resource);
+        }
+    }
+    Ok(audiences)
 }

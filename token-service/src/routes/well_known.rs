@@ -42,7 +42,10 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "grant_types_supported": ["client_credentials"],
             "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            // private_key_jwt covers workload identity too: the same form fields, with a
+            // trusted platform's token as the assertion.
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256", "RS256", "PS256"],
             "scopes_supported": scopes,
         })))
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod assertions;
 mod brute_force;
 mod client_limits;
 mod cold_lookups;
@@ -19,3 +20,4 @@ mod startup;
 mod support;
 mod telemetry;
 mod token;
+mod workload;

@@ -188,5 +188,36 @@ pub fn endpoints(client_id: &str) -> Vec<Endpoint> {
             "token:revoke",
         ),
         at(Method::GET, "/api/v1/oauth/audit", None, "audit:read"),
+        at(
+            Method::PUT,
+            &format!("{client}/keys"),
+            Some(json!({"keys": []})),
+            "client:update",
+        ),
+        at(
+            Method::PUT,
+            &format!("{client}/identities"),
+            Some(json!([])),
+            "client:update",
+        ),
+        at(
+            Method::POST,
+            "/api/v1/oauth/issuer",
+            Some(json!({"issuer": "https://issuer.test", "jwks_uri": "https://issuer.test/jwks"})),
+            "federation:create_or_update",
+        ),
+        at(Method::GET, "/api/v1/oauth/issuer", None, "federation:read"),
+        at(
+            Method::GET,
+            "/api/v1/oauth/issuer/iss_unknown",
+            None,
+            "federation:read",
+        ),
+        at(
+            Method::DELETE,
+            "/api/v1/oauth/issuer/iss_unknown",
+            None,
+            "federation:delete",
+        ),
     ]
 }

@@ -25,6 +25,7 @@ pub const ISSUER: &str = "https://auth.test.example";
 
 const CLIENTS: &str = "/api/v1/oauth/client";
 const SCOPES: &str = "/api/v1/oauth/scope";
+const ISSUERS: &str = "/api/v1/oauth/issuer";
 
 /// Defines each named test case once per backend: `postgres::name` and `sqlite::name`
 /// (`auth_core::on_both_backends!` with this crate's `TestApp`).
@@ -274,6 +275,39 @@ impl TestApp {
             Some(body) => self.json(Method::POST, path, token, &body).await,
             None => self.bare(Method::POST, path, token).await,
         }
+    }
+
+    pub async fn put_keys(&self, token: &str, id: &str, body: Value) -> Reply {
+        self.json(Method::PUT, format!("{CLIENTS}/{id}/keys"), token, &body)
+            .await
+    }
+
+    pub async fn put_identities(&self, token: &str, id: &str, body: Value) -> Reply {
+        self.json(
+            Method::PUT,
+            format!("{CLIENTS}/{id}/identities"),
+            token,
+            &body,
+        )
+        .await
+    }
+
+    pub async fn create_issuer(&self, token: &str, body: Value) -> Reply {
+        self.json(Method::POST, ISSUERS.into(), token, &body).await
+    }
+
+    pub async fn list_issuers(&self, token: &str) -> Reply {
+        self.bare(Method::GET, ISSUERS.into(), token).await
+    }
+
+    pub async fn get_issuer(&self, token: &str, id: &str) -> Reply {
+        self.bare(Method::GET, format!("{ISSUERS}/{id}"), token)
+            .await
+    }
+
+    pub async fn delete_issuer(&self, token: &str, id: &str) -> Reply {
+        self.bare(Method::DELETE, format!("{ISSUERS}/{id}"), token)
+            .await
     }
 
     pub async fn registry(&self, token: &str) -> Reply {

@@ -80,6 +80,11 @@ impl VerifyingKey {
     pub fn jwk(&self) -> &PublicJwk {
         &self.jwk
     }
+
+    /// True when `signature` is this key's signature of `message` (with its one algorithm).
+    pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.public.verifies(message, signature)
+    }
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -103,6 +108,8 @@ pub struct JwkInput {
     pub kid: Option<String>,
     #[serde(rename = "use")]
     pub key_use: Option<String>,
+    /// The key's one algorithm; only an RSA key has a choice (RS256, the default, or PS256).
+    pub alg: Option<String>,
 }
 
 impl VerifyingKey {
@@ -139,13 +146,21 @@ impl VerifyingKey {
                     return Err(KeyError::Unsupported);
                 }
                 let key = PublicKey::rsa(&modulus, &bytes(&e)?)?;
-                let mut public = jwk("RSA", "RS256");
+                let (algorithm, key, name) = match input.alg.as_deref() {
+                    None | Some("RS256") => (Algorithm::RS256, key, "RS256"),
+                    Some("PS256") => (Algorithm::PS256, key.with_pss(), "PS256"),
+                    Some(_) => return Err(KeyError::Unsupported),
+                };
+                let mut public = jwk("RSA", name);
                 public.n = Some(n);
                 public.e = Some(e);
-                (Algorithm::RS256, public, key)
+                (algorithm, public, key)
             }
             _ => return Err(KeyError::Unsupported),
         };
+        if input.alg.as_deref().is_some_and(|alg| alg != jwk.alg) {
+            return Err(KeyError::Unsupported);
+        }
         let kid = input
             .kid
             .clone()

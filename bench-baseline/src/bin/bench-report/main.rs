@@ -6,13 +6,16 @@
 //!
 //! Inputs, all in WORKDIR:
 //! - `NAME.out`, `NAME.cpu`, `NAME.busy` of every wrk run, and `NAME.misses` (warm runs),
-//!   `NAME.bcrypt` (cold and attack runs), `NAME.refused-before`/`-after` (attack runs); see
-//!   [`runs::Run`]. The runs' names are scripts/bench's: `admin`, `whoami`, `cold`,
-//!   `admin_100k`, `baseline-R`, `baseline1-R`, `{post,basic}-{small,large}-R` for each
-//!   round R, `attack_spread`, `attack_one` and their `-flood` runs.
+//!   `NAME.bcrypt` (cold and attack runs), `NAME.lookups` (client-assertion runs),
+//!   `NAME.refused-before`/`-after` (attack and client-assertion runs); see [`runs::Run`].
+//!   The runs' names are scripts/bench's: `admin`, `whoami`, `cold`, `admin_100k`,
+//!   `baseline-R`, `baseline1-R`, `{post,basic}-{small,large}-R` for each round R,
+//!   `assertion` (private_key_jwt), `workload` (platform tokens), `attack_spread`,
+//!   `attack_one` and their `-flood` runs.
 //! - `report.env`: one `KEY=VALUE` a line, the run-wide figures (settings, criterion
 //!   results, the replica and imported-client counts, peak memory); see [`runs::Env`].
 
+mod assertions;
 mod report;
 mod rows;
 mod runs;

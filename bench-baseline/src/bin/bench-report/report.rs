@@ -6,9 +6,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
+use crate::assertions::AssertionRuns;
 use crate::rows::Row;
 use crate::runs::{Env, Run, refused_delta};
-use crate::stats::{cold_verdict, fmt_rps, ratio, verdict, verdict_within, within, worst};
+use crate::stats::{
+    fmt_rps, one_shot_verdict, ratio, verdict, verdict_within, with_errors, within, worst,
+};
 use crate::tables;
 
 /// Reads the work directory `dir` and renders the report.
@@ -127,6 +130,8 @@ pub fn build(dir: &Path) -> Result<String, String> {
             rows.push((name, row));
         }
     }
+    let assertion_runs = AssertionRuns::read(dir)?;
+    rows.extend(assertion_runs.rows(&env, &conns, hz));
     for (name, what) in [
         (
             "attack_spread",
@@ -269,11 +274,16 @@ pub fn build(dir: &Path) -> Result<String, String> {
     let r = |name: &str| format!("{:.2}", row(name).rps / base);
     let mut targets = "| target | measured | verdict |\n| --- | --- | --- |".to_owned();
     let cold = &cold_run.summary;
-    let cold_met = cold_verdict(
-        row("cold").rps / base,
-        p99("cold"),
-        cold.num("ran_out") as u64,
-        cold.text("active_secs").is_some(),
+    let cold_met = with_errors(
+        &one_shot_verdict(
+            row("cold").rps >= 0.3 * base && p99("cold") <= 10.0,
+            cold.num("ran_out") as u64,
+            cold.text("active_secs").is_some(),
+            "cold clients",
+            "BENCH_COLD_CLIENTS",
+        ),
+        cold.num("ok"),
+        cold.num("non2xx"),
     );
     write!(
         targets,
@@ -341,6 +351,7 @@ pub fn build(dir: &Path) -> Result<String, String> {
         verdict(bcrypt[0] + bcrypt[1] == imported && upgrades[0] + upgrades[1] == imported && left == 0.0),
     )
     .expect("String");
+    targets.push_str(&assertion_runs.targets(row("assertion"), row("workload"), base, &conns));
     targets.push_str(&tables::criterion_targets(&env));
     targets.push_str(&tables::memory_targets(&env));
 

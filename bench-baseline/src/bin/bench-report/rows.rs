@@ -28,16 +28,18 @@ impl Row {
         let mut notes = Vec::new();
         let mut rps = run.ok_rps();
         let mut secs = s.num("secs");
-        // Cold mode (token.lua): threads that sent every client of their share stopped early.
+        // One-shot modes (token.lua's cold and assertion): threads that sent every client
+        // (or assertion) of their share stopped early.
+        let used = s.text("one_shot").unwrap_or("clients");
         if let Some(active) = s.text("active_secs") {
             secs = s.num("active_secs");
             rps = round1(s.num("ok") / secs);
             notes.push(format!(
-                "all its clients were used after {active} s: rates over those seconds"
+                "all its {used} were used after {active} s: rates over those seconds"
             ));
         } else if let Some(ran_out) = s.text("ran_out").filter(|n| *n != "0") {
             notes.push(format!(
-                "{ran_out} wrk thread(s) used all their clients early: requests/s understated"
+                "{ran_out} wrk thread(s) used all their {used} early: requests/s understated"
             ));
         }
         let ok = s.num("ok");
@@ -53,7 +55,17 @@ impl Row {
             run.cpu.num("pg") / hz / secs,
             run.cpu.num("redis") / hz / secs
         );
-        if s.str("non2xx") != "0" {
+        // Requests/s count successful answers only; a run answered mostly with errors (a
+        // 401 for each request whose credentials or assertion the service refused) measured
+        // the refusal path, which the row must not pass for.
+        let non2xx = s.num("non2xx");
+        if non2xx > 0.0 && non2xx >= ok {
+            notes.push(format!(
+                "MOSTLY ERRORS: {} of {} answers non-2xx (not counted)",
+                s.str("non2xx"),
+                s.str("requests")
+            ));
+        } else if non2xx > 0.0 {
             notes.push(format!("{} non-2xx (not counted)", s.str("non2xx")));
         }
         if s.str("timeout") != "0" {
@@ -171,6 +183,34 @@ mod tests {
         assert_eq!(
             row.note,
             "all its clients were used after 0.400 s: rates over those seconds; extra"
+        );
+    }
+
+    #[test]
+    fn one_shot_assertions_are_named_in_the_notes() {
+        let r = run(
+            "assertions",
+            "requests=1000 ok=1000 non2xx=0 timeout=0 secs=2.000 ok_rps=500.0 p50_ms=1.000 p99_ms=4.000 one_shot=assertions ran_out=2 active_secs=0.400",
+            "",
+        );
+        let row = Row::of_run(&r, "assertion".into(), "64".into(), "", 100.0);
+        assert_eq!(
+            row.note,
+            "all its assertions were used after 0.400 s: rates over those seconds"
+        );
+    }
+
+    #[test]
+    fn a_run_answered_mostly_with_errors_says_so() {
+        let r = run(
+            "errors",
+            "requests=1000 ok=10 non2xx=990 timeout=0 secs=2.000 ok_rps=5.0 p50_ms=200.000 p99_ms=201.000",
+            "",
+        );
+        let row = Row::of_run(&r, "workload".into(), "64".into(), "", 100.0);
+        assert_eq!(
+            row.note,
+            "MOSTLY ERRORS: 990 of 1000 answers non-2xx (not counted)"
         );
     }
 

@@ -50,7 +50,7 @@ impl Fields {
 /// One wrk run: `NAME.out` (wrk's output with the `BENCH` summary line of report.lua),
 /// `NAME.cpu` (clock ticks of the loaded service, PostgreSQL and Redis), `NAME.busy` (a line
 /// per second another build or test ran) and, for some runs, `NAME.misses`, `NAME.bcrypt`,
-/// `NAME.refused-before` and `NAME.refused-after`.
+/// `NAME.lookups`, `NAME.refused-before` and `NAME.refused-after`.
 #[derive(Debug)]
 pub struct Run {
     pub name: String,
@@ -135,6 +135,7 @@ pub fn refused_delta(before: &str, after: &str) -> String {
 /// | `connections`, `flood_connections`, `rounds` | wrk connections, the flood's, rounds |
 /// | `warm_clients`, `small_clients`, `total_clients`, `cold_clients`, `replica_clients` | client counts |
 /// | `imported_clients`, `imported_cost`, `imported_asks` | imported bcrypt clients, their cost, tokens asked of each |
+/// | `assertion_clients`, `assertions`, `workloads` | private_key_jwt clients, their one-shot assertions, workloads (platform tokens) |
 /// | `response_bytes`, `token_processes` | the token response's size, token-service processes started |
 /// | `crit_busy`, `crit_fresh`, `crit_repeated`, `crit_extractor_fresh`, `crit_issue`, `crit_encode`, `crit_dalek` | criterion: "*" if another build ran, ops/s per core |
 /// | `replica_ticks`, `replica_wall_ms`, `replica_busy` | the fresh replica's CPU ticks, wall milliseconds, 1 if another build ran |

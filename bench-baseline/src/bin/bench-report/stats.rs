@@ -63,16 +63,38 @@ pub fn verdict_within(ratio: f64) -> &'static str {
     }
 }
 
-/// The cold row's verdict. Threads that used their whole share of the cold clients before
-/// the end understate the rate, so a miss is inconclusive when some ran out, unless all did
-/// (`all_ran_out`: the rate was then taken over the seconds the clients lasted).
-pub fn cold_verdict(ratio: f64, p99_ms: f64, ran_out: u64, all_ran_out: bool) -> &'static str {
-    if ratio >= 0.3 && p99_ms <= 10.0 {
-        "met"
+/// The verdict of a row whose requests each use a fixture once (the cold clients, the
+/// private_key_jwt assertions), given whether its target was `met`. Threads that used their
+/// whole share of the `fixtures` before the end understate the rate, so a miss is
+/// inconclusive when some ran out, unless all did (`all_ran_out`: the rate was then taken
+/// over the seconds the fixtures lasted); `knob` is the setting that makes more of them.
+pub fn one_shot_verdict(
+    met: bool,
+    ran_out: u64,
+    all_ran_out: bool,
+    fixtures: &str,
+    knob: &str,
+) -> String {
+    if met {
+        "met".to_owned()
     } else if !all_ran_out && ran_out != 0 {
-        "inconclusive: the cold clients ran out (raise BENCH_COLD_CLIENTS)"
+        format!("inconclusive: the {fixtures} ran out (raise {knob})")
     } else {
-        "MISSED"
+        "MISSED".to_owned()
+    }
+}
+
+/// A row's `verdict` qualified by its error answers (`errors` non-2xx beside `ok`
+/// successful ones): a run answered mostly with errors measured the refusal path and misses
+/// whatever its rate; fewer errors are flagged beside the verdict.
+pub fn with_errors(verdict: &str, ok: f64, errors: f64) -> String {
+    let total = ok + errors;
+    if errors <= 0.0 {
+        verdict.to_owned()
+    } else if errors >= ok {
+        format!("MISSED: {errors} of {total} answers were errors (non-2xx)")
+    } else {
+        format!("{verdict}, but {errors} of {total} answers were errors (non-2xx)")
     }
 }
 
@@ -127,15 +149,34 @@ mod tests {
     }
 
     #[test]
-    fn cold_miss_is_inconclusive_only_when_some_threads_ran_out() {
-        assert_eq!(cold_verdict(0.4, 5.0, 1, false), "met");
-        assert_eq!(cold_verdict(0.2, 5.0, 0, false), "MISSED");
+    fn one_shot_miss_is_inconclusive_only_when_some_threads_ran_out() {
+        let verdict = |met, ran_out, all| {
+            one_shot_verdict(met, ran_out, all, "cold clients", "BENCH_COLD_CLIENTS")
+        };
+        assert_eq!(verdict(true, 1, false), "met");
+        assert_eq!(verdict(false, 0, false), "MISSED");
         assert_eq!(
-            cold_verdict(0.2, 5.0, 1, false),
+            verdict(false, 1, false),
             "inconclusive: the cold clients ran out (raise BENCH_COLD_CLIENTS)"
         );
-        assert_eq!(cold_verdict(0.2, 5.0, 2, true), "MISSED");
-        assert_eq!(cold_verdict(0.4, 12.0, 0, false), "MISSED");
+        assert_eq!(verdict(false, 2, true), "MISSED");
+    }
+
+    #[test]
+    fn errors_fail_a_verdict_when_they_dominate_and_are_flagged_otherwise() {
+        assert_eq!(with_errors("met", 100.0, 0.0), "met");
+        assert_eq!(
+            with_errors("met", 100.0, 3.0),
+            "met, but 3 of 103 answers were errors (non-2xx)"
+        );
+        assert_eq!(
+            with_errors("met", 0.0, 5000.0),
+            "MISSED: 5000 of 5000 answers were errors (non-2xx)"
+        );
+        assert_eq!(
+            with_errors("met", 40.0, 60.0),
+            "MISSED: 60 of 100 answers were errors (non-2xx)"
+        );
     }
 
     #[test]
