@@ -15,13 +15,13 @@ use crate::support::{ISSUER, Reply, TestApp, on_both_backends};
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A client key: its private half for signing assertions, its public JWK for the client.
-struct ClientKey {
+pub(crate) struct ClientKey {
     encoding: EncodingKey,
-    jwk: Value,
+    pub(crate) jwk: Value,
 }
 
 impl ClientKey {
-    fn ed25519() -> Self {
+    pub(crate) fn ed25519() -> Self {
         let (key, pem) = SigningKey::generate_ed25519().unwrap();
         Self {
             encoding: EncodingKey::from_ed_der(&pem_der(&pem)),
@@ -33,7 +33,7 @@ impl ClientKey {
         self.jwk["kid"].as_str().unwrap()
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub(crate) fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid().to_owned());
         jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
@@ -51,7 +51,8 @@ fn pem_der(pem: &str) -> Vec<u8> {
         .unwrap()
 }
 
-fn claims(client: &str) -> Value {
+/// The claims of a valid assertion of `client`, for this service.
+pub(crate) fn claims(client: &str) -> Value {
     let now = Timestamp::now().as_secs();
     json!({
         "iss": client, "sub": client, "aud": ISSUER,

@@ -435,6 +435,39 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
     .await;
     admin_call("DELETE", &format!("/api/v1/oauth/client/{id}"), &root, None).await;
     admin_call("GET", "/api/v1/oauth/client", &first, None).await;
+    // A client authenticating with private_key_jwt: a good assertion, its replay, a forgery.
+    let key = crate::assertions::ClientKey::ed25519();
+    let keyed = admin_call(
+        "POST",
+        "/api/v1/oauth/client",
+        &root,
+        Some(serde_json::json!({"scopes": [], "keys": [key.jwk]})),
+    )
+    .await;
+    let keyed_id = keyed["client_id"].as_str().unwrap().to_owned();
+    let assertion = key.sign(&crate::assertions::claims(&keyed_id));
+    let forged =
+        crate::assertions::ClientKey::ed25519().sign(&crate::assertions::claims(&keyed_id));
+    let mut statuses = Vec::new();
+    for sent in [&assertion, &assertion, &forged] {
+        let response = http
+            .post(format!("{}/api/v1/oauth/token", tokens.base))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .send_body(form(&[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", sent),
+            ]))
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 401, 401]);
+    secrets.push(assertion.clone());
+    secrets.push(forged.clone());
     // A careless client puts a secret in a query string: the access log leaves it out.
     let in_query = "ocs_secret-in-a-query-string-must-not-be-logged";
     http.get(format!(
@@ -449,6 +482,12 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
     assert!(admin.terminate().success());
 
     let logs = format!("{}\n{}", tokens.output(), admin.output());
+    // The causes of the refusals are there, the assertions are not (checked below).
+    assert!(logs.contains("the assertion was used before"), "{logs}");
+    assert!(
+        logs.contains("the assertion names an unknown key"),
+        "{logs}"
+    );
     let base64_part = basic_header.trim_start_matches("Basic ");
     let forbidden: Vec<&str> = secrets
         .iter()
