@@ -16,6 +16,18 @@ use utoipa::{IntoParams, IntoResponses, Modify, PartialSchema, ToSchema};
 
 use crate::body::{Body, ScopesOr};
 
+/// Audiences: at most 16 absolute URIs, as `auth_core::uri::is_absolute_uri` takes them.
+pub fn audiences() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(auth_core::uri::MAX_URI_LEN))
+                .pattern(Some(auth_core::uri::ABSOLUTE_URI_PATTERN)),
+        )
+        .max_items(Some(16))
+}
+
 /// A scope name, as `Scope::parse` takes it.
 pub fn scope_name() -> ObjectBuilder {
     ObjectBuilder::new()

@@ -5,6 +5,10 @@
 
 /// Longest audience accepted.
 pub const MAX_URI_LEN: usize = 512;
+/// [`is_absolute_uri`]'s rule as a regular expression (besides the length), for the
+/// OpenAPI descriptions.
+pub const ABSOLUTE_URI_PATTERN: &str =
+    r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s#\u0000-\u001F\u007F-\u009F]+$";
 
 /// True for an absolute URI without a fragment, at most [`MAX_URI_LEN`] bytes, with no
 /// whitespace or control characters.
@@ -24,6 +28,30 @@ pub fn is_absolute_uri(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pattern_states_the_same_rule() {
+        let pattern = regex::Regex::new(ABSOLUTE_URI_PATTERN).unwrap();
+        for sample in [
+            "https://api.example.com/v1?x=1",
+            "urn:example:payments",
+            "",
+            "api.example.com",
+            "https:",
+            "1http://x",
+            "https://x#fragment",
+            "https://x y",
+            "https://x\u{7}",
+            "https://x\u{85}",
+            "a+b.c-d:e",
+        ] {
+            assert_eq!(
+                pattern.is_match(sample),
+                is_absolute_uri(sample),
+                "{sample:?}"
+            );
+        }
+    }
 
     #[test]
     fn absolute_uris_without_fragments_only() {

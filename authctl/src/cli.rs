@@ -103,6 +103,16 @@ pub enum Command {
     /// Reconcile scopes, trusted issuers and clients with a YAML file.
     #[command(long_about = APPLY_ABOUT)]
     Apply(Apply),
+    /// Make a client key for private_key_jwt, or keep the one there: an Ed25519 private key
+    /// (PEM, mode 0600) and its public JWKS, for a client's `keys_file` in `apply`.
+    Keygen {
+        /// The private key: created when missing, else read (never replaced).
+        #[arg(long, value_name = "FILE")]
+        key_out: PathBuf,
+        /// The public JWKS of that key, written every time.
+        #[arg(long, value_name = "FILE")]
+        jwks_out: PathBuf,
+    },
     /// Print a shell completion script (e.g. `authctl completion bash > /etc/bash_completion.d/authctl`).
     Completion {
         #[arg(value_enum)]
@@ -114,8 +124,9 @@ const APPLY_ABOUT: &str = "\
 Reconcile scopes, trusted issuers and clients with a YAML file.
 
 The file declares custom `scopes:` (names), `issuers:` ({issuer, jwks_uri or jwks, audiences})
-and `clients:`, each client by a stable unique `name` with its scopes, audiences, keys or
-jwks_uri, identities ({issuer, subject}) and limits ({tokens_per_minute,
+and `clients:`, each client by a stable unique `name` with its scopes, audiences, keys,
+keys_file (a JWKS file relative to FILE, such as `authctl keygen` writes) or jwks_uri,
+identities ({issuer, subject}) and limits ({tokens_per_minute,
 revocations_per_minute}). Apply creates what is missing and updates what differs (scopes,
 keys, identities, limits); with --prune it also deletes the clients, custom scopes and issuers
 the file does not declare (never the root client, nor the client authctl runs as).
@@ -124,7 +135,8 @@ The whole file is checked before anything changes: an unknown field, a duplicate
 unknown scope, an invalid key refuse the apply and name the line. A new client without keys
 or identities gets a secret, shown once: it is written to --secrets-dir DIR as
 DIR/<name>.secret (mode 0600) or appended to --secrets-k8s-manifest FILE as a Kubernetes
-Secret, never printed.";
+Secret, never printed. --ids-dir DIR writes each declared client's id to DIR/<name>.id,
+for a service's OAUTH_CLIENT_ID_FILE.";
 
 #[derive(Debug, Subcommand)]
 pub enum Clients {
@@ -351,4 +363,8 @@ pub struct Apply {
     /// Append each new client's credentials to FILE as a Kubernetes Secret (mode 0600).
     #[arg(long, value_name = "FILE")]
     pub secrets_k8s_manifest: Option<PathBuf>,
+    /// After applying, write each declared client's id to DIR/NAME.id (what a service's
+    /// OAUTH_CLIENT_ID_FILE reads).
+    #[arg(long, value_name = "DIR")]
+    pub ids_dir: Option<PathBuf>,
 }

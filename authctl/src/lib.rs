@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut command, "authctl", &mut std::io::stdout());
             Ok(())
         }
+        Command::Keygen { key_out, jwks_out } => commands::keygen(&key_out, &jwks_out),
         Command::Login => {
             let (api, granted) = login(&cli.connection).await?;
             commands::login(&api, &granted, format).await

@@ -15,6 +15,7 @@
 //! | --- | --- |
 //! | `OAUTH_TOKEN_URL` | the token endpoint, e.g. `http://token-service:8080/api/v1/oauth/token` \[required\] |
 //! | `OAUTH_CLIENT_ID` | this service's client id \[required, except with a token file\] |
+//! | `OAUTH_CLIENT_ID_FILE` | or: a file holding it (`authctl apply --ids-dir` writes them) |
 //! | `OAUTH_CLIENT_SECRET` | its client secret (`client_secret_basic`) |
 //! | `OAUTH_CLIENT_KEY_FILE` | or: a PEM private key (Ed25519, P-256, RSA) signing `private_key_jwt` assertions |
 //! | `OAUTH_CLIENT_TOKEN_FILE` | or: a platform token file (a Kubernetes projected service-account token), read before each request |

@@ -8,10 +8,14 @@ schemathesis fetch a fresh root token and replay the request, instead of the res
 run seeing nothing but 401s.
 """
 
+import base64
+import functools
 import os
 
 import requests
 import schemathesis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 def root_token():
     """A fresh access token of the root client."""
@@ -46,7 +50,15 @@ if os.environ.get("INTEROP_FUZZ_ROOT_AUTH") == "1":
 #
 # - token-service's run authenticates every request with Basic credentials (--auth), and
 #   RFC 6749 §2.3 forbids a second method in the same request: the form's client_id and
-#   client_secret, which the schema lists for client_secret_post, are dropped.
+#   client_secret, which the schema lists for client_secret_post, and client_assertion and
+#   client_assertion_type (private_key_jwt), are dropped.
+# - a client's keys are a list of JWKs or a jwks_uri, one of them (POST client and PUT
+#   keys; PUT keys needs one), and an issuer's jwks_uri or jwks, exactly one: a second is
+#   dropped, a missing one added (an empty key list, or a jwks_uri on loopback). A JWK is
+#   real key material, which no schema can generate: generated keys are replaced by one
+#   real public key.
+# - an identity names a registered issuer: generated issuer values are replaced by one
+#   registered for the run.
 # - admin-service's POST /api/v1/oauth/revocation with {"token"} takes a token this service
 #   issued: a generated string matching the JWS pattern is replaced by a real one (a root
 #   token of its own, so the run's bearer token stays valid).
@@ -55,6 +67,42 @@ if os.environ.get("INTEROP_FUZZ_ROOT_AUTH") == "1":
 #   when it has a single page), and `page` is dropped beside it.
 TOKEN_ENDPOINTS = {"/api/v1/oauth/token", "/api/v1/oauth/revoke", "/api/v1/oauth/introspect"}
 LISTINGS = {"/api/v1/oauth/client", "/api/v1/oauth/audit"}
+
+
+@functools.cache
+def public_jwk():
+    """One real Ed25519 public key, as a JWK."""
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return {"kty": "OKP", "crv": "Ed25519", "x": x}
+
+
+def fuzz_issuer():
+    """The `iss` of a trusted issuer registered for the run (again if the run deleted it)."""
+    issuer = "https://fuzz-issuer.interop.test"
+    response = requests.post(
+        f"{os.environ['INTEROP_ADMIN_URL']}/api/v1/oauth/issuer",
+        json={"issuer": issuer, "jwks": {"keys": [public_jwk()]}},
+        headers={"Authorization": f"Bearer {root_token()}"},
+        timeout=10,
+    )
+    assert response.status_code in (201, 409), response.text
+    return issuer
+
+
+def real_keys(body, member):
+    """Generated JWKs in body[member] replaced by one real public key."""
+    if isinstance(body.get(member), list) and body[member]:
+        body[member] = [public_jwk()]
+
+
+def registered_issuers(identities):
+    if isinstance(identities, list):
+        for identity in identities:
+            if isinstance(identity, dict) and "issuer" in identity:
+                identity["issuer"] = fuzz_issuer()
 
 
 def listing_cursor(path):
@@ -79,13 +127,37 @@ def before_call(context, case, kwargs):
         else:
             query["after"] = cursor
     body = case.body
+    if case.operation.path == "/api/v1/oauth/client/{id}/identities":
+        registered_issuers(body)
     if not isinstance(body, dict):
         return
     path = case.operation.path
     if path in TOKEN_ENDPOINTS and os.environ.get("INTEROP_FUZZ_ROOT_AUTH") != "1":
         body.pop("client_id", None)
         body.pop("client_secret", None)
+        body.pop("client_assertion", None)
+        body.pop("client_assertion_type", None)
         if path == "/api/v1/oauth/token":
             body.pop("scope", None)
     elif path == "/api/v1/oauth/revocation" and "token" in body:
         body["token"] = root_token()
+    elif path in ("/api/v1/oauth/client", "/api/v1/oauth/client/{id}/keys"):
+        for member in ("keys", "jwks_uri"):
+            if body.get(member) is None:
+                body.pop(member, None)
+        if "keys" in body:
+            body.pop("jwks_uri", None)
+            real_keys(body, "keys")
+        elif "jwks_uri" not in body and path.endswith("/keys"):
+            body["keys"] = []
+        registered_issuers(body.get("identities"))
+    elif path == "/api/v1/oauth/issuer":
+        for member in ("jwks", "jwks_uri"):
+            if body.get(member) is None:
+                body.pop(member, None)
+        if isinstance(body.get("jwks"), dict):
+            body.pop("jwks_uri", None)
+            real_keys(body["jwks"], "keys")
+        elif "jwks_uri" not in body:
+            body.pop("jwks", None)
+            body["jwks_uri"] = "http://127.0.0.1:9/jwks.json"

@@ -22,11 +22,19 @@ use crate::views::{ClientView, ErrorBody};
 #[serde(deny_unknown_fields)]
 pub struct IdentityBody {
     /// The `iss` value of a registered trusted issuer.
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]+$"
+    )]
     issuer: String,
     /// An exact subject, or a prefix followed by one `*` at the end
-    /// (`system:serviceaccount:payments:*`).
-    #[schema(min_length = 1, max_length = 512)]
+    /// (`system:serviceaccount:payments:*`); no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F*]*\*?$"
+    )]
     subject: String,
 }
 

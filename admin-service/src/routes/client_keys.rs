@@ -26,7 +26,10 @@ pub struct KeysBody {
     #[schema(value_type = Option<Vec<Object>>, max_items = 16)]
     keys: Option<Vec<Value>>,
     /// https, or http on a loopback host; no user information or fragment.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|http://(localhost|127\.0\.0\.1|\[::1\]))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+    )]
     jwks_uri: Option<String>,
 }
 

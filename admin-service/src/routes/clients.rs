@@ -49,7 +49,7 @@ pub struct CreateObject {
     /// Further audiences its tokens may name (RFC 8707 `resource`): at most 16 absolute
     /// URIs of at most 512 characters.
     #[serde(default)]
-    #[schema(max_items = 16)]
+    #[schema(schema_with = crate::schema::audiences)]
     audiences: Vec<String>,
     /// Public keys for `private_key_jwt` (public JWKs: OKP Ed25519, EC P-256, RSA of 2048
     /// bits or more; at most 16, distinct `kid`s); not with `jwks_uri`. A client created with
@@ -57,7 +57,10 @@ pub struct CreateObject {
     #[schema(value_type = Option<Vec<Object>>, max_items = 16)]
     keys: Option<Vec<Value>>,
     /// Where its public keys are fetched: https, or http on a loopback host; not with `keys`.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|http://(localhost|127\.0\.0\.1|\[::1\]))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+    )]
     jwks_uri: Option<String>,
     /// Workload identities that authenticate it (issuers registered first).
     #[serde(default, deserialize_with = "crate::body::objects")]

@@ -36,14 +36,17 @@ pub struct IssuerBody {
     issuer: String,
     /// Where its public keys are fetched: https, or http on a loopback host (127.0.0.0/8,
     /// ::1, localhost); no user information or fragment. Not with `jwks`.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|http://(localhost|127\.0\.0\.1|\[::1\]))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+    )]
     jwks_uri: Option<String>,
     /// Its public keys, inline. Not with `jwks_uri`.
     #[serde(default, deserialize_with = "crate::body::optional_object")]
     jwks: Option<JwksBody>,
     /// The audiences its tokens must carry one of: at most 16 absolute URIs (absent or
     /// empty: this service's issuer URL).
-    #[schema(max_items = 16)]
+    #[schema(schema_with = crate::schema::audiences)]
     audiences: Option<Vec<String>>,
 }
 

@@ -8,6 +8,8 @@ use crate::secret::ClientSecret;
 
 const TOKEN_URL: &str = "OAUTH_TOKEN_URL";
 const CLIENT_ID: &str = "OAUTH_CLIENT_ID";
+/// Or: a file holding the client id (written by `authctl apply --ids-dir`), read at start.
+const CLIENT_ID_FILE: &str = "OAUTH_CLIENT_ID_FILE";
 const SECRET: &str = "OAUTH_CLIENT_SECRET";
 const KEY_FILE: &str = "OAUTH_CLIENT_KEY_FILE";
 const TOKEN_FILE: &str = "OAUTH_CLIENT_TOKEN_FILE";
@@ -20,7 +22,8 @@ const RESOURCE: &str = "OAUTH_CLIENT_RESOURCE";
 const ISSUER: &str = "OAUTH_ISSUER";
 
 impl TokenSource {
-    /// A source from the environment: `OAUTH_TOKEN_URL`, `OAUTH_CLIENT_ID` and exactly one
+    /// A source from the environment: `OAUTH_TOKEN_URL`, `OAUTH_CLIENT_ID` (or
+    /// `OAUTH_CLIENT_ID_FILE`, a file holding it) and exactly one
     /// of `OAUTH_CLIENT_SECRET`, `OAUTH_CLIENT_KEY_FILE` and `OAUTH_CLIENT_TOKEN_FILE`, plus
     /// the optional `OAUTH_CLIENT_KEY_ID`, `OAUTH_CLIENT_SCOPE` and `OAUTH_CLIENT_RESOURCE`;
     /// with a key file, `OAUTH_ISSUER` (when set) is the assertions' `aud`.
@@ -53,13 +56,28 @@ impl TokenSource {
                 ));
             }
         };
-        let client_id = match env.get(CLIENT_ID) {
-            Some(id) => Some(
+        let client_id = match (env.get(CLIENT_ID), env.get(CLIENT_ID_FILE)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    CLIENT_ID_FILE,
+                    format!("set only one of {CLIENT_ID} and {CLIENT_ID_FILE}"),
+                ));
+            }
+            (Some(id), None) => Some(
                 ClientId::parse(id.trim())
                     .map_err(|e| ConfigError::new(CLIENT_ID, e.to_string()))?,
             ),
-            None if variable == TOKEN_FILE => None,
-            None => return Err(ConfigError::new(CLIENT_ID, "is required but not set")),
+            (None, Some(path)) => {
+                let id = std::fs::read_to_string(path.trim()).map_err(|error| {
+                    ConfigError::new(CLIENT_ID_FILE, format!("cannot read {path}: {error}"))
+                })?;
+                Some(
+                    ClientId::parse(id.trim())
+                        .map_err(|e| ConfigError::new(CLIENT_ID_FILE, e.to_string()))?,
+                )
+            }
+            (None, None) if variable == TOKEN_FILE => None,
+            (None, None) => return Err(ConfigError::new(CLIENT_ID, "is required but not set")),
         };
         let mut builder = TokenSource::builder(token_url);
         if let Some(client_id) = client_id {

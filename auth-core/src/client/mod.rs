@@ -15,6 +15,7 @@
 //! | --- | --- |
 //! | `OAUTH_TOKEN_URL` | the token endpoint, e.g. `http://token-service:8080/api/v1/oauth/token` \[required\] |
 //! | `OAUTH_CLIENT_ID` | the client id \[required, except with `OAUTH_CLIENT_TOKEN_FILE`: then sent only when set\] |
+//! | `OAUTH_CLIENT_ID_FILE` | or: a file holding the client id, read at start (`authctl apply --ids-dir` writes them) |
 //! | `OAUTH_CLIENT_SECRET` | the client secret, sent as `client_secret_basic` |
 //! | `OAUTH_CLIENT_KEY_FILE` | a PEM private key (Ed25519, P-256 or RSA ≥ 2048 bits) signing `private_key_jwt` assertions |
 //! | `OAUTH_CLIENT_TOKEN_FILE` | a token file read before each request and sent as the assertion |

@@ -344,6 +344,46 @@ fn from_env_takes_exactly_one_credential() {
     assert_eq!(error.variable, "OAUTH_CLIENT_RESOURCE");
 }
 
+#[test]
+fn from_env_reads_the_client_id_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(
+        &key_path,
+        PrivateKey::generate_ed25519().unwrap().1.as_bytes(),
+    )
+    .unwrap();
+    let id_path = dir.path().join("example-service.id");
+    std::fs::write(&id_path, "cid_from-a-file\n").unwrap();
+    let (key_file, id_file) = (key_path.to_str().unwrap(), id_path.to_str().unwrap());
+    let source = TokenSource::from_env(&env(&[
+        ("OAUTH_TOKEN_URL", TOKEN_URL),
+        ("OAUTH_CLIENT_ID_FILE", id_file),
+        ("OAUTH_CLIENT_KEY_FILE", key_file),
+    ]))
+    .unwrap();
+    assert_eq!(
+        source.auth.client_id().map(ClientId::as_str),
+        Some("cid_from-a-file")
+    );
+    let both = TokenSource::from_env(&env(&[
+        ("OAUTH_TOKEN_URL", TOKEN_URL),
+        ("OAUTH_CLIENT_ID", "orders"),
+        ("OAUTH_CLIENT_ID_FILE", id_file),
+        ("OAUTH_CLIENT_KEY_FILE", key_file),
+    ]))
+    .unwrap_err();
+    assert_eq!(both.variable, "OAUTH_CLIENT_ID_FILE");
+    let missing = dir.path().join("missing.id");
+    let error = TokenSource::from_env(&env(&[
+        ("OAUTH_TOKEN_URL", TOKEN_URL),
+        ("OAUTH_CLIENT_ID_FILE", missing.to_str().unwrap()),
+        ("OAUTH_CLIENT_KEY_FILE", key_file),
+    ]))
+    .unwrap_err();
+    assert_eq!(error.variable, "OAUTH_CLIENT_ID_FILE");
+}
+
 /// The SDK against a test double of the token endpoint: a local server that records each
 /// request's form and `Authorization` header and answers a token.
 #[cfg(feature = "testing")]

@@ -61,6 +61,9 @@ pub struct DeclaredClient {
     pub audiences: Vec<String>,
     /// Public JWKs for private_key_jwt.
     pub keys: Option<Vec<Value>>,
+    /// Or: a file of them (a JWKS, or one JWK), relative to the declaring file; what
+    /// `authctl keygen --jwks-out` writes.
+    pub keys_file: Option<std::path::PathBuf>,
     pub jwks_uri: Option<String>,
     #[serde(default)]
     pub identities: Vec<DeclaredIdentity>,
@@ -72,6 +75,7 @@ impl DeclaredClient {
     /// A client with neither keys nor identities authenticates with a secret.
     pub fn needs_secret(&self) -> bool {
         self.keys.as_ref().is_none_or(Vec::is_empty)
+            && self.keys_file.is_none()
             && self.jwks_uri.is_none()
             && self.identities.is_empty()
     }
@@ -145,11 +149,66 @@ pub fn parse(path: &Path, text: &str) -> Result<Declared> {
             ))
         })?
     };
+    let mut declared = declared;
     let locator = Locator::new(text);
     let mut problems = Problems::new(path);
+    read_keys_files(path, &mut declared, &locator, &mut problems);
     check(&declared, &locator, &mut problems);
     problems.into_result()?;
     Ok(declared)
+}
+
+/// Replaces each client's `keys_file` by the keys it holds (a JWKS or one JWK), read
+/// relative to the declaring file's directory.
+fn read_keys_files(path: &Path, declared: &mut Declared, at: &Locator, problems: &mut Problems) {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut seen = HashMap::new();
+    for client in &mut declared.clients {
+        let nth = seen.entry(client.name.clone()).or_insert(0usize);
+        *nth += 1;
+        let Some(file) = &client.keys_file else {
+            continue;
+        };
+        let line = at.client(&client.name, *nth - 1);
+        let name = &client.name;
+        if client.keys.is_some() {
+            problems.add(
+                line,
+                format!("client `{name}`: give keys or keys_file, not both"),
+            );
+            continue;
+        }
+        let full = base.join(file);
+        let text = match std::fs::read_to_string(&full) {
+            Ok(text) => text,
+            Err(error) => {
+                problems.add(
+                    line,
+                    format!(
+                        "client `{name}`: cannot read keys_file {}: {error}",
+                        full.display()
+                    ),
+                );
+                continue;
+            }
+        };
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(mut document)) => {
+                client.keys = Some(match document.remove("keys") {
+                    Some(Value::Array(keys)) => keys,
+                    Some(_) => Vec::new(),
+                    None => vec![Value::Object(document)],
+                });
+            }
+            _ => problems.add(
+                line,
+                format!(
+                    "client `{name}`: keys_file {} is not a JWKS or a JWK",
+                    full.display()
+                ),
+            ),
+        }
+    }
 }
 
 /// The checks that need only the file.

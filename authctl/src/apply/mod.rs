@@ -40,6 +40,14 @@ pub async fn run(
     format: Format,
 ) -> Result<()> {
     let destination = destination(args)?;
+    if let Some(dir) = &args.ids_dir
+        && !dir.is_dir()
+    {
+        return Err(Error::usage(format!(
+            "--ids-dir {}: not a directory",
+            dir.display()
+        )));
+    }
     let server = Server::read(api).await?;
     let at = Locator::new(text);
     let mut problems = Problems::new(&args.file);
@@ -67,6 +75,9 @@ pub async fn run(
             }
             output::line(&summary);
         });
+        if !args.dry_run {
+            write_ids(api, &declared, args).await?;
+        }
         return Ok(());
     }
 
@@ -89,6 +100,28 @@ pub async fn run(
             &json!({"dry_run": false, "changes": described, "applied": applied, "notes": plan.notes}),
         ),
         Format::Table => output::line(&format!("applied {applied} change(s)")),
+    }
+    write_ids(api, &declared, args).await
+}
+
+/// With `--ids-dir`, writes each declared client's id to `DIR/NAME.id`, as the service
+/// knows it now (a service's `OAUTH_CLIENT_ID_FILE`).
+async fn write_ids(api: &Api, declared: &Declared, args: &Apply) -> Result<()> {
+    let Some(dir) = &args.ids_dir else {
+        return Ok(());
+    };
+    let clients = api.list_all(&["client"]).await?;
+    for client in &declared.clients {
+        let id = clients
+            .iter()
+            .find(|c| c["name"].as_str() == Some(client.name.as_str()))
+            .and_then(|c| c["client_id"].as_str());
+        let Some(id) = id else {
+            continue;
+        };
+        let path = dir.join(format!("{}.id", client.name));
+        std::fs::write(&path, format!("{id}\n"))
+            .map_err(|error| Error::usage(format!("cannot write {}: {error}", path.display())))?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! calls and prints the answer.
 
 pub mod clients;
+mod keygen;
 pub mod registry;
 pub mod trail;
 
@@ -13,6 +14,8 @@ use crate::api::{Api, Granted};
 use crate::cli::Format;
 use crate::error::{Error, Result};
 use crate::output;
+
+pub use keygen::run as keygen;
 
 /// `authctl login`: the token endpoint accepted the credentials; show who this is.
 pub async fn login(api: &Api, granted: &Granted, format: Format) -> Result<()> {

@@ -387,8 +387,35 @@ fn the_shipped_files_apply() {
     let Some(stack) = Stack::start() else { return };
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
 
-    // docker-compose's deploy/clients.yaml: from empty, then nothing to do.
-    let compose = repo.join("deploy/clients.yaml");
+    // docker-compose's deploy/clients.yaml, as its `clients` service runs it: a key made
+    // for example-service (its keys_file), then apply from empty, then nothing to do.
+    let compose = stack.write(
+        "clients.yaml",
+        &std::fs::read_to_string(repo.join("deploy/clients.yaml")).unwrap(),
+    );
+    let keys = stack.mkdir("keys");
+    let key = keys.join("example-service.pem");
+    let jwks = keys.join("example-service.jwks.json");
+    let keygen = [
+        "keygen",
+        "--key-out",
+        key.to_str().unwrap(),
+        "--jwks-out",
+        jwks.to_str().unwrap(),
+    ];
+    stack.authctl(&keygen).ok();
+    let pem = std::fs::read_to_string(&key).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    stack.authctl(&keygen).ok();
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        pem,
+        "a second keygen keeps the key"
+    );
     let secrets = stack.mkdir("secrets");
     let args = [
         "apply",
@@ -396,10 +423,27 @@ fn the_shipped_files_apply() {
         compose.to_str().unwrap(),
         "--secrets-dir",
         secrets.to_str().unwrap(),
+        "--ids-dir",
+        keys.to_str().unwrap(),
     ];
     assert!(stack.authctl(&args).ok().contains("applied"));
     assert!(stack.authctl(&args).ok().contains("no changes"));
     assert!(secrets.join("reports-job.secret").exists());
+    assert!(
+        !secrets.join("example-service.secret").exists(),
+        "a client with keys gets no secret"
+    );
+    let example = stack.client("example-service");
+    assert_eq!(example["has_secret"], false);
+    let public: Value = serde_json::from_str(&std::fs::read_to_string(&jwks).unwrap()).unwrap();
+    assert_eq!(example["keys"][0]["x"], public["keys"][0]["x"]);
+    assert_eq!(
+        std::fs::read_to_string(keys.join("example-service.id"))
+            .unwrap()
+            .trim(),
+        example["client_id"].as_str().unwrap(),
+        "--ids-dir wrote the id example-service reads"
+    );
 
     // The Kubernetes Job's ConfigMap holds a file apply takes, without a secrets
     // destination (the Job has none).

@@ -50,6 +50,13 @@ fn bad_files_are_refused_naming_the_line_and_nothing_changes() {
         6,
         "unknown field `scope`",
     );
+    // A keys_file that is not there (line 5: the client that names it).
+    refused(
+        &stack,
+        &file_with("  - name: signer\n    keys_file: keys/missing.jwks.json\n"),
+        5,
+        "cannot read keys_file",
+    );
     // A duplicate name: the second one is named.
     refused(
         &stack,

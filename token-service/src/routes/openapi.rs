@@ -105,7 +105,7 @@ impl IntoResponses for ClientAuthErrors {
                      credentials, indistinguishably",
                 ),
             ),
-            ("413".to_owned(), error("the body exceeds 8 KiB")),
+            ("413".to_owned(), error("the body exceeds 16 KiB")),
             (
                 "429".to_owned(),
                 error(
