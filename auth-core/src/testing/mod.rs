@@ -19,7 +19,9 @@ use crate::ids::random_token;
 use crate::store::connection::ConnectionManager;
 use crate::store::{DatabaseUrl, migrate};
 
+pub mod certificates;
 pub mod http;
+pub mod https_files;
 pub mod issuer;
 pub mod postgres;
 pub mod process;

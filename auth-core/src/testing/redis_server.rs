@@ -3,23 +3,14 @@
 //! a CA, a server certificate and a client certificate the test makes with `openssl`
 //! (mutual TLS, as managed Redis services may require).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::certificates::{self, TlsFiles};
 use super::process::free_port;
 use super::unavailable;
 use crate::shared_redis::RedisSettings;
-
-/// The PEM files of a TLS test server: its CA, and a client certificate signed by it.
-#[derive(Debug, Clone)]
-pub struct TlsFiles {
-    pub ca: PathBuf,
-    pub client_cert: PathBuf,
-    pub client_key: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-}
 
 /// A redis-server process; killed when dropped.
 pub struct RedisServer {
@@ -43,7 +34,7 @@ impl RedisServer {
     /// A TLS-only server (`rediss://`) that requires a client certificate; its files are
     /// made in `dir`.
     pub fn start_tls(dir: &Path) -> Option<Self> {
-        let tls = make_certificates(dir)?;
+        let tls = certificates::make(dir)?;
         let mut server = Self {
             port: free_port(),
             tls: Some(tls),
@@ -186,54 +177,4 @@ pub fn ping(settings: &RedisSettings) -> redis::RedisResult<String> {
     let client = settings.client()?;
     let mut conn = client.get_connection_with_timeout(Duration::from_secs(1))?;
     redis::cmd("PING").query(&mut conn)
-}
-
-/// A CA, and a server (127.0.0.1) and a client certificate it signs, made by `openssl`
-/// (P-256 keys, valid for a day).
-fn make_certificates(dir: &Path) -> Option<TlsFiles> {
-    // Extensions make version-3 certificates, the only version WebPKI accepts.
-    let extensions = [
-        (
-            "server.ext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-        ),
-        ("client.ext", "extendedKeyUsage=clientAuth\n"),
-    ];
-    for (file, text) in extensions {
-        std::fs::write(dir.join(file), text).expect("extensions file");
-    }
-    const NEW_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
-    let steps = [
-        format!("req -x509 {NEW_KEY} -days 1 -subj /CN=test-ca -keyout ca.key -out ca.pem"),
-        format!("req {NEW_KEY} -subj /CN=localhost -keyout server.key -out server.csr"),
-        "x509 -req -days 1 -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-         -extfile server.ext -out server.pem"
-            .to_owned(),
-        format!("req {NEW_KEY} -subj /CN=test-client -keyout client.key -out client.csr"),
-        "x509 -req -days 1 -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-         -extfile client.ext -out client.pem"
-            .to_owned(),
-    ];
-    for step in steps {
-        let output = Command::new("openssl")
-            .args(step.split_whitespace())
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output();
-        match output {
-            Ok(output) if output.status.success() => {}
-            Ok(output) => panic!(
-                "openssl {step}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ),
-            Err(error) => return unavailable("openssl (to make test certificates)", error),
-        }
-    }
-    Some(TlsFiles {
-        ca: dir.join("ca.pem"),
-        client_cert: dir.join("client.pem"),
-        client_key: dir.join("client.key"),
-        server_cert: dir.join("server.pem"),
-        server_key: dir.join("server.key"),
-    })
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use auth_core::ids::ClientId;
 use auth_core::store::federation::{self, Identity, TrustedIssuer};
 use auth_core::testing::Backend;
+use auth_core::testing::https_files::HttpsFiles;
 use auth_core::testing::issuer::TestIssuer;
 use auth_core::time::Timestamp;
 use serde_json::json;
@@ -19,11 +20,26 @@ const HOUR: Duration = Duration::from_secs(3600);
 impl TestApp {
     /// Registers `issuer` as trusted, its keys from its `jwks_uri` (or inline).
     async fn trust(&self, issuer: &TestIssuer, inline: bool) -> String {
+        if inline {
+            self.register(issuer, None, Some(issuer.jwks().to_string()))
+                .await
+        } else {
+            self.register(issuer, Some(issuer.jwks_uri()), None).await
+        }
+    }
+
+    /// Registers `issuer` with its keys at `jwks_uri` or inline (`jwks`).
+    async fn register(
+        &self,
+        issuer: &TestIssuer,
+        jwks_uri: Option<String>,
+        jwks: Option<String>,
+    ) -> String {
         let row = TrustedIssuer {
             id: ClientId::generate().as_str().to_owned(),
             issuer: issuer.url().to_owned(),
-            jwks_uri: (!inline).then(|| issuer.jwks_uri()),
-            jwks: inline.then(|| issuer.jwks().to_string()),
+            jwks_uri,
+            jwks,
             audiences: None,
             created_at: Timestamp::now().as_micros(),
         };
@@ -176,6 +192,7 @@ async fn bad_platform_tokens_get_the_same_401(app: TestApp) {
             c["exp"] = json!(now - 61);
         })),
         ("not valid yet", with(&|c| c["nbf"] = json!(now + 300))),
+        ("expired within the clock skew (a token would expire at once)", with(&|c| c["exp"] = json!(now - 5))),
         ("an untrusted issuer", stranger.mint(&api, &[ISSUER], HOUR)),
         ("a trusted issuer's name, another's key", {
             let mut claims = stranger.claims(&api, &[ISSUER], HOUR);
@@ -365,4 +382,37 @@ async fn a_deleted_issuer_authenticates_nobody() {
         .unwrap();
     assert_eq!(bound.len(), 1);
     assert_eq!(app.token_for_workload(&platform_token).await.status, 401);
+}
+
+/// Keys served over https are fetched trusting the system's roots and `FEDERATION_CA_FILE`:
+/// with the CA that signed the server's certificate the workload authenticates; without
+/// it the fetch fails (an unknown CA) and nothing does.
+#[actix_web::test]
+async fn https_jwks_uris_trust_the_configured_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = HttpsFiles::start(dir.path()) else {
+        return;
+    };
+    let issuer = TestIssuer::start().await;
+    std::fs::write(dir.path().join("jwks.json"), issuer.jwks().to_string()).unwrap();
+    let ca = server.tls.ca.display().to_string();
+    let api = service_account("api");
+    let platform_token = issuer.mint(&api, &[ISSUER], HOUR);
+    for (trusting, vars) in [
+        (true, vec![("FEDERATION_CA_FILE", ca.as_str())]),
+        (false, vec![]),
+    ] {
+        let Some(app) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
+            return;
+        };
+        app.register(&issuer, Some(server.url("jwks.json")), None)
+            .await;
+        app.workload_client("", &issuer, &[&api]).await;
+        let status = app.token_for_workload(&platform_token).await.status;
+        assert_eq!(
+            status,
+            if trusting { 200 } else { 401 },
+            "trusting the CA: {trusting}"
+        );
+    }
 }
