@@ -2,7 +2,7 @@
 //! SDK (`auth_core::client`) at real token-service processes sharing one database and
 //! Redis, their tokens accepted by example-service.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use auth_core::client::{PrivateKey, TokenSource};
 use auth_core::ids::ClientId;
@@ -40,6 +40,24 @@ impl Cluster {
             .unwrap()
             .status()
             .as_u16()
+    }
+}
+
+/// The change channel delivers in milliseconds, not synchronously: polls until `check`
+/// answers `expected`, failing after 10 s.
+async fn until<F, Fut>(what: &str, expected: u16, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = u16>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = check().await;
+        if status == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {status}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -116,8 +134,9 @@ async fn a_workload_authenticates_with_its_platform_token_alone() {
         assert_eq!(status, 200, "replica {index}: {body}");
     }
 
-    // Rebinding the client to another service account: the old workload is refused at
-    // once by every replica (each had remembered its token), and its older tokens go.
+    // Rebinding the client to another service account: as soon as the change reaches them
+    // (milliseconds, over the change channel), every replica refuses the old workload
+    // (each had remembered its token), and its older tokens go.
     let (status, body) = cluster
         .admin(
             0,
@@ -129,25 +148,25 @@ async fn a_workload_authenticates_with_its_platform_token_alone() {
         .await;
     assert_eq!(status, 200, "{body}");
     for index in [0, 1] {
-        let (status, _) = cluster
-            .token_form(
-                index,
-                &[
-                    ("grant_type", "client_credentials"),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &platform_token),
-                ],
-            )
-            .await;
-        assert_eq!(
-            status, 401,
-            "replica {index} still accepts the unbound workload"
-        );
+        let pairs = [
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", platform_token.as_str()),
+        ];
+        until(
+            &format!("replica {index} refusing the unbound workload"),
+            401,
+            || async { cluster.token_form(index, &pairs).await.0 },
+        )
+        .await;
     }
-    assert_eq!(cluster.example_status("/datasets", &token.value).await, 401);
+    until("its older token refused", 401, || {
+        cluster.example_status("/datasets", &token.value)
+    })
+    .await;
 }
 
 /// `private_key_jwt` through the SDK: the service holds a private key, the client only
@@ -214,7 +233,10 @@ async fn a_service_authenticates_with_its_private_key() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(cluster.example_status("/datasets", &token.value).await, 401);
+    until("the token of the replaced key refused", 401, || {
+        cluster.example_status("/datasets", &token.value)
+    })
+    .await;
     source.invalidate().await;
     assert!(source.token().await.is_err(), "the old key no longer works");
 }
