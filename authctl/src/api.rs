@@ -91,6 +91,8 @@ fn http_client(timeout: Duration) -> Result<reqwest::Client> {
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("authctl/", env!("CARGO_PKG_VERSION")))
+        // A redirect would re-send the credentials (the secret, a bearer token) elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|error| Error::usage(format!("cannot set up the HTTP client: {error}")))
 }

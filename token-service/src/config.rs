@@ -14,7 +14,7 @@
 //! | `BCRYPT_COST` | the highest cost of an imported bcrypt hash this service will run, 4–16: a hash above it is refused, so a planted cost-31 hash cannot hold a thread for hours \[12\] |
 //! | `FEDERATION_CA_FILE` | PEM CA bundle trusted, besides the system's roots, when fetching a trusted issuer's or a client's `jwks_uri` \[none\] |
 //! | `JWKS_MIN_REFETCH_SECS` | the shortest interval between two fetches of one `jwks_uri` (a refetch on an unknown `kid` waits for it), 1–3600 \[30\] |
-//! | `KUBERNETES_API_SERVER` | fetches of `jwks_uri`s under this URL carry the pod's service-account token and trust the cluster CA (in-cluster Kubernetes issuers) \[`https://kubernetes.default.svc` inside a cluster (`KUBERNETES_SERVICE_HOST` set), else unset\] |
+//! | `KUBERNETES_API_SERVER` | a trusted issuer's `jwks_uri` on this origin (same scheme, host and port; https, or http on a loopback host) is fetched with the pod's service-account token and the cluster CA (in-cluster Kubernetes issuers); a client's `jwks_uri` never is \[`https://kubernetes.default.svc` inside a cluster (`KUBERNETES_SERVICE_HOST` set), else unset\] |
 //! | `KUBERNETES_TOKEN_FILE`, `KUBERNETES_CA_FILE` | the pod's service-account token (re-read for each fetch) and the cluster CA \[`/var/run/secrets/kubernetes.io/serviceaccount/token`, `…/ca.crt`\] |
 //! | `ADMIN_API_URL` | development: forward admin API paths to admin-service at this base URL, so one base URL serves both, as fidesops did \[unset: those paths answer 404 naming admin-service; production routes them in the gateway\] |
 
@@ -118,10 +118,16 @@ fn jwks_fetching(env: &Env<'_>) -> Result<(Vec<PathBuf>, Option<InCluster>), Con
         .get("KUBERNETES_SERVICE_HOST")
         .map(|_| "https://kubernetes.default.svc".to_owned());
     let api_server = env.parse_or("KUBERNETES_API_SERVER", in_cluster_default, |url| {
-        if url.starts_with("https://") || url.starts_with("http://") {
+        // The pod's token goes there: https, or http only on this machine (tests).
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+            .iter()
+            .any(|prefix| url.starts_with(prefix));
+        if (url.starts_with("https://") || loopback) && reqwest::Url::parse(url).is_ok() {
             Ok(Some(url.trim_end_matches('/').to_owned()))
         } else {
-            Err(format!("expected an https:// URL, got {url:?}"))
+            Err(format!(
+                "expected an https:// URL (http only on a loopback host), got {url:?}"
+            ))
         }
     })?;
     let Some(api_server) = api_server else {

@@ -144,7 +144,9 @@ impl From<crate::client_auth::AuthenticateError> for OAuthError {
                 Self::rate_limited(wait)
             }
             crate::client_auth::AuthenticateError::Busy => {
-                tracing::warn!("secret verification queue full; shedding a request");
+                tracing::warn!(
+                    "secret verification queue full, or assertions cannot be recorded; shedding a request"
+                );
                 Self::temporarily_unavailable()
             }
         }

@@ -69,16 +69,23 @@ impl Changes {
         allow(actor, Grant::NewClient(&details.scopes))?;
         let secret = (!details.is_secret_less()).then(ClientSecret::generate);
         let hash = secret.as_ref().map(SecretHash::of);
-        let id = id.clone();
+        let issuers: Vec<String> = details
+            .identities
+            .iter()
+            .map(|identity| identity.issuer.clone())
+            .collect();
+        let target = id.clone();
         self.store
             .run(move |conn| {
                 once_more_if_raced(conn, |conn| {
                     refusable(conn, |conn| {
-                        insert_client(conn, &id, hash.as_ref(), &details, now, &event)
+                        insert_client(conn, &target, hash.as_ref(), &details, now, &event)
                     })
                 })
             })
             .await??;
+        // A new binding may be more specific than another client's pattern.
+        self.announce_bound_through(id, issuers).await?;
         Ok(secret)
     }
 

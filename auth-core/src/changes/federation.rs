@@ -135,7 +135,7 @@ impl Changes {
             new
         });
         let target = id.clone();
-        let revoked = self
+        let (revoked, concerned) = self
             .store
             .run(move |conn| {
                 once_more_if_raced(conn, |conn| {
@@ -146,7 +146,36 @@ impl Changes {
             })
             .await??;
         self.announce(id, revoked).await?;
+        let issuers: Vec<String> = concerned.into_iter().map(|i| i.issuer).collect();
+        self.announce_bound_through(id, issuers).await?;
         Ok(revoked)
+    }
+
+    /// After a change of `id`'s bindings through `issuers`: every other client bound
+    /// through them is announced too, so a verifier that remembered a workload resolved to
+    /// one of them resolves it again (a more specific binding may win now, DESIGN: "the
+    /// most specific binding wins").
+    pub(super) async fn announce_bound_through(
+        &self,
+        id: &ClientId,
+        issuers: Vec<String>,
+    ) -> Result<(), StoreError> {
+        if issuers.is_empty() {
+            return Ok(());
+        }
+        let others = self
+            .store
+            .run(move |conn| {
+                let issuers: Vec<&str> = issuers.iter().map(String::as_str).collect();
+                federation::clients_bound_through(conn, &issuers)
+            })
+            .await?;
+        for other in others.iter().filter(|other| *other != id) {
+            self.revocations
+                .publish_client_changed(other.as_str())
+                .await;
+        }
+        Ok(())
     }
 
     /// After a change to a client's credentials has committed: its older tokens revoked
@@ -163,13 +192,14 @@ impl Changes {
 
 /// Binds `wanted` to live client `id` instead of what it had, raising its cut-off when an
 /// identity is gone, and records `event`; refuses a missing client or unbindable identities.
+/// Answers whether it revoked, and every identity concerned (before and after).
 fn replace_identities(
     conn: &mut store::DbConnection,
     id: &ClientId,
     wanted: &[Identity],
     now: Timestamp,
     event: &NewAuditEvent,
-) -> Result<Result<bool, ChangeError>, StoreError> {
+) -> Result<Result<(bool, Vec<Identity>), ChangeError>, StoreError> {
     if rows::find(conn, id)?.is_none() {
         return Ok(Err(ChangeError::NotFound));
     }
@@ -182,5 +212,7 @@ fn replace_identities(
         rows::raise_cutoff(conn, id, now)?;
     }
     audit::insert(conn, event)?;
-    Ok(Ok(revokes))
+    let mut concerned = before;
+    concerned.extend(wanted.iter().cloned());
+    Ok(Ok((revokes, concerned)))
 }

@@ -154,7 +154,11 @@ impl TokenSourceBuilder {
             auth,
             scope: self.scope.filter(|scope| !scope.trim().is_empty()),
             resources: self.resources,
-            http: reqwest::Client::builder().timeout(self.timeout).build()?,
+            // A redirect would re-post the credentials (a secret, an assertion) elsewhere.
+            http: reqwest::Client::builder()
+                .timeout(self.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
             cached: Mutex::new(None),
             fetches: AtomicU64::new(0),
         })

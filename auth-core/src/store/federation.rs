@@ -303,6 +303,26 @@ pub fn replace_identities(
     Ok(Ok(before))
 }
 
+/// The live clients bound through any of the issuers whose `iss` values are `issuers`:
+/// those whose resolved bindings may change when a binding through them does (a more
+/// specific one now wins, or a pattern went away).
+pub fn clients_bound_through(
+    conn: &mut DbConnection,
+    issuers: &[&str],
+) -> Result<Vec<ClientId>, StoreError> {
+    let ids: Vec<String> = client_identities::table
+        .inner_join(trusted_issuers::table)
+        .inner_join(clients::table)
+        .filter(trusted_issuers::issuer.eq_any(issuers))
+        .filter(clients::deleted_at.is_null())
+        .select(client_identities::client_id)
+        .distinct()
+        .load(conn)?;
+    ids.iter()
+        .map(|id| ClientId::parse(id).map_err(|_| StoreError::Corrupt("client id")))
+        .collect()
+}
+
 /// Removes every identity of `client_id` (a deleted client frees its subjects).
 pub fn remove_identities(conn: &mut DbConnection, client_id: &ClientId) -> Result<(), StoreError> {
     diesel::delete(

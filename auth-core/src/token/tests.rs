@@ -497,3 +497,27 @@ mod properties {
         }
     }
 }
+
+/// An RSA key is measured by its modulus, not by the bytes that encode it: a 1024-bit
+/// modulus padded with zero bytes to 2048 bits' length is still refused.
+#[test]
+fn a_padded_short_rsa_modulus_is_refused() {
+    use rsa::traits::PublicKeyParts as _;
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
+    let mut padded = vec![0u8; 128];
+    padded.extend(key.n().to_bytes_be());
+    let jwk = |n: &[u8]| JwkInput {
+        kty: "RSA".into(),
+        crv: None,
+        x: None,
+        y: None,
+        n: Some(URL_SAFE_NO_PAD.encode(n)),
+        e: Some(URL_SAFE_NO_PAD.encode(key.e().to_bytes_be())),
+        kid: None,
+        key_use: None,
+        alg: None,
+    };
+    assert_eq!(padded.len() * 8, 2048);
+    assert!(VerifyingKey::from_jwk(&jwk(&padded)).is_err());
+    assert!(VerifyingKey::from_jwk(&jwk(&key.n().to_bytes_be())).is_err());
+}

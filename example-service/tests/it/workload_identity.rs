@@ -240,3 +240,88 @@ async fn a_service_authenticates_with_its_private_key() {
     source.invalidate().await;
     assert!(source.token().await.is_err(), "the old key no longer works");
 }
+
+/// A more specific binding wins as soon as it exists, even for a platform token every
+/// replica already remembered as another client's (DESIGN: "the most specific binding
+/// wins"): adding it announces every client bound through that issuer.
+#[actix_web::test]
+async fn a_new_exact_binding_takes_over_from_a_remembered_pattern() {
+    let Some(redis) = shared_redis() else { return };
+    let Some(cluster) = Cluster::start(&redis, 2, 1).await else {
+        return;
+    };
+    let issuer = TestIssuer::start().await;
+    let root = cluster.token(0, ROOT_ID, ROOT_SECRET).await;
+    let register = json!({"issuer": issuer.url(), "jwks_uri": issuer.jwks_uri()});
+    let (status, _) = cluster
+        .admin(0, "POST", "/api/v1/oauth/issuer", &root, Some(register))
+        .await;
+    assert_eq!(status, 201);
+    let create = |subject: String| json!({"scopes": [], "identities": [{"issuer": issuer.url(), "subject": subject}]});
+    let (_, namespace) = cluster
+        .admin(
+            0,
+            "POST",
+            "/api/v1/oauth/client",
+            &root,
+            Some(create("system:serviceaccount:payments:*".to_owned())),
+        )
+        .await;
+    let api = TestIssuer::service_account("payments", "api");
+    let platform_token = issuer.mint(&api, &[ISSUER], HOUR);
+    let pairs = [
+        ("grant_type", "client_credentials"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", platform_token.as_str()),
+    ];
+    // Whose token it is, as example-service sees it (GET /whoami).
+    let client_of = |body: serde_json::Value| {
+        let token = body["access_token"].as_str().unwrap_or_default().to_owned();
+        let request = cluster
+            .http
+            .get(format!("{}/whoami", cluster.example.base))
+            .insert_header(("authorization", format!("Bearer {token}")));
+        async move {
+            let mut response = request.send().await.unwrap();
+            let caller: serde_json::Value = response.json().await.unwrap_or_default();
+            caller["client_id"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    for index in [0, 1] {
+        let (status, body) = cluster.token_form(index, &pairs).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            client_of(body).await,
+            namespace["client_id"].as_str().unwrap()
+        );
+    }
+    let (status, exact) = cluster
+        .admin(
+            0,
+            "POST",
+            "/api/v1/oauth/client",
+            &root,
+            Some(create(api.clone())),
+        )
+        .await;
+    assert_eq!(status, 200, "{exact}");
+    let exact_id = exact["client_id"].as_str().unwrap().to_owned();
+    for index in [0, 1] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = cluster.token_form(index, &pairs).await;
+            assert_eq!(status, 200);
+            if client_of(body).await == exact_id {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica {index} keeps the pattern's client"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

@@ -87,8 +87,9 @@ impl AuthenticatedClient {
 pub enum AuthenticateError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Too many checks of imported bcrypt hashes are waiting; retry later.
-    #[error("too many secret verifications are waiting")]
+    /// Too many checks of imported bcrypt hashes are waiting, or the single-use record of
+    /// assertions (Redis) does not answer; retry later.
+    #[error("too many secret verifications are waiting, or Redis does not answer")]
     Busy,
     /// Too many failed attempts for this client id or address.
     #[error("too many failed attempts")]

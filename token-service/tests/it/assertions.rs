@@ -423,3 +423,45 @@ async fn with_redis_an_assertion_is_used_once_across_replicas() {
         "kept until the assertion expires: {ttl}"
     );
 }
+
+/// With Redis configured but gone, an assertion's single use cannot be checked against the
+/// other replicas' records: it is refused with 503 (and a retry after Redis is back works),
+/// never accepted unchecked.
+#[actix_web::test]
+async fn without_its_redis_an_assertion_is_refused_with_503() {
+    let Some(mut redis) = auth_core::testing::redis_server::RedisServer::start() else {
+        return;
+    };
+    let url = redis.url();
+    let Some(app) = TestApp::spawn_with(
+        auth_core::testing::Backend::Postgres,
+        &[("REDIS_URL", url.as_str())],
+    )
+    .await
+    else {
+        return;
+    };
+    let key = ClientKey::ed25519();
+    let id = app.client_with_key("", &key).await;
+    assert_eq!(
+        app.token_with_assertion(&key.sign(&claims(&id)), &[])
+            .await
+            .status,
+        200
+    );
+    redis.stop();
+    let assertion = key.sign(&claims(&id));
+    let reply = app.token_with_assertion(&assertion, &[]).await;
+    assert_eq!(reply.status, 503, "{:?}", reply.body);
+    assert_eq!(reply.error(), "temporarily_unavailable");
+    redis.restart().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let status = app.token_with_assertion(&assertion, &[]).await.status;
+        if status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

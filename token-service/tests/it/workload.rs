@@ -347,6 +347,23 @@ async fn the_api_server_is_asked_with_the_pods_own_token() {
         200
     );
 
+    // A client's jwks_uri on the API server is fetched like any URL, never with the pod's
+    // token: a client cannot borrow the service's credentials, there or anywhere else.
+    let client = app.insert_client("none", "").await;
+    let client_id = ClientId::parse(&client).unwrap();
+    let uri = issuer.jwks_uri();
+    app.store
+        .run(move |conn| federation::set_keys(conn, &client_id, None, Some(&uri), Timestamp::now()))
+        .await
+        .unwrap();
+    let now = Timestamp::now().as_secs();
+    let assertion = issuer.mint_with(
+        json!({"alg": "RS256", "kid": issuer.kid()}),
+        json!({"iss": client, "sub": client, "aud": ISSUER, "iat": now, "exp": now + 60,
+               "jti": "borrowing-the-pods-token"}),
+    );
+    assert_eq!(app.token_for_workload(&assertion).await.status, 401);
+
     // Without the token (another service, not configured for the cluster) nothing works.
     let Some(outsider) = TestApp::spawn(Backend::Postgres).await else {
         return;

@@ -142,7 +142,8 @@ impl VerifyingKey {
             ("RSA", _) => {
                 let (n, e) = (text(&input.n)?, text(&input.e)?);
                 let modulus = bytes(&n)?;
-                if modulus.len() * 8 < MIN_RSA_BITS {
+                // Bits of the number, not of its encoding: leading zero bytes add none.
+                if rsa::BigUint::from_bytes_be(&modulus).bits() < MIN_RSA_BITS {
                     return Err(KeyError::Unsupported);
                 }
                 let key = PublicKey::rsa(&modulus, &bytes(&e)?)?;

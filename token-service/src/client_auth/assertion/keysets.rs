@@ -8,8 +8,9 @@
 //! workloads. Fetches are bounded: [`FETCH_TIMEOUT`], [`MAX_JWKS_BYTES`], no redirects,
 //! https (or http on a loopback host, which the admin API alone lets through).
 //!
-//! In-cluster Kubernetes: requests to the API server (`KUBERNETES_API_SERVER`) carry the
-//! pod's own service-account token, re-read from its file for each fetch (the kubelet
+//! In-cluster Kubernetes: a trusted issuer's keys fetched from the API server itself
+//! (`KUBERNETES_API_SERVER`: the same scheme, host and port) carry the pod's own
+//! service-account token (never a client's `jwks_uri`, never another host), re-read from its file for each fetch (the kubelet
 //! rotates it), and trust the cluster CA, so an issuer registered with
 //! `https://kubernetes.default.svc/openid/v1/jwks` works with no key copied by hand.
 
@@ -64,6 +65,8 @@ struct SetState {
 
 struct RemoteSet {
     url: String,
+    /// Fetched with the pod's service-account token (an issuer's keys on the API server).
+    in_cluster: bool,
     state: RwLock<SetState>,
     fetching: tokio::sync::Mutex<()>,
 }
@@ -120,9 +123,15 @@ impl KeySets {
         })
     }
 
-    fn set(&self, url: &str) -> Arc<RemoteSet> {
+    fn set(&self, url: &str, of_issuer: bool) -> Arc<RemoteSet> {
+        let in_cluster = of_issuer
+            && self
+                .in_cluster
+                .as_ref()
+                .is_some_and(|cluster| same_origin(url, &cluster.api_server));
+        let key = format!("{}{url}", if in_cluster { "k8s " } else { "" });
         let mut sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(set) = sets.get(url) {
+        if let Some(set) = sets.get(&key) {
             return Arc::clone(set);
         }
         if sets.len() >= MAX_SETS {
@@ -130,20 +139,24 @@ impl KeySets {
         }
         let set = Arc::new(RemoteSet {
             url: url.to_owned(),
+            in_cluster,
             state: RwLock::default(),
             fetching: tokio::sync::Mutex::new(()),
         });
-        sets.insert(url.to_owned(), Arc::clone(&set));
+        sets.insert(key, Arc::clone(&set));
         set
     }
 
-    /// The key `kid` (or, without a `kid`, the set's only key) of the set at `url`.
+    /// The key `kid` (or, without a `kid`, the set's only key) of the set at `url`. Only a
+    /// trusted issuer's set (`of_issuer`) may be fetched with the pod's own credentials, and
+    /// only from the API server itself: a client's `jwks_uri` never is.
     pub async fn key(
         self: &Arc<Self>,
         url: &str,
         kid: Option<&str>,
+        of_issuer: bool,
     ) -> Result<VerifyingKey, Refusal> {
-        let set = self.set(url);
+        let set = self.set(url, of_issuer);
         let now = Instant::now();
         let (found, fetched_at, attempted_at) = {
             let state = set.state.read().unwrap_or_else(PoisonError::into_inner);
@@ -178,7 +191,7 @@ impl KeySets {
             return;
         }
         self.fetches.inc();
-        let fetched = self.fetch(&set.url).await;
+        let fetched = self.fetch(&set.url, set.in_cluster).await;
         let mut state = set.state.write().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         state.attempted_at = Some(now);
@@ -193,11 +206,13 @@ impl KeySets {
         }
     }
 
-    async fn fetch(&self, url: &str) -> Result<HashMap<String, VerifyingKey>, String> {
+    async fn fetch(
+        &self,
+        url: &str,
+        in_cluster: bool,
+    ) -> Result<HashMap<String, VerifyingKey>, String> {
         let mut request = self.http.get(url).header("accept", "application/json");
-        if let Some(cluster) = &self.in_cluster
-            && url.starts_with(&cluster.api_server)
-        {
+        if in_cluster && let Some(cluster) = &self.in_cluster {
             let path = cluster.token_file.clone();
             let token = auth_core::blocking::run(move || std::fs::read_to_string(path))
                 .await
@@ -227,6 +242,19 @@ impl KeySets {
     }
 }
 
+/// True when `url` has exactly the scheme, host and port of `origin` (an URL whose host
+/// merely starts with the API server's name is another host).
+pub fn same_origin(url: &str, origin: &str) -> bool {
+    match (reqwest::Url::parse(url), reqwest::Url::parse(origin)) {
+        (Ok(url), Ok(origin)) => {
+            url.scheme() == origin.scheme()
+                && url.host_str() == origin.host_str()
+                && url.port_or_known_default() == origin.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
 /// The usable signing keys of a JWKS's `keys`, by `kid` (others, such as encryption keys
 /// or unsupported types, are skipped).
 pub fn parse_keys(keys: &[serde_json::Value]) -> HashMap<String, VerifyingKey> {
@@ -244,5 +272,32 @@ pub fn pick(keys: &HashMap<String, VerifyingKey>, kid: Option<&str>) -> Option<V
         Some(kid) => keys.get(kid).cloned(),
         None if keys.len() == 1 => keys.values().next().cloned(),
         None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn only_the_api_server_itself_is_the_api_server() {
+        let api = "https://kubernetes.default.svc";
+        assert!(same_origin(
+            "https://kubernetes.default.svc/openid/v1/jwks",
+            api
+        ));
+        assert!(same_origin(
+            "https://kubernetes.default.svc:443/openid/v1/jwks",
+            api
+        ));
+        for other in [
+            "https://kubernetes.default.svc.evil.example/jwks",
+            "https://kubernetes.default.svc@evil.example/jwks",
+            "http://kubernetes.default.svc/openid/v1/jwks",
+            "https://kubernetes.default.svc:8443/openid/v1/jwks",
+            "not a url",
+        ] {
+            assert!(!same_origin(other, api), "{other}");
+        }
     }
 }

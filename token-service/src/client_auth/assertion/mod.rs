@@ -41,6 +41,8 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// database again. Deleting an issuer takes effect at once regardless: it removes the
 /// bindings and announces every bound client, whose cached state drops.
 const ISSUER_TTL: Duration = Duration::from_secs(10);
+/// The longest `iss` the admin API registers.
+const MAX_ISSUER_LEN: usize = 512;
 /// A cache past this many entries starts over.
 const CACHE_CAPACITY: usize = 20_000;
 
@@ -238,7 +240,10 @@ impl ClientAuthenticator {
         let Some(record) = self.client_record(&subject, now).await? else {
             return Ok(Err(Refusal::UnknownClient));
         };
-        let key = match self.key(&record.keys, assertion.kid.as_deref()).await {
+        let key = match self
+            .key(&record.keys, assertion.kid.as_deref(), false)
+            .await
+        {
             Ok(key) => key,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -259,11 +264,16 @@ impl ClientAuthenticator {
         let Some(jti) = assertion.claims.jti.as_deref() else {
             return Ok(Err(Refusal::NoJti));
         };
-        let first = self
+        let first = match self
             .assertions
             .used
             .first_use(&subject, jti, assertion.claims.exp, now)
-            .await?;
+            .await
+        {
+            Ok(first) => first,
+            Err(replay::Unrecorded::Store(error)) => return Err(error.into()),
+            Err(replay::Unrecorded::Redis) => return Err(AuthenticateError::Busy),
+        };
         if !first {
             return Ok(Err(Refusal::Replayed));
         }
@@ -356,7 +366,7 @@ impl ClientAuthenticator {
         let Some(issuer) = self.trusted_issuer(&assertion.claims.iss).await? else {
             return Ok(Err(Refusal::UnknownIssuer));
         };
-        let key = match self.key(&issuer.keys, assertion.kid.as_deref()).await {
+        let key = match self.key(&issuer.keys, assertion.kid.as_deref(), true).await {
             Ok(key) => key,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -374,7 +384,10 @@ impl ClientAuthenticator {
             return Ok(Err(refusal));
         }
         let (issuer_id, subject) = (issuer.id.clone(), assertion.claims.sub.clone());
-        // The version is read before the binding, so a change meanwhile makes it stale.
+        // Read before the binding: a revoking change meanwhile raises the client's cut-off
+        // past it, so the remembered binding is stale at once. (The version below is read
+        // just after the binding; a mere announcement arriving in between is missed until
+        // the client's next change or the platform token's expiry.)
         let read_at = Timestamp::now();
         let bound = self
             .store
@@ -421,11 +434,15 @@ impl ClientAuthenticator {
                 audiences,
             })
         });
-        insert_bounded(
-            &self.assertions.issuers,
-            iss.to_owned(),
-            (now, issuer.clone()),
-        );
+        // An unknown `iss` is remembered too (a stream of them costs one query each per
+        // ten seconds), unless it is longer than any registered one can be.
+        if issuer.is_some() || iss.len() <= MAX_ISSUER_LEN {
+            insert_bounded(
+                &self.assertions.issuers,
+                iss.to_owned(),
+                (now, issuer.clone()),
+            );
+        }
         Ok(issuer)
     }
 
@@ -462,10 +479,17 @@ impl ClientAuthenticator {
         Ok(Some(record))
     }
 
-    async fn key(&self, keys: &Keys, kid: Option<&str>) -> Result<VerifyingKey, Refusal> {
+    /// The key `kid` of a client's keys, or of a trusted issuer's (`of_issuer`: only those
+    /// may be fetched with the pod's own credentials).
+    async fn key(
+        &self,
+        keys: &Keys,
+        kid: Option<&str>,
+        of_issuer: bool,
+    ) -> Result<VerifyingKey, Refusal> {
         match keys {
             Keys::Inline(keys) => keysets::pick(keys, kid).ok_or(Refusal::UnknownKey),
-            Keys::Remote(url) => self.assertions.keysets.key(url, kid).await,
+            Keys::Remote(url) => self.assertions.keysets.key(url, kid, of_issuer).await,
             Keys::None => Err(Refusal::UnknownClient),
         }
     }

@@ -1,10 +1,11 @@
 //! Single use of `private_key_jwt` assertions across every replica (RFC 7523 §3, item 7).
 //!
 //! The first use of a (client, `jti`) is recorded until the assertion expires: in Redis
-//! (`SET … NX PXAT`: one command, O(1)) when it is configured, else in the database (an
-//! insert into a keyed table). When Redis is configured but cannot be reached the database
-//! records it instead, so issuance goes on; the one gap is an assertion first used through
-//! Redis and replayed during the same Redis outage, before it expires (minutes at most).
+//! (`SET … NX EXAT`: one command, O(1)) when it is configured, else in the database (an
+//! insert into a keyed table). When Redis is configured but does not answer, the use cannot
+//! be checked against the other replicas' records (they are in Redis): the assertion is
+//! refused with 503 rather than risk accepting a replay; secrets and platform tokens keep
+//! working meanwhile.
 
 use std::time::Duration;
 
@@ -35,14 +36,15 @@ impl UsedAssertions {
     }
 
     /// Records the use of `jti` by `client_id`, kept until `expires_at` (seconds);
-    /// `false` when it was used before.
+    /// `false` when it was used before; [`Unrecorded`] when Redis is configured and did not
+    /// answer.
     pub async fn first_use(
         &self,
         client_id: &ClientId,
         jti: &str,
         expires_at: i64,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, Unrecorded> {
         // A fixed-size key whatever the jti: the client id and the jti's digest.
         let mut hasher = Sha256::new();
         hasher.update(client_id.as_str().as_bytes());
@@ -51,17 +53,27 @@ impl UsedAssertions {
         let id = format!("{}:{}", client_id.as_str(), hex(&hasher.finalize()[..16]));
         // Kept a minute past `exp`: the skew an expired assertion is still accepted within.
         let keep_until = expires_at.saturating_add(super::jws::SKEW_SECS);
-        if let Some((conn, prefix)) = &self.redis
-            && let Some(first) = redis_first_use(conn, &format!("{prefix}:{id}"), keep_until).await
-        {
-            return Ok(first);
+        if let Some((conn, prefix)) = &self.redis {
+            return redis_first_use(conn, &format!("{prefix}:{id}"), keep_until)
+                .await
+                .ok_or(Unrecorded::Redis);
         }
         self.store
             .run(move |conn| {
                 federation::use_assertion(conn, &id, Timestamp::from_secs(keep_until), now)
             })
             .await
+            .map_err(Unrecorded::Store)
     }
+}
+
+/// Why a use could not be recorded (the assertion is then refused with 503).
+#[derive(Debug, thiserror::Error)]
+pub enum Unrecorded {
+    #[error("Redis did not answer")]
+    Redis,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// `Some(true)` for a first use, `Some(false)` for a replay, `None` when Redis did not
@@ -79,11 +91,11 @@ async fn redis_first_use(conn: &LazyConnection, key: &str, keep_until: i64) -> O
     match tokio::time::timeout(REDIS_TIMEOUT, set).await {
         Ok(Ok(answer)) => Some(answer.is_some()),
         Ok(Err(error)) => {
-            tracing::warn!(%error, "recording an assertion in Redis failed; using the database");
+            tracing::warn!(%error, "recording an assertion in Redis failed; refusing it (503)");
             None
         }
         Err(_) => {
-            tracing::warn!("recording an assertion in Redis timed out; using the database");
+            tracing::warn!("recording an assertion in Redis timed out; refusing it (503)");
             None
         }
     }
