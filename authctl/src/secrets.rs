@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::api::Secret;
 use crate::error::{Error, Result};
 
-/// Writes `secret` (and a final line break) to `path`, mode 0600, replacing what was there.
+/// Writes `secret` (and a final line break) to `path`, mode 0600, replacing what was there;
+/// a symbolic link at `path` is refused, not followed (it could point anywhere).
 pub fn write_file(path: &Path, secret: &Secret) -> Result<()> {
     let failed = |error: std::io::Error| {
         Error::usage(format!(
@@ -24,6 +25,7 @@ pub fn write_file(path: &Path, secret: &Secret) -> Result<()> {
         .create(true)
         .truncate(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(failed)?;
     // An existing file keeps its mode on open: narrow it before writing.
@@ -108,6 +110,7 @@ pub fn append_k8s(path: &Path, name: &str, client_id: &str, secret: &Secret) -> 
         .append(true)
         .create(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| failed(e.to_string()))?;
     file.set_permissions(std::fs::Permissions::from_mode(0o600))

@@ -20,15 +20,26 @@ pub fn run(key_out: &Path, jwks_out: &Path) -> Result<()> {
     } else {
         let (key, pem) = PrivateKey::generate_ed25519()
             .map_err(|error| Error::usage(format!("cannot generate a key: {error}")))?;
+        // Written beside it, then renamed: a failed write leaves no half key to be read
+        // as the key next time. create_new refuses an existing file or link.
+        let partial = key_out.with_extension("pem.partial");
         let written = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(key_out)
-            .and_then(|mut file| file.write_all(pem.as_bytes()));
-        written.map_err(|error| {
-            Error::usage(format!("cannot write {}: {error}", key_out.display()))
-        })?;
+            .open(&partial)
+            .and_then(|mut file| {
+                file.write_all(pem.as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&partial, key_out));
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(Error::usage(format!(
+                "cannot write {}: {error}",
+                key_out.display()
+            )));
+        }
         key
     };
     let jwks = json!({ "keys": [key.public_jwk()] });

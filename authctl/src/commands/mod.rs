@@ -78,6 +78,12 @@ pub fn check_secret_destination(path: &Path) -> Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    if path.is_symlink() {
+        return Err(Error::usage(format!(
+            "cannot write the secret to {}: it is a symbolic link",
+            path.display()
+        )));
+    }
     if parent.is_dir() {
         Ok(())
     } else {

@@ -123,6 +123,20 @@ fn clients_scopes_issuers_and_revocation_round_trip_through_the_api() {
         .trim()
         .to_owned();
     assert_ne!(new_secret, secret);
+    // A symbolic link as the destination is refused before anything changes, and what
+    // it points to is left alone.
+    let elsewhere = stack.write("elsewhere.txt", "untouched\n");
+    let link = stack.dir.path().join("link.secret");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    let refused = stack.authctl(&[
+        "clients",
+        "rotate",
+        &id,
+        "--secret-out",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched\n");
     let as_client = |secret: &str| {
         let mut env = stack.root_env();
         env.retain(|(k, _)| !k.starts_with("AUTHCTL_CLIENT_"));
