@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 use super::TokenSourceError;
 use crate::ids::{ClientId, random_token};
 use crate::time::Timestamp;
+use crate::token::keys::pem::{self, PrivatePem};
 use crate::token::{JwkInput, KeyError, PublicJwk, VerifyingKey};
 
 /// How long an assertion is valid: `exp` = `iat` + this many seconds.
@@ -65,16 +66,23 @@ struct AssertionClaims<'a> {
 impl PrivateKey {
     /// Parses a PEM private key: PKCS#8 (Ed25519, P-256, RSA), SEC1 (P-256) or PKCS#1 (RSA).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        if let Some(key) = ed25519_from_pem(pem)? {
-            return Ok(key);
+        match pem::decode(pem)? {
+            PrivatePem::Ed25519(key) => {
+                use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+                let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
+                let x = b64(key.verifying_key().as_bytes());
+                let jwk = json!({ "kty": "OKP", "crv": "Ed25519", "x": x });
+                Self::assemble(EncodingKey::from_ed_der(der.as_bytes()), jwk)
+            }
+            PrivatePem::P256 { pkcs8_der, x, y } => {
+                let jwk = json!({ "kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y) });
+                Self::assemble(EncodingKey::from_ec_der(&pkcs8_der), jwk)
+            }
+            PrivatePem::Rsa { pkcs1_der, n, e } => {
+                let jwk = json!({ "kty": "RSA", "n": b64(n), "e": b64(e) });
+                Self::assemble(EncodingKey::from_rsa_der(&pkcs1_der), jwk)
+            }
         }
-        if let Some(key) = p256_from_pem(pem)? {
-            return Ok(key);
-        }
-        if let Some(key) = rsa_from_pem(pem)? {
-            return Ok(key);
-        }
-        Err(KeyError::Unsupported)
     }
 
     /// Reads and parses a PEM key file; an error names the file, never its content.
@@ -89,11 +97,7 @@ impl PrivateKey {
 
     /// A fresh Ed25519 key, with its PKCS#8 PEM (for tests and tools that register a key).
     pub fn generate_ed25519() -> Result<(Self, Zeroizing<String>), KeyError> {
-        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let pem = key
-            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
-            .map_err(|_| KeyError::Encoding)?;
+        let pem = pem::generate_ed25519();
         Ok((Self::from_pem(&pem)?, pem))
     }
 
@@ -166,54 +170,4 @@ impl PrivateKey {
 
 fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn ed25519_from_pem(pem: &str) -> Result<Option<PrivateKey>, KeyError> {
-    use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-    let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) else {
-        return Ok(None);
-    };
-    let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
-    let jwk = json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(key.verifying_key().as_bytes()) });
-    PrivateKey::assemble(EncodingKey::from_ed_der(der.as_bytes()), jwk).map(Some)
-}
-
-fn p256_from_pem(pem: &str) -> Result<Option<PrivateKey>, KeyError> {
-    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
-    use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-    let key = match p256::SecretKey::from_pkcs8_pem(pem) {
-        Ok(key) => key,
-        Err(_) => match p256::SecretKey::from_sec1_pem(pem) {
-            Ok(key) => key,
-            Err(_) => return Ok(None),
-        },
-    };
-    let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
-    let point = key.public_key().to_encoded_point(false);
-    let (Some(x), Some(y)) = (point.x(), point.y()) else {
-        return Err(KeyError::Encoding);
-    };
-    let jwk = json!({ "kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y) });
-    PrivateKey::assemble(EncodingKey::from_ec_der(der.as_bytes()), jwk).map(Some)
-}
-
-fn rsa_from_pem(pem: &str) -> Result<Option<PrivateKey>, KeyError> {
-    use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
-    use rsa::pkcs8::DecodePrivateKey as _;
-    use rsa::traits::PublicKeyParts as _;
-    let key = match rsa::RsaPrivateKey::from_pkcs8_pem(pem) {
-        Ok(key) => key,
-        Err(_) => match rsa::RsaPrivateKey::from_pkcs1_pem(pem) {
-            Ok(key) => key,
-            Err(_) => return Ok(None),
-        },
-    };
-    // Too small a modulus is refused by `VerifyingKey::from_jwk` (2048 bits at least).
-    let der = key.to_pkcs1_der().map_err(|_| KeyError::Encoding)?;
-    let jwk = json!({
-        "kty": "RSA",
-        "n": b64(key.n().to_bytes_be()),
-        "e": b64(key.e().to_bytes_be()),
-    });
-    PrivateKey::assemble(EncodingKey::from_rsa_der(der.as_bytes()), jwk).map(Some)
 }

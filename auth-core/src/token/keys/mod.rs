@@ -17,6 +17,8 @@ use sha2::{Digest as _, Sha256};
 use super::public_key::PublicKey;
 #[cfg(feature = "server")]
 use super::sign::KeySigner;
+#[cfg(feature = "server")]
+use pem::PrivatePem;
 
 /// Smallest RSA modulus accepted.
 const MIN_RSA_BITS: usize = 2048;
@@ -240,16 +242,31 @@ fn jwk(kty: &'static str, alg: &'static str) -> PublicJwk {
 impl SigningKey {
     /// Parses a PEM private key: PKCS#8 (Ed25519, P-256, RSA), SEC1 (P-256) or PKCS#1 (RSA).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        if let Some(key) = Self::ed25519_from_pem(pem)? {
-            return Ok(key);
-        }
-        if let Some(key) = Self::p256_from_pem(pem)? {
-            return Ok(key);
-        }
-        if let Some(key) = Self::rsa_from_pem(pem)? {
-            return Ok(key);
-        }
-        Err(KeyError::Unsupported)
+        Ok(match pem::decode(pem)? {
+            PrivatePem::Ed25519(key) => {
+                let signer = KeySigner::ed25519(key.as_bytes(), key.verifying_key().as_bytes())?;
+                let mut public = jwk("OKP", "EdDSA");
+                public.crv = Some("Ed25519");
+                public.x = Some(b64(key.verifying_key().as_bytes()));
+                let verifying = PublicKey::Ed25519(key.verifying_key());
+                Self::assemble(signer, Algorithm::EdDSA, public, verifying)
+            }
+            PrivatePem::P256 { pkcs8_der, x, y } => {
+                let mut public = jwk("EC", "ES256");
+                public.crv = Some("P-256");
+                public.x = Some(b64(&x));
+                public.y = Some(b64(&y));
+                let signer = KeySigner::p256(&pkcs8_der)?;
+                Self::assemble(signer, Algorithm::ES256, public, PublicKey::p256(&x, &y)?)
+            }
+            PrivatePem::Rsa { pkcs1_der, n, e } => {
+                let mut public = jwk("RSA", "RS256");
+                public.n = Some(b64(&n));
+                public.e = Some(b64(&e));
+                let signer = KeySigner::rsa(&pkcs1_der)?;
+                Self::assemble(signer, Algorithm::RS256, public, PublicKey::rsa(&n, &e)?)
+            }
+        })
     }
 
     /// Reads and parses a PEM key file.
@@ -257,98 +274,11 @@ impl SigningKey {
         Self::from_pem(&std::fs::read_to_string(path)?)
     }
 
-    /// A fresh Ed25519 key, returned with its PEM encoding: PKCS#8 version 1 (RFC 8410 §7,
-    /// the seed only), the form OpenSSL 3.0 and Python's `cryptography` read; ed25519-dalek
-    /// writes version 2 (with the public key), which both refuse.
+    /// A fresh Ed25519 key, returned with its PEM encoding (PKCS#8 version 1, see
+    /// [`pem::generate_ed25519`]).
     pub fn generate_ed25519() -> Result<(Self, String), KeyError> {
-        use base64::Engine as _;
-        /// The DER of a PKCS#8 v1 Ed25519 key up to its 32-byte seed.
-        const PKCS8_V1_PREFIX: [u8; 16] = [
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let mut der = zeroize::Zeroizing::new(Vec::with_capacity(48));
-        der.extend_from_slice(&PKCS8_V1_PREFIX);
-        der.extend_from_slice(key.as_bytes());
-        // 48 bytes are 64 base64 characters: one PEM line.
-        let pem = format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            base64::engine::general_purpose::STANDARD.encode(&*der)
-        );
-        Ok((Self::from_pem(&pem)?, pem))
-    }
-
-    fn ed25519_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
-        use ed25519_dalek::pkcs8::DecodePrivateKey as _;
-        let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) else {
-            return Ok(None);
-        };
-        let signer = KeySigner::ed25519(key.as_bytes(), key.verifying_key().as_bytes())?;
-        let mut public = jwk("OKP", "EdDSA");
-        public.crv = Some("Ed25519");
-        public.x = Some(b64(key.verifying_key().as_bytes()));
-        Ok(Some(Self::assemble(
-            signer,
-            Algorithm::EdDSA,
-            public,
-            PublicKey::Ed25519(key.verifying_key()),
-        )))
-    }
-
-    fn p256_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
-        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
-        use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-        let key = match p256::SecretKey::from_pkcs8_pem(pem) {
-            Ok(key) => key,
-            Err(_) => match p256::SecretKey::from_sec1_pem(pem) {
-                Ok(key) => key,
-                Err(_) => return Ok(None),
-            },
-        };
-        let der = key.to_pkcs8_der().map_err(|_| KeyError::Encoding)?;
-        let point = key.public_key().to_encoded_point(false);
-        let (Some(x), Some(y)) = (point.x(), point.y()) else {
-            return Err(KeyError::Encoding);
-        };
-        let mut public = jwk("EC", "ES256");
-        public.crv = Some("P-256");
-        public.x = Some(b64(x));
-        public.y = Some(b64(y));
-        Ok(Some(Self::assemble(
-            KeySigner::p256(der.as_bytes())?,
-            Algorithm::ES256,
-            public,
-            PublicKey::p256(x, y)?,
-        )))
-    }
-
-    fn rsa_from_pem(pem: &str) -> Result<Option<Self>, KeyError> {
-        use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
-        use rsa::pkcs8::DecodePrivateKey as _;
-        use rsa::traits::PublicKeyParts as _;
-        let key = match rsa::RsaPrivateKey::from_pkcs8_pem(pem) {
-            Ok(key) => key,
-            Err(_) => match rsa::RsaPrivateKey::from_pkcs1_pem(pem) {
-                Ok(key) => key,
-                Err(_) => return Ok(None),
-            },
-        };
-        if key.size() * 8 < MIN_RSA_BITS {
-            return Err(KeyError::Unsupported);
-        }
-        let der = key.to_pkcs1_der().map_err(|_| KeyError::Encoding)?;
-        let n = key.n().to_bytes_be();
-        let e = key.e().to_bytes_be();
-        let mut public = jwk("RSA", "RS256");
-        public.n = Some(b64(&n));
-        public.e = Some(b64(&e));
-        Ok(Some(Self::assemble(
-            KeySigner::rsa(der.as_bytes())?,
-            Algorithm::RS256,
-            public,
-            PublicKey::rsa(&n, &e)?,
-        )))
+        let pem = pem::generate_ed25519();
+        Ok((Self::from_pem(&pem)?, pem.to_string()))
     }
 
     fn assemble(
@@ -386,6 +316,8 @@ impl SigningKey {
 
 #[cfg(feature = "server")]
 mod development;
+#[cfg(any(feature = "server", feature = "client"))]
+pub(crate) mod pem;
 #[cfg(feature = "server")]
 pub use development::load_or_generate;
 
