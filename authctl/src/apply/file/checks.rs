@@ -1,166 +1,30 @@
-//! The declared state: the YAML file's shape (unknown fields refused), and every check that
-//! needs only the file. Each error names its line: yaml_serde's location for parse errors,
-//! and for the others the line of the offending name, found in the text ([`Locator`]).
+//! The checks that need only the file, apart from its shape: names unique and well formed,
+//! keys public and supported, URIs acceptable, limits in bounds; and the reading of each
+//! client's `keys_file`. Each problem is added with the line of the offending name, so
+//! that all of them are reported at once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use auth_core::scopes::Scope;
-use auth_core::token::{JwkInput, VerifyingKey};
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-pub use super::locate::Locator;
-use crate::error::{Error, Result};
+use super::jwk::public_key;
+use super::{Declared, Locator, Problems};
 
-/// Members a private JWK has and a public one never does.
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 /// The admin API's bound on a per-minute limit.
 const MAX_PER_MINUTE: u32 = 10_000_000;
 /// The longest client name (the admin API's).
 const MAX_NAME_LEN: usize = 200;
 
-/// The whole file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Declared {
-    /// Custom scopes to register.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    #[serde(default)]
-    pub issuers: Vec<DeclaredIssuer>,
-    #[serde(default)]
-    pub clients: Vec<DeclaredClient>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeclaredIssuer {
-    pub issuer: String,
-    pub jwks_uri: Option<String>,
-    pub jwks: Option<Jwks>,
-    #[serde(default)]
-    pub audiences: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Jwks {
-    pub keys: Vec<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeclaredClient {
-    /// Stable and unique: how apply finds the client again.
-    pub name: String,
-    pub description: Option<String>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    #[serde(default)]
-    pub audiences: Vec<String>,
-    /// Public JWKs for private_key_jwt.
-    pub keys: Option<Vec<Value>>,
-    /// Or: a file of them (a JWKS, or one JWK), relative to the declaring file; what
-    /// `authctl keygen --jwks-out` writes.
-    pub keys_file: Option<std::path::PathBuf>,
-    pub jwks_uri: Option<String>,
-    #[serde(default)]
-    pub identities: Vec<DeclaredIdentity>,
-    #[serde(default)]
-    pub limits: DeclaredLimits,
-}
-
-impl DeclaredClient {
-    /// A client with neither keys nor identities authenticates with a secret.
-    pub fn needs_secret(&self) -> bool {
-        self.keys.as_ref().is_none_or(Vec::is_empty)
-            && self.keys_file.is_none()
-            && self.jwks_uri.is_none()
-            && self.identities.is_empty()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeclaredIdentity {
-    pub issuer: String,
-    pub subject: String,
-}
-
-/// Per minute; absent: the service's default; 0: no limit.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeclaredLimits {
-    pub tokens_per_minute: Option<u32>,
-    pub revocations_per_minute: Option<u32>,
-}
-
-/// Problems found in a file, each with its line: they refuse the whole apply.
-#[derive(Debug, Default)]
-pub struct Problems {
-    file: String,
-    list: Vec<(usize, String)>,
-}
-
-impl Problems {
-    pub fn new(file: &Path) -> Self {
-        Self {
-            file: file.display().to_string(),
-            list: Vec::new(),
-        }
-    }
-
-    pub fn add(&mut self, line: usize, message: String) {
-        self.list.push((line, message));
-    }
-
-    /// `Ok` when there are none; else the usage error listing them all, by line.
-    pub fn into_result(mut self) -> Result<()> {
-        if self.list.is_empty() {
-            return Ok(());
-        }
-        self.list.sort();
-        let lines: Vec<String> = self
-            .list
-            .iter()
-            .map(|(line, message)| format!("{}:{line}: {message}", self.file))
-            .collect();
-        Err(Error::Usage(format!(
-            "{} refused, nothing was changed:\n{}",
-            self.file,
-            lines.join("\n")
-        )))
-    }
-}
-
-/// Parses and checks the file; every problem is reported, each with its line.
-pub fn parse(path: &Path, text: &str) -> Result<Declared> {
-    let declared: Declared = if text.trim().is_empty() {
-        Declared::default()
-    } else {
-        yaml_serde::from_str(text).map_err(|error| {
-            let line = error.location().map_or(1, |l| l.line());
-            let message = error.to_string();
-            Error::Usage(format!(
-                "{} refused, nothing was changed:\n{}:{line}: {message}",
-                path.display(),
-                path.display()
-            ))
-        })?
-    };
-    let mut declared = declared;
-    let locator = Locator::new(text);
-    let mut problems = Problems::new(path);
-    read_keys_files(path, &mut declared, &locator, &mut problems);
-    check(&declared, &locator, &mut problems);
-    problems.into_result()?;
-    Ok(declared)
-}
-
 /// Replaces each client's `keys_file` by the keys it holds (a JWKS or one JWK), read
 /// relative to the declaring file's directory.
-fn read_keys_files(path: &Path, declared: &mut Declared, at: &Locator, problems: &mut Problems) {
+pub(super) fn read_keys_files(
+    path: &Path,
+    declared: &mut Declared,
+    at: &Locator,
+    problems: &mut Problems,
+) {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut seen = HashMap::new();
     for client in &mut declared.clients {
@@ -212,7 +76,7 @@ fn read_keys_files(path: &Path, declared: &mut Declared, at: &Locator, problems:
 }
 
 /// The checks that need only the file.
-fn check(declared: &Declared, at: &Locator, problems: &mut Problems) {
+pub(super) fn check(declared: &Declared, at: &Locator, problems: &mut Problems) {
     let mut seen_scopes = HashMap::new();
     for scope in &declared.scopes {
         let nth = seen_scopes.entry(scope.as_str()).or_insert(0usize);
@@ -358,42 +222,6 @@ fn check_keys(keys: &[Value], owner: &str, line: usize, problems: &mut Problems)
             Err(why) => problems.add(line, format!("{owner}: key {index} {why}")),
         }
     }
-}
-
-/// The key id of a public JWK (the given one, or its RFC 7638 thumbprint), or why it is
-/// not one the service accepts.
-pub fn public_key(key: &Value) -> std::result::Result<String, String> {
-    let Value::Object(jwk) = key else {
-        return Err("is not a JWK (an object)".to_owned());
-    };
-    let private: Vec<&str> = PRIVATE_MEMBERS
-        .into_iter()
-        .filter(|m| jwk.contains_key(*m))
-        .collect();
-    if !private.is_empty() {
-        return Err(format!(
-            "has private key members ({}): declare only the public key",
-            private.join(", ")
-        ));
-    }
-    let unsupported = || {
-        "is not a supported public signing key (OKP Ed25519, EC P-256, or RSA of 2048 bits or \
-         more)"
-            .to_owned()
-    };
-    let input: JwkInput = serde_json::from_value(key.clone()).map_err(|_| unsupported())?;
-    VerifyingKey::from_jwk(&input)
-        .map(|key| key.kid().to_owned())
-        .map_err(|_| unsupported())
-}
-
-/// A JWK as the service shows it: as given, with its `kid`.
-pub fn with_kid(key: &Value) -> Map<String, Value> {
-    let mut jwk = key.as_object().cloned().unwrap_or_default();
-    if let Ok(kid) = public_key(key) {
-        jwk.insert("kid".to_owned(), Value::String(kid));
-    }
-    jwk
 }
 
 fn check_jwks_uri(uri: &str, line: usize, problems: &mut Problems) {

@@ -1,45 +1,25 @@
 //! The plan: the declared state compared with the service's, as a list of changes in the
 //! order they can be made (scopes and issuers before the clients that use them, deletions
 //! last). Every check that needs the service's state happens here, before any change.
+//! The service's state is read in `server`; the requests that create or update one client
+//! are built in `client`.
+
+mod client;
+mod server;
 
 use std::collections::{BTreeSet, HashMap};
 
 use auth_core::scopes::DEFAULT_SCOPES;
 use serde_json::{Map, Value, json};
 
-pub use super::change::Change;
-use super::change::{listed, words};
-use super::file::{Declared, DeclaredClient, DeclaredLimits, Locator, Problems, with_kid};
+pub use self::client::limits_body;
+use self::client::{create, update};
+pub use self::server::Server;
+use self::server::{same_keys, same_set, strings};
 use crate::api::Api;
+pub use crate::apply::change::Change;
+use crate::apply::file::{Declared, Locator, Problems, with_kid};
 use crate::error::Result;
-
-/// The service's side, as the admin API shows it.
-pub struct Server {
-    pub registry: Vec<String>,
-    pub issuers: Vec<Value>,
-    pub clients: Vec<Value>,
-}
-
-impl Server {
-    pub async fn read(api: &Api) -> Result<Self> {
-        let registry = api.get(&["scope"], &[]).await?;
-        let issuers = api.get(&["issuer"], &[]).await?;
-        Ok(Self {
-            registry: strings(&registry),
-            issuers: issuers.as_array().cloned().unwrap_or_default(),
-            clients: api.list_all(&["client"]).await?,
-        })
-    }
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
 
 /// What the plan needs besides the two states.
 pub struct Context<'a> {
@@ -269,166 +249,4 @@ pub async fn plan(
         }
     }
     Ok(Plan { changes, notes })
-}
-
-/// The creation of a declared client, in one request (and its limits after it).
-fn create(client: &DeclaredClient) -> Change {
-    let mut body = Map::new();
-    body.insert("name".into(), json!(client.name));
-    body.insert("scopes".into(), json!(client.scopes));
-    if let Some(description) = &client.description {
-        body.insert("description".into(), json!(description));
-    }
-    if !client.audiences.is_empty() {
-        body.insert("audiences".into(), json!(client.audiences));
-    }
-    if let Some(keys) = &client.keys {
-        body.insert("keys".into(), json!(keys));
-    }
-    if let Some(uri) = &client.jwks_uri {
-        body.insert("jwks_uri".into(), json!(uri));
-    }
-    if !client.identities.is_empty() {
-        body.insert("identities".into(), identities_body(client));
-    }
-    Change::CreateClient {
-        name: client.name.clone(),
-        body: Value::Object(body),
-        limits: (client.limits != DeclaredLimits::default()).then(|| limits_body(client.limits)),
-        needs_secret: client.needs_secret(),
-    }
-}
-
-/// The updates that bring `existing` to the declared client.
-#[allow(clippy::too_many_arguments)]
-async fn update(
-    api: &Api,
-    client: &DeclaredClient,
-    existing: &Value,
-    id: &str,
-    line: usize,
-    problems: &mut Problems,
-    changes: &mut Vec<Change>,
-    notes: &mut Vec<String>,
-) -> Result<()> {
-    let name = client.name.clone();
-    if !same_set(&strings(&existing["audiences"]), &client.audiences) {
-        problems.add(
-            line,
-            format!(
-                "client `{name}`: audiences differ from the service's ({}), and a client's \
-                 audiences cannot be changed after its creation: delete the client (`authctl \
-                 clients delete {id}`) and apply again to recreate it",
-                listed(&strings(&existing["audiences"]))
-            ),
-        );
-    }
-    if existing["description"].as_str() != client.description.as_deref() {
-        notes.push(format!(
-            "client {name}: the description differs from the file's; it is set only when a \
-             client is created (not changed)"
-        ));
-    }
-    let scopes = strings(&existing["scopes"]);
-    if !same_set(&scopes, &client.scopes) {
-        changes.push(Change::SetScopes {
-            name: name.clone(),
-            id: id.to_owned(),
-            from: scopes,
-            to: client.scopes.clone(),
-        });
-    }
-    let wanted_keys: Vec<Value> = client
-        .keys
-        .iter()
-        .flatten()
-        .map(|k| Value::Object(with_kid(k)))
-        .collect();
-    let same_keys_now = existing["jwks_uri"].as_str() == client.jwks_uri.as_deref()
-        && same_keys(&existing["keys"], &wanted_keys);
-    if !same_keys_now {
-        let body = match &client.jwks_uri {
-            Some(uri) => json!({"jwks_uri": uri}),
-            None => json!({"keys": client.keys.clone().unwrap_or_default()}),
-        };
-        changes.push(Change::SetKeys {
-            name: name.clone(),
-            id: id.to_owned(),
-            body,
-        });
-    }
-    let have: BTreeSet<(String, String)> = existing["identities"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|i| (words(&i["issuer"]), words(&i["subject"])))
-        .collect();
-    let want: BTreeSet<(String, String)> = client
-        .identities
-        .iter()
-        .map(|i| (i.issuer.clone(), i.subject.clone()))
-        .collect();
-    if have != want {
-        changes.push(Change::SetIdentities {
-            name: name.clone(),
-            id: id.to_owned(),
-            body: identities_body(client),
-        });
-    }
-    let limits = api.get(&["client", id, "limits"], &[]).await?;
-    let now = DeclaredLimits {
-        tokens_per_minute: limits["tokens_per_minute"]
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok()),
-        revocations_per_minute: limits["revocations_per_minute"]
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok()),
-    };
-    if now != client.limits {
-        changes.push(Change::SetLimits {
-            name,
-            id: id.to_owned(),
-            from: now,
-            to: client.limits,
-        });
-    }
-    Ok(())
-}
-
-fn identities_body(client: &DeclaredClient) -> Value {
-    Value::Array(
-        client
-            .identities
-            .iter()
-            .map(|i| json!({"issuer": i.issuer, "subject": i.subject}))
-            .collect(),
-    )
-}
-
-pub fn limits_body(limits: DeclaredLimits) -> Value {
-    json!({
-        "tokens_per_minute": limits.tokens_per_minute,
-        "revocations_per_minute": limits.revocations_per_minute,
-    })
-}
-
-fn same_set(a: &[String], b: &[String]) -> bool {
-    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
-}
-
-/// The service's keys (each with its kid) against the declared ones, in any order.
-fn same_keys(existing: &Value, wanted: &[Value]) -> bool {
-    let mut have: Vec<&Value> = existing.as_array().into_iter().flatten().collect();
-    if have.len() != wanted.len() {
-        return false;
-    }
-    wanted
-        .iter()
-        .all(|key| match have.iter().position(|k| *k == key) {
-            Some(at) => {
-                have.swap_remove(at);
-                true
-            }
-            None => false,
-        })
 }
