@@ -275,7 +275,7 @@ impl SigningKey {
     }
 
     /// A fresh Ed25519 key, returned with its PEM encoding (PKCS#8 version 1, see
-    /// [`pem::generate_ed25519`]).
+    /// `pem::generate_ed25519`).
     pub fn generate_ed25519() -> Result<(Self, String), KeyError> {
         let pem = pem::generate_ed25519();
         Ok((Self::from_pem(&pem)?, pem.to_string()))
