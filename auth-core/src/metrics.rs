@@ -39,6 +39,11 @@ pub struct OperationLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HowLabel {
+    pub how: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LimitLabel {
     /// `tokens` (issued per minute) or `revocations` (per minute).
     pub limit: &'static str,
@@ -78,6 +83,9 @@ pub struct Metrics {
     pub db_pool: Family<StateLabel, Gauge>,
     pub redis_errors: Family<OperationLabel, Counter>,
     pub revocation_checks: Family<CheckLabels, Counter>,
+    /// How the revocation copy was brought up to date after starting or missing changes:
+    /// `snapshot` (every key read) or `log` (the missed changes read back).
+    pub revocation_copy_loads: Family<HowLabel, Counter>,
     /// Requests refused because a client reached one of its per-client limits.
     pub client_limit_refusals: Family<LimitLabel, Counter>,
 }
@@ -177,6 +185,12 @@ impl Metrics {
             "Revocation checks by answering source and outcome",
             revocation_checks.clone(),
         );
+        let revocation_copy_loads = Family::<HowLabel, Counter>::default();
+        registry.register(
+            "revocation_copy_loads",
+            "Times this process brought its revocation copy up to date: from a snapshot of every key (start, rebuild, long gap) or by reading missed changes back from the log",
+            revocation_copy_loads.clone(),
+        );
         let client_limit_refusals = Family::<LimitLabel, Counter>::default();
         registry.register(
             "oauth_client_limit_refusals",
@@ -198,6 +212,7 @@ impl Metrics {
             db_pool,
             redis_errors,
             revocation_checks,
+            revocation_copy_loads,
             client_limit_refusals,
         }
     }
@@ -211,6 +226,12 @@ impl Metrics {
     pub fn revocation_check(&self, source: &'static str, outcome: &'static str) {
         self.revocation_checks
             .get_or_create(&CheckLabels { source, outcome })
+            .inc();
+    }
+
+    pub fn revocation_copy_load(&self, how: &'static str) {
+        self.revocation_copy_loads
+            .get_or_create(&HowLabel { how })
             .inc();
     }
 

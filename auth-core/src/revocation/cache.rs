@@ -1,18 +1,19 @@
 //! The in-process copy of the shared revocation cache: checks answered without a round trip.
 //!
-//! While this process follows the change channel it holds every revocation Redis holds: a
-//! snapshot loaded right after subscribing and again every 30 s (which also drops what has
-//! expired), plus every message and local write since. Messages keep being applied while a
-//! snapshot loads, and what they bring is applied again on top of it when it is installed,
-//! so a revocation is never missed for the length of a scan. Revocations only ever grow (a
-//! revoked `jti` stays revoked, a cut-off only rises), so applying one twice, or to a
-//! snapshot that already has it, changes nothing. A check then gets, from memory, the
+//! While this process follows the change log it holds every revocation Redis holds: a
+//! snapshot merged in when it starts (or after it missed something), plus every change
+//! since, in order. Revocations only ever grow (a revoked `jti` stays revoked until its token
+//! expires, a cut-off only rises), so a snapshot is merged into the copy rather than
+//! replacing it, and applying a change twice changes nothing. Nothing reloads the copy on a
+//! timer: [`LocalCache::prune`] drops what has expired. A check then gets, from memory, the
 //! answer a Redis lookup would give, including for a token never seen before.
 //!
-//! Until a snapshot of a complete shared cache (`rev:ready`) is in, and whenever the
-//! subscription is lost or a message cannot be read, the copy is not used (`lookup` answers
-//! `None`) and checks ask Redis or the database. Client versions, for caches of client
-//! state, change with every message about a client and with every reset.
+//! Until the first snapshot is in, and whenever the follower may have missed a change (the
+//! subscription was lost, a change is missing from the sequence), the copy is *suspended*:
+//! it still answers "revoked" for what it knows to be revoked (that never becomes false),
+//! and otherwise `lookup` answers `None` so checks ask Redis or the database. Client
+//! versions, for caches of client state, change with every change of a client and with
+//! every suspension.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +26,7 @@ use crate::time::Timestamp;
 /// Every revocation of a complete shared cache, read in one pass.
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
-    /// Sealed once filled.
+    /// Filled with `push`.
     pub revoked: JtiSet,
     /// client id → cut-off, as written in Redis ([`Cutoff::to_wire`])
     pub cutoffs: HashMap<String, i64>,
@@ -37,19 +38,16 @@ struct Maps {
     revoked: JtiSet,
     /// client id → cut-off, as written in Redis ([`Cutoff::to_wire`]; absent: none).
     cutoffs: HashMap<String, i64>,
-    /// client id → how many changes were announced for it since the last reset.
+    /// client id → how many changes were announced for it since the last suspension.
     versions: HashMap<String, u64>,
-    /// A snapshot of a complete shared cache is in, and nothing was missed since.
+    /// Holds every revocation Redis holds: nothing was missed since the last snapshot.
     complete: bool,
-    /// While a snapshot loads: what was applied meanwhile, to apply again on top of it. A
-    /// reset drops it, and with it the snapshot in flight.
-    journal: Option<Snapshot>,
 }
 
 #[derive(Default)]
 pub(crate) struct LocalCache {
     maps: RwLock<Maps>,
-    /// Bumped whenever the copy starts over, so versions from before never match again.
+    /// Bumped whenever the copy is suspended, so versions from before never match again.
     resets: AtomicU64,
 }
 
@@ -87,7 +85,8 @@ impl LocalCache {
         self.maps.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The status of a token, or `None` while the copy is not complete.
+    /// The status of a token; `None` when only Redis or the database can tell (the copy is
+    /// suspended and does not know the token to be revoked).
     pub(crate) fn lookup(
         &self,
         jti: &str,
@@ -95,44 +94,37 @@ impl LocalCache {
         issued_at_us: i64,
     ) -> Option<TokenStatus> {
         let maps = self.read();
-        if !maps.complete {
-            return None;
-        }
         let cutoff = maps
             .cutoffs
             .get(client_id)
             .map_or(Cutoff::NONE, |c| Cutoff::from_wire(*c));
         let issued_at = Timestamp::from_micros(issued_at_us);
-        Some(decide(maps.revoked.contains(jti), cutoff, issued_at))
+        let status = decide(maps.revoked.contains(jti), cutoff, issued_at);
+        (maps.complete || !status.is_active()).then_some(status)
     }
 
-    /// Call before reading a snapshot from Redis (one at a time): from now on, what is
-    /// applied is also kept aside, to be applied again on top of the snapshot.
-    pub(crate) fn begin_snapshot(&self) {
-        self.write().journal = Some(Snapshot::default());
-    }
-
-    /// Replaces the copy with `snapshot` plus what was applied since it was begun. A snapshot
-    /// begun before a reset is dropped (it may miss what happened while unsubscribed).
-    /// Versions do not change: a cut-off whose message was missed shows in
-    /// [`LocalCache::client_state`], which makes state cached before it stale.
-    pub(crate) fn install(&self, mut snapshot: Snapshot) {
+    /// Adds a snapshot of Redis to the copy, which is complete from now on (the caller
+    /// applies every change after the snapshot's position).
+    pub(crate) fn merge(&self, snapshot: Snapshot) {
         let mut maps = self.write();
-        let Some(journal) = maps.journal.take() else {
-            return;
-        };
-        snapshot.revoked.extend(journal.revoked);
-        for (client, cutoff) in journal.cutoffs {
-            raise(&mut snapshot.cutoffs, client, cutoff);
+        maps.revoked.merge(snapshot.revoked);
+        for (client, cutoff) in snapshot.cutoffs {
+            raise(&mut maps.cutoffs, client, cutoff);
         }
-        maps.revoked = snapshot.revoked;
-        maps.cutoffs = snapshot.cutoffs;
         maps.complete = true;
     }
 
-    /// The snapshot could not be read: stop keeping things aside.
-    pub(crate) fn abandon_snapshot(&self) {
-        self.write().journal = None;
+    /// The copy is known to hold everything again (the missed changes were applied).
+    pub(crate) fn resume(&self) {
+        self.write().complete = true;
+    }
+
+    /// Something may have been missed: answer only what is known to be revoked until the
+    /// copy is complete again, and invalidate every client version.
+    pub(crate) fn suspend(&self) {
+        let mut maps = self.write();
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        maps.complete = false;
     }
 
     /// How many revoked tokens the copy holds.
@@ -144,13 +136,9 @@ impl LocalCache {
         self.read().complete
     }
 
-    /// A token was revoked (message or local write).
-    pub(crate) fn token_revoked(&self, jti: &str) {
-        let mut maps = self.write();
-        if let Some(journal) = &mut maps.journal {
-            journal.revoked.insert(jti);
-        }
-        maps.revoked.insert(jti);
+    /// A token expiring at `expires_at` (seconds) was revoked (message or local write).
+    pub(crate) fn token_revoked(&self, jti: &str, expires_at: i64) {
+        self.write().revoked.insert(jti, expires_at);
     }
 
     /// A client changed (scopes, secret, deletion): anything cached about it is stale.
@@ -180,17 +168,17 @@ impl LocalCache {
     pub(crate) fn cutoff_raised(&self, client_id: &str, cutoff: i64) {
         let mut maps = self.write();
         *maps.versions.entry(client_id.to_owned()).or_insert(0) += 1;
-        if let Some(journal) = &mut maps.journal {
-            raise(&mut journal.cutoffs, client_id.to_owned(), cutoff);
-        }
         raise(&mut maps.cutoffs, client_id.to_owned(), cutoff);
     }
 
-    /// Forgets everything: the copy is not used again until the next snapshot.
-    pub(crate) fn clear(&self) {
+    /// Drops revoked tokens that have expired by `now`, and cut-offs older than every token
+    /// that can still be valid (`lifetime_secs`); returns how many tokens were dropped. A
+    /// deleted client's cut-off is kept.
+    pub(crate) fn prune(&self, now: Timestamp, lifetime_secs: i64) -> usize {
+        let oldest_valid = now.plus_secs(-lifetime_secs.saturating_add(60)).as_micros();
         let mut maps = self.write();
-        self.resets.fetch_add(1, Ordering::AcqRel);
-        *maps = Maps::default();
+        maps.cutoffs.retain(|_, cutoff| *cutoff >= oldest_valid);
+        maps.revoked.prune(now.as_secs())
     }
 }
 
@@ -204,10 +192,12 @@ fn raise(cutoffs: &mut HashMap<String, i64>, client_id: String, cutoff: i64) {
 mod tests {
     use super::*;
 
+    const LATER: i64 = 2_000_000_000;
+
     fn snapshot(revoked: &[&str], cutoffs: &[(&str, i64)]) -> Snapshot {
         let mut set = JtiSet::default();
         for jti in revoked {
-            set.push(jti);
+            set.push(jti, LATER);
         }
         set.seal();
         Snapshot {
@@ -216,26 +206,20 @@ mod tests {
         }
     }
 
-    /// Loads `snapshot` as the follower does, with nothing happening meanwhile.
-    fn load(cache: &LocalCache, snapshot: Snapshot) {
-        cache.begin_snapshot();
-        cache.install(snapshot);
-    }
-
     #[test]
     fn answers_every_token_once_a_snapshot_is_in() {
         let cache = LocalCache::default();
         assert_eq!(cache.lookup("j", "c", 10), None, "no snapshot yet");
-        cache.token_revoked("early");
+        cache.token_revoked("early", LATER);
         assert_eq!(
             cache.lookup("early", "c", 10),
-            None,
-            "messages alone are not enough"
+            Some(TokenStatus::RevokedToken),
+            "what is known to be revoked is answered even before"
         );
-        load(
-            &cache,
-            snapshot(&["r"], &[("c", 5), ("gone", Cutoff::Deleted.to_wire())]),
-        );
+        cache.merge(snapshot(
+            &["r"],
+            &[("c", 5), ("gone", Cutoff::Deleted.to_wire())],
+        ));
         assert_eq!(
             cache.lookup("never-seen", "c", 10),
             Some(TokenStatus::Active)
@@ -245,6 +229,11 @@ mod tests {
             Some(TokenStatus::Active)
         );
         assert_eq!(cache.lookup("r", "c", 10), Some(TokenStatus::RevokedToken));
+        assert_eq!(
+            cache.lookup("early", "c", 10),
+            Some(TokenStatus::RevokedToken),
+            "merged, not replaced"
+        );
         assert_eq!(
             cache.lookup("j", "c", 4),
             Some(TokenStatus::RevokedByClientCutoff)
@@ -256,10 +245,10 @@ mod tests {
     }
 
     #[test]
-    fn messages_after_the_snapshot_apply_and_cutoffs_only_rise() {
+    fn changes_after_the_snapshot_apply_and_cutoffs_only_rise() {
         let cache = LocalCache::default();
-        load(&cache, snapshot(&[], &[("c", 20)]));
-        cache.token_revoked("j");
+        cache.merge(snapshot(&[], &[("c", 20)]));
+        cache.token_revoked("j", LATER);
         assert_eq!(cache.lookup("j", "c", 30), Some(TokenStatus::RevokedToken));
         cache.cutoff_raised("c", 10);
         assert_eq!(
@@ -271,61 +260,54 @@ mod tests {
             cache.lookup("k", "c", 30),
             Some(TokenStatus::RevokedByClientCutoff)
         );
+        cache.merge(snapshot(&[], &[("c", 25)]));
+        assert_eq!(
+            cache.lookup("k", "c", 30),
+            Some(TokenStatus::RevokedByClientCutoff),
+            "an older snapshot does not lower a cut-off"
+        );
     }
 
     #[test]
-    fn what_arrives_while_a_snapshot_loads_is_kept() {
+    fn a_suspended_copy_answers_only_revocations() {
         let cache = LocalCache::default();
-        load(&cache, snapshot(&["old"], &[]));
-        cache.begin_snapshot();
-        // Redis was scanned before these came in: the snapshot lacks them.
-        cache.token_revoked("during");
-        cache.cutoff_raised("c", 50);
+        cache.merge(snapshot(&["r"], &[("c", 20)]));
+        cache.suspend();
+        assert!(!cache.is_complete());
+        assert_eq!(cache.lookup("x", "c", 30), None, "Redis must tell");
+        assert_eq!(cache.lookup("r", "c", 30), Some(TokenStatus::RevokedToken));
         assert_eq!(
-            cache.lookup("during", "x", 1),
-            Some(TokenStatus::RevokedToken),
-            "applied at once, not after the scan"
-        );
-        cache.install(snapshot(&["new"], &[("c", 20)]));
-        assert_eq!(
-            cache.lookup("during", "x", 1),
-            Some(TokenStatus::RevokedToken)
-        );
-        assert_eq!(cache.lookup("new", "x", 1), Some(TokenStatus::RevokedToken));
-        assert_eq!(
-            cache.lookup("old", "x", 1),
-            Some(TokenStatus::Active),
-            "gone from Redis (expired): dropped"
-        );
-        assert_eq!(
-            cache.lookup("k", "c", 40),
+            cache.lookup("x", "c", 10),
             Some(TokenStatus::RevokedByClientCutoff)
         );
+        cache.resume();
+        assert_eq!(cache.lookup("x", "c", 30), Some(TokenStatus::Active));
     }
 
     #[test]
-    fn a_snapshot_begun_before_a_reset_is_dropped() {
+    fn pruning_drops_expired_tokens_and_old_cutoffs_but_not_deletions() {
         let cache = LocalCache::default();
-        cache.begin_snapshot();
-        cache.clear();
-        cache.install(snapshot(&[], &[]));
-        assert!(!cache.is_complete());
-        assert_eq!(cache.lookup("j", "c", 1), None);
+        cache.merge(snapshot(&[], &[]));
+        let now = Timestamp::from_micros(10_000 * 1_000_000);
+        cache.token_revoked("expired", now.as_secs() - 1);
+        cache.token_revoked("valid", now.as_secs() + 10);
+        cache.cutoff_raised("old", now.plus_secs(-3700).as_micros());
+        cache.cutoff_raised("recent", now.plus_secs(-10).as_micros());
+        cache.cutoff_raised("deleted", Cutoff::Deleted.to_wire());
+        assert_eq!(cache.prune(now, 3600), 1);
+        assert_eq!(cache.revoked_len(), 1);
+        assert_eq!(cache.lookup("expired", "x", 0), Some(TokenStatus::Active));
+        assert_eq!(
+            cache.lookup("valid", "x", 0),
+            Some(TokenStatus::RevokedToken)
+        );
+        assert_eq!(cache.client_state("old").cutoff, Cutoff::NONE);
+        assert_ne!(cache.client_state("recent").cutoff, Cutoff::NONE);
+        assert_eq!(cache.client_state("deleted").cutoff, Cutoff::Deleted);
     }
 
     #[test]
-    fn a_reset_stops_answers_until_the_next_snapshot() {
-        let cache = LocalCache::default();
-        load(&cache, snapshot(&["r"], &[]));
-        cache.clear();
-        assert!(!cache.is_complete());
-        assert_eq!(cache.lookup("r", "c", 10), None);
-        load(&cache, snapshot(&[], &[]));
-        assert_eq!(cache.lookup("x", "c", 10), Some(TokenStatus::Active));
-    }
-
-    #[test]
-    fn client_versions_change_with_news_and_resets_and_snapshots_show_cutoffs() {
+    fn client_versions_change_with_news_and_suspensions_and_snapshots_show_cutoffs() {
         let cache = LocalCache::default();
         let version = |cache: &LocalCache| cache.client_state("c").version;
         let before = version(&cache);
@@ -342,17 +324,17 @@ mod tests {
         );
         // A cut-off whose message was missed: the version stays (nothing to invalidate for
         // state read after it), the cut-off makes older state stale.
-        load(&cache, snapshot(&[], &[("c", 9)]));
+        cache.merge(snapshot(&[], &[("c", 9)]));
         let state = cache.client_state("c");
         assert_eq!(state.version, raised);
         assert!(state.is_newer_than(Timestamp::from_micros(8)));
         assert!(!state.is_newer_than(Timestamp::from_micros(9)));
         let other = cache.client_state("other").version;
-        cache.clear();
+        cache.suspend();
         assert_ne!(
             cache.client_state("other").version,
             other,
-            "a reset invalidates every version"
+            "a suspension invalidates every version"
         );
     }
 }

@@ -98,7 +98,7 @@ pub fn raise_root_cutoff(
     Ok(())
 }
 
-/// Revocations for the shared cache: revoked tokens `(jti, expires_at_secs)` and client
+/// Revocations for the shared cache: revoked tokens `(jti, token expiry in seconds)` and client
 /// cut-offs `(client_id, cutoff)`.
 #[derive(Debug, Default)]
 pub struct RevocationSet {
@@ -149,7 +149,7 @@ pub fn changed_since(
     Ok(RevocationSet {
         tokens: tokens
             .into_iter()
-            .map(|(jti, expires)| (jti, Timestamp::from_micros(expires).as_secs() + 1))
+            .map(|(jti, expires)| (jti, Timestamp::from_micros(expires).as_secs()))
             .collect(),
         cutoffs: rows
             .into_iter()

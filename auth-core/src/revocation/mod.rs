@@ -3,11 +3,12 @@
 //! A token is revoked when its `jti` was revoked, or when it was issued (to the microsecond)
 //! before its client's cut-off: deletion, scope removal, secret rotation and revoke-all raise
 //! that cut-off. The database is the truth (`db`); Redis caches it for every verifier and
-//! carries change messages (`shared`); each process keeps a complete copy of Redis's cache
-//! that those messages keep current (`cache`), so a check costs no round trip. A check
-//! asks, in order: the local copy (only while subscribed and loaded), Redis (only once its
-//! cache is complete), the database (if this process has one); with none of them it fails
-//! closed. Processes with a database also keep Redis in step (`sync`).
+//! carries change messages in sequence (`shared`); each process keeps a complete copy of
+//! Redis's cache that those messages keep current (`cache`), so a check costs no round
+//! trip. A check asks, in order: the local copy (once complete; until then only for what it
+//! knows to be revoked), Redis (only once its cache is complete), the database (if this
+//! process has one); with none of them it fails closed. Processes with a database also keep
+//! Redis in step (`sync`).
 
 mod cache;
 #[cfg(feature = "server")]
@@ -198,9 +199,12 @@ impl Revocations {
         let Some(shared) = &self.inner.shared else {
             return;
         };
-        let reload = Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(Arc::clone(shared).follow(Arc::clone(&self.inner.cache), Arc::clone(&reload)));
-        tokio::spawn(Arc::clone(shared).keep_loaded(Arc::clone(&self.inner.cache), reload));
+        let follower = shared::Follower::new(
+            Arc::clone(shared),
+            Arc::clone(&self.inner.cache),
+            self.inner.lifetime_secs,
+        );
+        tokio::spawn(follower.run());
         #[cfg(feature = "server")]
         if let Some((store, _)) = &self.inner.database {
             let syncer = sync::Syncer {
@@ -244,9 +248,7 @@ impl Revocations {
         let client = token.client_id.as_str();
         let issued = token.issued_at;
         if let Some(shared) = &self.inner.shared {
-            if shared.subscribed()
-                && let Some(status) = self.inner.cache.lookup(jti, client, issued.as_micros())
-            {
+            if let Some(status) = self.inner.cache.lookup(jti, client, issued.as_micros()) {
                 return ("cache", Ok(status));
             }
             match shared.lookup(jti, client).await {
@@ -274,15 +276,13 @@ impl Revocations {
     }
 
     /// Tells every verifier that a token expiring at `expires_at` was revoked (Redis keeps
-    /// it until the second after). Call after the database commit; a failure here is
+    /// it until the second after, every copy until it expires). Call after the database commit; a failure here is
     /// repaired by the syncers, so it is logged, not returned.
     pub async fn publish_token_revoked(&self, jti: &TokenId, expires_at: Timestamp) {
         let jti = jti.as_str();
-        self.inner.cache.token_revoked(jti);
+        self.inner.cache.token_revoked(jti, expires_at.as_secs());
         if let Some(shared) = &self.inner.shared
-            && let Err(error) = shared
-                .token_revoked(jti, expires_at.as_secs() + 1, true)
-                .await
+            && let Err(error) = shared.token_revoked(jti, expires_at.as_secs(), true).await
         {
             tracing::warn!(%error, "could not publish a token revocation; the sync will retry");
         }
@@ -293,8 +293,7 @@ impl Revocations {
     /// may be cached.
     pub fn client_state(&self, client_id: &str) -> Option<ClientState> {
         let shared = self.inner.shared.as_ref()?;
-        shared
-            .subscribed()
+        (shared.subscribed() && self.inner.cache.is_complete())
             .then(|| self.inner.cache.client_state(client_id))
     }
 

@@ -1,24 +1,37 @@
 //! Keeps the shared cache in step with the database (feature `server`).
 //!
-//! Every process with a database runs one: each second it re-applies the last minute of
-//! revocations (idempotent; publishes only what is news), and after Redis was unreachable
-//! or lost its data it rebuilds the whole cache, then announces it (`r`) so every follower
-//! reloads its copy: a revocation written while Redis was away, or by a process that died
-//! before publishing, still reaches every verifier.
-//! Every ten minutes it purges records that no longer matter.
+//! Every process with a database runs a syncer; one at a time holds the lease
+//! (`shared::lease`) and does the work, the others only try to take the lease each second.
+//! The holder, each second:
+//!
+//! - rebuilds the whole cache when Redis is not complete (flushed, restarted, new), or when
+//!   its mark is not the one it wrote (Redis lost writes: a failover to a lagging replica),
+//!   then announces it (`r`) so every follower merges a snapshot;
+//! - otherwise applies, once each, the revocations of the last minute it has not yet
+//!   confirmed: one written while Redis was away, or by a process that died before
+//!   publishing, still reaches every verifier; one already in Redis costs one command and
+//!   publishes nothing. Each revocation thus costs Redis a bounded number of commands,
+//!   whatever the number of replicas;
+//! - every ten minutes, purges records that no longer matter.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::db;
-use super::shared::{SharedCache, SharedError};
+use super::shared::{Change, SharedCache, SharedError};
 use crate::store::Store;
 use crate::time::Timestamp;
 
 const TICK: Duration = Duration::from_secs(1);
+/// How long the lease lasts unless renewed: a dead holder is replaced after this.
+const LEASE: Duration = Duration::from_secs(5);
+/// How far back the holder looks for revocations Redis may lack.
 const RECENT_SECS: i64 = 60;
 const PURGE_EVERY: u32 = 600;
 const REBUILD_LOCK: Duration = Duration::from_secs(30);
+/// Changes written per pipeline during a rebuild.
+const REBUILD_BATCH: usize = 500;
 
 pub(crate) struct Syncer {
     pub shared: Arc<SharedCache>,
@@ -26,30 +39,60 @@ pub(crate) struct Syncer {
     pub lifetime_secs: i64,
 }
 
+/// What the lease holder knows between ticks.
+#[derive(Default)]
+struct Holding {
+    /// The mark this process wrote last; `None`: not holding the lease.
+    mark: Option<String>,
+    /// The recent revocations known to be in Redis.
+    confirmed: HashSet<Record>,
+}
+
+/// One revocation as the database lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Record {
+    Token(String, i64),
+    Cutoff(String, i64),
+}
+
 impl Syncer {
     pub(crate) async fn run(self) {
-        let mut needs_rebuild = true;
+        let holder = crate::ids::random_id();
+        let mut holding = Holding::default();
         let mut ticks: u32 = 0;
         loop {
-            match self.tick(needs_rebuild).await {
-                Ok(rebuilt_or_current) => needs_rebuild = !rebuilt_or_current,
+            match self.tick(&holder, &mut holding).await {
+                Ok(()) => {}
                 Err(error) => {
                     tracing::debug!(%error, "revocation sync skipped");
-                    needs_rebuild = true;
+                    // Whatever was confirmed may not have been: start over.
+                    holding.confirmed.clear();
                 }
             }
             ticks = ticks.wrapping_add(1);
-            if ticks.is_multiple_of(PURGE_EVERY) {
+            if holding.mark.is_some() && ticks.is_multiple_of(PURGE_EVERY) {
                 self.purge().await;
             }
             tokio::time::sleep(TICK).await;
         }
     }
 
-    /// Returns false when a rebuild is still owed (another process holds the lock).
-    async fn tick(&self, force_rebuild: bool) -> Result<bool, SyncError> {
-        if force_rebuild || !self.shared.is_ready().await? {
-            return self.rebuild().await;
+    async fn tick(&self, holder: &str, holding: &mut Holding) -> Result<(), SyncError> {
+        let Some(lease) = self.shared.claim_lease(holder, LEASE).await? else {
+            *holding = Holding::default();
+            return Ok(());
+        };
+        let lost_writes = holding.mark.is_some() && lease.mark != holding.mark;
+        if !lease.ready || lost_writes {
+            if lost_writes {
+                tracing::warn!("the shared revocation cache lost writes; rebuilding it");
+            }
+            holding.confirmed.clear();
+            holding.mark = None;
+            if self.rebuild().await? {
+                self.new_mark(holding).await?;
+            }
+            return Ok(());
         }
         let now = Timestamp::now();
         let since = now.plus_secs(-RECENT_SECS);
@@ -57,14 +100,58 @@ impl Syncer {
             .store
             .run(move |conn| db::changed_since(conn, now, since))
             .await?;
-        self.apply(&recent, true).await?;
-        Ok(true)
+        let records = records(&recent);
+        let mut repaired = 0;
+        let mut applied = false;
+        for record in &records {
+            if holding.confirmed.contains(record) {
+                continue;
+            }
+            applied = true;
+            if self.apply(record, now).await? {
+                repaired += 1;
+            }
+        }
+        if repaired > 0 {
+            tracing::info!(
+                repaired,
+                "revocations missing from the shared cache written"
+            );
+        }
+        holding.confirmed = records.into_iter().collect();
+        if applied || holding.mark.is_none() {
+            self.new_mark(holding).await?;
+        }
+        Ok(())
     }
 
-    /// Writes every active revocation into Redis, then marks the cache complete.
+    async fn new_mark(&self, holding: &mut Holding) -> Result<(), SharedError> {
+        let mark = crate::ids::random_id();
+        self.shared.write_mark(&mark).await?;
+        holding.mark = Some(mark);
+        Ok(())
+    }
+
+    /// Writes one revocation, publishing it if Redis lacked it; true if it did.
+    async fn apply(&self, record: &Record, now: Timestamp) -> Result<bool, SharedError> {
+        match record {
+            Record::Token(jti, expires_at) => {
+                self.shared.token_revoked(jti, *expires_at, true).await
+            }
+            Record::Cutoff(client, cutoff) => {
+                let keep_ms = keep_ms(*cutoff, now, self.lifetime_secs);
+                self.shared
+                    .cutoff_raised(client, *cutoff, keep_ms, true)
+                    .await
+            }
+        }
+    }
+
+    /// Writes every active revocation into Redis, then marks the cache complete and
+    /// announces it. Returns false when another process holds the rebuild lock.
     pub(crate) async fn rebuild(&self) -> Result<bool, SyncError> {
         if !self.shared.try_lock_rebuild(REBUILD_LOCK).await? {
-            return Ok(self.shared.is_ready().await?);
+            return Ok(false);
         }
         let now = Timestamp::now();
         let lifetime = self.lifetime_secs;
@@ -73,7 +160,24 @@ impl Syncer {
                 .store
                 .run(move |conn| db::all_active(conn, now, lifetime))
                 .await?;
-            self.apply(&all, false).await?;
+            let records = records(&all);
+            for batch in records.chunks(REBUILD_BATCH) {
+                let changes: Vec<Change<'_>> = batch
+                    .iter()
+                    .map(|record| match record {
+                        Record::Token(jti, expires_at) => Change::Token {
+                            jti,
+                            expires_at: *expires_at,
+                        },
+                        Record::Cutoff(client_id, cutoff) => Change::Cutoff {
+                            client_id,
+                            cutoff: *cutoff,
+                            keep_ms: keep_ms(*cutoff, now, lifetime),
+                        },
+                    })
+                    .collect();
+                self.shared.write_silently(&changes).await?;
+            }
             self.shared.mark_ready().await?;
             self.shared.announce_rebuild().await?;
             tracing::info!(
@@ -86,20 +190,6 @@ impl Syncer {
         .await;
         let _ = self.shared.unlock_rebuild().await;
         result.map(|()| true)
-    }
-
-    async fn apply(&self, set: &db::RevocationSet, publish: bool) -> Result<(), SyncError> {
-        let now = Timestamp::now();
-        for (jti, expires) in &set.tokens {
-            self.shared.token_revoked(jti, *expires, publish).await?;
-        }
-        for (client, cutoff) in &set.cutoffs {
-            let keep_ms = super::keep_cutoff_ms(*cutoff, now, self.lifetime_secs);
-            self.shared
-                .cutoff_raised(client, cutoff.to_wire(), keep_ms, publish)
-                .await?;
-        }
-        Ok(())
     }
 
     async fn purge(&self) {
@@ -116,6 +206,23 @@ impl Syncer {
             Err(error) => tracing::warn!(%error, "purging revocation records failed"),
         }
     }
+}
+
+fn records(set: &db::RevocationSet) -> Vec<Record> {
+    let tokens = set
+        .tokens
+        .iter()
+        .map(|(jti, expires_at)| Record::Token(jti.clone(), *expires_at));
+    let cutoffs = set
+        .cutoffs
+        .iter()
+        .map(|(client, cutoff)| Record::Cutoff(client.clone(), cutoff.to_wire()));
+    tokens.chain(cutoffs).collect()
+}
+
+/// How long Redis keeps a cut-off given in its wire form.
+fn keep_ms(cutoff: i64, now: Timestamp, lifetime_secs: i64) -> i64 {
+    super::keep_cutoff_ms(super::Cutoff::from_wire(cutoff), now, lifetime_secs)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -45,104 +45,250 @@ fn verified_token(
     verifier.verify(&token, now).unwrap()
 }
 
+/// A follower (a verifier without a database) and a writer on one Redis prefix, with the
+/// token issuer and verifier of a test.
+struct Fixture {
+    follower: Revocations,
+    writer: Revocations,
+    metrics: Arc<Metrics>,
+    redis: redis::aio::MultiplexedConnection,
+    prefix: String,
+    issuer: crate::token::TokenIssuer,
+    verifier: crate::token::TokenVerifier,
+}
+
+impl Fixture {
+    /// `None` when Redis is unavailable and the test may be skipped.
+    async fn start() -> Option<Self> {
+        use redis::AsyncCommands as _;
+        let url = crate::testing::redis_url()?;
+        let prefix = crate::testing::redis_prefix();
+        let config = RevocationConfig {
+            redis: Some(RedisSettings::new(url.clone(), prefix.clone())),
+            token_lifetime_secs: 3600,
+            fail_open: false,
+        };
+        let metrics = Arc::new(Metrics::new());
+        let follower = Revocations::new(&config, Arc::clone(&metrics)).unwrap();
+        let writer = Revocations::new(&config, Arc::new(Metrics::new())).unwrap();
+        let mut redis = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        // A database process marks the cache complete after building it.
+        let _: () = redis.set(format!("{prefix}:rev:ready"), "1").await.unwrap();
+        let (signing, _) = crate::token::SigningKey::generate_ed25519().unwrap();
+        let verifier = crate::token::TokenVerifier::new(
+            [signing.verifying_key().clone()],
+            "https://auth.test".into(),
+            "https://auth.test".into(),
+        );
+        let issuer = crate::token::TokenIssuer::new(
+            signing,
+            "https://auth.test".into(),
+            "https://auth.test".into(),
+            3600,
+        );
+        follower.start();
+        let fixture = Self {
+            follower,
+            writer,
+            metrics,
+            redis,
+            prefix,
+            issuer,
+            verifier,
+        };
+        fixture.wait_for(fixture.token(), TokenStatus::Active).await;
+        Some(fixture)
+    }
+
+    fn token(&self) -> VerifiedToken {
+        verified_token(&self.issuer, &self.verifier)
+    }
+
+    fn key(&self, part: &str) -> String {
+        format!("{}:rev:{part}", self.prefix)
+    }
+
+    /// Waits until the follower's own copy (complete) gives `expected`.
+    async fn wait_for(&self, token: VerifiedToken, expected: TokenStatus) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if self.follower.inner.cache.is_complete()
+                && self.follower.inner.cache.lookup(
+                    token.claims.jti.as_str(),
+                    token.client_id.as_str(),
+                    token.issued_at.as_micros(),
+                ) == Some(expected)
+            {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "never {expected:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn revoke(&self, token: &VerifiedToken) {
+        let expires = Timestamp::now().plus_secs(3600);
+        self.writer
+            .publish_token_revoked(&token.claims.jti, expires)
+            .await;
+    }
+
+    /// The follower's count of copy loads of a kind (`snapshot` or `log`).
+    fn loads(&self, how: &str) -> f64 {
+        metric(
+            &self.metrics.render(),
+            &format!("revocation_copy_loads_total{{how=\"{how}\"}}"),
+        )
+    }
+
+    async fn clean_up(mut self) {
+        use redis::AsyncCommands as _;
+        let keys: Vec<String> = self.redis.keys(format!("{}:*", self.prefix)).await.unwrap();
+        if !keys.is_empty() {
+            let _: () = self.redis.del(keys).await.unwrap();
+        }
+    }
+}
+
+/// The value of the metric line starting with `name` (0 when absent).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
 #[tokio::test]
-async fn a_follower_answers_from_its_copy_and_learns_by_snapshot_and_by_message() {
+async fn a_follower_answers_from_its_copy_and_learns_each_change_by_one_message() {
     use redis::AsyncCommands as _;
-    let Some(url) = crate::testing::redis_url() else {
+    let Some(mut fixture) = Fixture::start().await else {
         return;
     };
-    let prefix = crate::testing::redis_prefix();
-    let metrics = Arc::new(Metrics::new());
-    let config = RevocationConfig {
-        redis: Some(RedisSettings::new(url.clone(), prefix.clone())),
-        token_lifetime_secs: 3600,
-        fail_open: false,
-    };
-    let revocations = Revocations::new(&config, Arc::clone(&metrics)).unwrap();
-    let mut redis = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let key = |part: &str| format!("{prefix}:rev:{part}");
-    let _: () = redis.set(key("ready"), "1").await.unwrap();
-    let (signing, _) = crate::token::SigningKey::generate_ed25519().unwrap();
-    let verifier = crate::token::TokenVerifier::new(
-        [signing.verifying_key().clone()],
-        "https://auth.test".into(),
-        "https://auth.test".into(),
-    );
-    let issuer = crate::token::TokenIssuer::new(
-        signing,
-        "https://auth.test".into(),
-        "https://auth.test".into(),
-        3600,
-    );
-
-    revocations.start();
-    let wait_for = |token: VerifiedToken, expected: TokenStatus| {
-        let revocations = revocations.clone();
-        async move {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            loop {
-                if revocations.inner.shared.as_ref().unwrap().subscribed()
-                    && revocations.inner.cache.is_complete()
-                    && revocations.status(&token).await.unwrap() == expected
-                {
-                    return;
-                }
-                assert!(std::time::Instant::now() < deadline, "never {expected:?}");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        }
-    };
-    wait_for(verified_token(&issuer, &verifier), TokenStatus::Active).await;
-
     // Never seen before, yet answered from memory: no Redis round trip.
-    let before = metrics.render();
-    let fresh = verified_token(&issuer, &verifier);
+    let before = fixture.metrics.render();
+    let fresh = fixture.token();
     assert_eq!(
-        revocations.status(&fresh).await.unwrap(),
+        fixture.follower.status(&fresh).await.unwrap(),
         TokenStatus::Active
     );
-    let after = metrics.render();
-    let count = |text: &str, source: &str| {
-        text.lines()
-            .find(|l| {
-                l.starts_with(&format!(
-                    "revocation_checks_total{{source=\"{source}\",outcome=\"active\"}}"
-                ))
-            })
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    assert_eq!(count(&after, "cache") - count(&before, "cache"), 1.0);
-    assert_eq!(count(&after, "redis"), count(&before, "redis"));
+    let after = fixture.metrics.render();
+    let checks =
+        |source: &str| format!("revocation_checks_total{{source=\"{source}\",outcome=\"active\"}}");
+    assert_eq!(
+        metric(&after, &checks("cache")) - metric(&before, &checks("cache")),
+        1.0
+    );
+    assert_eq!(
+        metric(&after, &checks("redis")),
+        metric(&before, &checks("redis"))
+    );
 
-    // Written to Redis without a message, as a rebuild does, then announced by `r`.
-    let silent = verified_token(&issuer, &verifier);
-    let _: () = redis
-        .set(key(&format!("jti:{}", silent.claims.jti)), "1")
+    // One message each: a token, a client's cut-off (its older tokens are refused).
+    let revoked = fixture.token();
+    fixture.revoke(&revoked).await;
+    fixture.wait_for(revoked, TokenStatus::RevokedToken).await;
+    let older = fixture.token();
+    let cutoff = Cutoff::Before(Timestamp::from_micros(older.issued_at.as_micros() + 1));
+    fixture
+        .writer
+        .publish_cutoff(older.client_id.as_str(), cutoff)
+        .await;
+    fixture
+        .wait_for(older, TokenStatus::RevokedByClientCutoff)
+        .await;
+
+    // Written to Redis without a message, as a rebuild does, then announced by `r`: a
+    // snapshot is merged.
+    let silent = fixture.token();
+    let expires = Timestamp::now().plus_secs(3600).as_secs();
+    let _: () = fixture
+        .redis
+        .set(fixture.key(&format!("jti:{}", silent.claims.jti)), expires)
         .await
         .unwrap();
-    let _: () = redis.publish(key("events"), "r").await.unwrap();
-    wait_for(silent, TokenStatus::RevokedToken).await;
+    let shared = fixture.writer.inner.shared.as_ref().unwrap();
+    shared.change(shared::Change::Rebuilt, true).await.unwrap();
+    fixture.wait_for(silent, TokenStatus::RevokedToken).await;
+    assert_eq!(
+        fixture.loads("snapshot"),
+        2.0,
+        "at start and after the rebuild"
+    );
+    assert_eq!(fixture.loads("log"), 0.0);
+    fixture.clean_up().await;
+}
 
-    // Announced by a message alone.
-    let announced = verified_token(&issuer, &verifier);
-    let message = format!("j {}", announced.claims.jti);
-    let _: () = redis.publish(key("events"), message).await.unwrap();
-    wait_for(announced, TokenStatus::RevokedToken).await;
+#[tokio::test]
+async fn a_missed_message_is_read_back_from_the_log_without_a_snapshot() {
+    use redis::AsyncCommands as _;
+    let Some(mut fixture) = Fixture::start().await else {
+        return;
+    };
+    // A change logged and written but whose message never arrived.
+    let missed = fixture.token();
+    let expires = Timestamp::now().plus_secs(3600).as_secs();
+    let seq: u64 = fixture.redis.incr(fixture.key("seq"), 1).await.unwrap();
+    let _: () = redis::cmd("XADD")
+        .arg(fixture.key("log"))
+        .arg(format!("{seq}-0"))
+        .arg("m")
+        .arg(format!("j {} {expires}", missed.claims.jti))
+        .query_async(&mut fixture.redis)
+        .await
+        .unwrap();
+    // The next message shows the gap.
+    let next = fixture.token();
+    fixture.revoke(&next).await;
+    fixture.wait_for(next, TokenStatus::RevokedToken).await;
+    fixture.wait_for(missed, TokenStatus::RevokedToken).await;
+    assert_eq!(fixture.loads("log"), 1.0);
+    assert_eq!(fixture.loads("snapshot"), 1.0, "only the one at start");
+    // And the sequence goes on from there.
+    let later = fixture.token();
+    fixture.revoke(&later).await;
+    fixture.wait_for(later, TokenStatus::RevokedToken).await;
+    assert_eq!(fixture.loads("log") + fixture.loads("snapshot"), 2.0);
+    fixture.clean_up().await;
+}
 
-    // A client's cut-off, by message: its older tokens are refused.
-    let older = verified_token(&issuer, &verifier);
-    let cutoff = format!("c {} {}", older.client_id, older.issued_at.as_micros() + 1);
-    let _: () = redis.publish(key("events"), cutoff).await.unwrap();
-    wait_for(older, TokenStatus::RevokedByClientCutoff).await;
-
-    let keys: Vec<String> = redis.keys(format!("{prefix}:*")).await.unwrap();
-    if !keys.is_empty() {
-        let _: () = redis.del(keys).await.unwrap();
+#[tokio::test]
+async fn a_changed_history_is_merged_from_a_snapshot_keeping_what_the_copy_knew() {
+    use redis::AsyncCommands as _;
+    let Some(mut fixture) = Fixture::start().await else {
+        return;
+    };
+    let known = fixture.token();
+    fixture.revoke(&known).await;
+    fixture
+        .wait_for(known.clone(), TokenStatus::RevokedToken)
+        .await;
+    // A failover to a replica that had not received the last write: the revocation, its
+    // number and its log entry are gone.
+    let _: () = fixture
+        .redis
+        .del(&[
+            fixture.key("seq"),
+            fixture.key("log"),
+            fixture.key(&format!("jti:{}", known.claims.jti)),
+        ])
+        .await
+        .unwrap();
+    let after = fixture.token();
+    fixture.revoke(&after).await;
+    fixture.wait_for(after, TokenStatus::RevokedToken).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fixture.loads("snapshot") < 2.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot after the history changed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    fixture.wait_for(known, TokenStatus::RevokedToken).await;
+    fixture.clean_up().await;
 }

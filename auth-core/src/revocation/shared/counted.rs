@@ -1,9 +1,7 @@
 //! The shared cache's public face: each command, with its failures counted by operation
 //! (the commands themselves are in the parent module).
 
-use redis::AsyncCommands as _;
-
-use super::{SharedAnswer, SharedCache, SharedError, timed};
+use super::{SharedAnswer, SharedCache, SharedError};
 
 /// The public face of the commands above: each failure is counted by operation.
 impl SharedCache {
@@ -19,17 +17,15 @@ impl SharedCache {
         result
     }
 
-    /// Records a revoked token until `expires_at_secs`; publishes if it is news.
+    /// Records a revoked token expiring at `expires_at` (seconds); publishes if it is news.
     #[tracing::instrument(name = "redis.revoke_token", skip_all)]
     pub(crate) async fn token_revoked(
         &self,
         jti: &str,
-        expires_at_secs: i64,
+        expires_at: i64,
         publish: bool,
     ) -> Result<bool, SharedError> {
-        let result = self
-            .token_revoked_inner(jti, expires_at_secs, publish)
-            .await;
+        let result = self.token_revoked_inner(jti, expires_at, publish).await;
         self.count_error(&result, "revoke_token");
         result
     }
@@ -37,11 +33,7 @@ impl SharedCache {
     /// Announces a client change that revokes nothing.
     #[tracing::instrument(name = "redis.client_changed", skip_all)]
     pub(crate) async fn client_changed(&self, client_id: &str) -> Result<(), SharedError> {
-        let result = async {
-            let mut conn = self.connection().await?;
-            timed(conn.publish::<_, _, ()>(self.channel(), format!("u {client_id}"))).await
-        }
-        .await;
+        let result = self.client_changed_inner(client_id).await;
         self.count_error(&result, "client_changed");
         result
     }

@@ -1,47 +1,61 @@
-//! The shared revocation cache in Redis, and the pub/sub channel that carries changes.
+//! The shared revocation cache in Redis, and the sequenced change log that carries changes.
 //!
-//! Keys (under the configured prefix): `rev:jti:<jti>` for revoked tokens, expiring with the
-//! token; `rev:client:<id>` for a client's cut-off in microseconds (only ever raised, by a
-//! script), expiring once every token it covers has; `rev:ready`, set once the cache holds
-//! everything the database does. A flushed or restarted Redis has no `rev:ready`, so no
-//! verifier trusts its emptiness: those with a database use it and rebuild the cache, those
-//! without fail closed until the rebuild is done.
+//! Keys (under the configured prefix): `rev:jti:<jti>` for revoked tokens (the token's
+//! expiry in seconds, expiring the second after it); `rev:client:<id>` for a client's
+//! cut-off in microseconds (only ever raised), expiring once every token it covers has;
+//! `rev:ready`, set once the cache holds everything the database does. A flushed or
+//! restarted Redis has no `rev:ready`, so no verifier trusts its emptiness: those with a
+//! database use it and rebuild the cache, those without fail closed until the rebuild is
+//! done.
 //!
-//! Messages on `rev:events`: `j <jti>`, `c <client_id> <cutoff>`, `u <client_id>` for a
-//! change that revokes nothing (scopes added), so caches of client state drop it, and `r`
-//! after a rebuild. Each follower keeps a complete copy of the cache (see `cache`): a
-//! snapshot of every `rev:` key after subscribing, again every 30 s and after `r`, plus the
-//! messages.
+//! Every change is one script call that writes the key and, when it is news, numbers the
+//! change (`rev:seq`), appends it to the log (`rev:log`, a stream trimmed to about
+//! [`LOG_LENGTH`] entries, entry id `<seq>-0`) and publishes `<seq> <change>` on `rev:events`:
+//! `j <jti> <expiry secs>`, `c <client_id> <cutoff>`, `u <client_id>` for a change that
+//! revokes nothing (scopes added), so caches of client state drop it, and `r` after a
+//! rebuild. One command per change, whatever the number of verifiers; followers (see
+//! `follow`) apply messages in sequence, read a gap back from the log, and load a snapshot
+//! only when they start or the log cannot fill the gap.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::pubsub::Event;
 use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::Notify;
-
-use super::cache::{LocalCache, Snapshot};
 
 /// How long one Redis command may take before the check falls back.
 pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
-/// How often a follower reloads its copy: the bound on staleness should a message be lost.
-const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
-/// How soon a follower tries again while it has no copy (Redis not complete, unreachable).
-const SNAPSHOT_RETRY: Duration = Duration::from_secs(1);
-/// How long loading a snapshot may take.
-const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Keys fetched per `MGET` while loading a snapshot.
-const SNAPSHOT_BATCH: usize = 500;
+/// About how many changes the log keeps: a follower that missed fewer reads them back
+/// instead of loading a snapshot.
+pub(crate) const LOG_LENGTH: u32 = 10_000;
 
-const MAX_SET_SCRIPT: &str = r"
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+/// One change: writes its key if it is news (a token not yet revoked, a cut-off that rises),
+/// then, if asked to, numbers, logs and publishes it. KEYS: seq, log, the change's key (for
+/// `j` and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`),
+/// publish (`1`/`0`), channel, log length. Returns 1 if it was news.
+const CHANGE_SCRIPT: &str = r"
+local kind = ARGV[1]
+if kind == 'j' then
+  if not redis.call('SET', KEYS[3], ARGV[3], 'NX', 'EXAT', ARGV[4]) then return 0 end
+elseif kind == 'c' then
+  local current = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if tonumber(ARGV[3]) <= current then return 0 end
+  redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
 end
-return 0
+if ARGV[5] == '1' then
+  local seq = redis.call('INCR', KEYS[1])
+  local id = seq .. '-0'
+  local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2])
+  if type(added) == 'table' and added.err then
+    -- The log is ahead of the sequence (the counter alone was lost): start it again;
+    -- followers see the history change and load a snapshot.
+    redis.call('DEL', KEYS[2])
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2])
+  end
+  redis.call('PUBLISH', ARGV[6], seq .. ' ' .. ARGV[2])
+end
+return 1
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +64,8 @@ pub enum SharedError {
     Redis(#[from] redis::RedisError),
     #[error("redis did not answer in time")]
     Timeout,
+    #[error("the shared cache is not complete (flushed or not yet rebuilt)")]
+    NotReady,
 }
 
 /// What Redis knows about one token, once its cache is complete.
@@ -60,11 +76,11 @@ pub(crate) struct SharedAnswer {
 
 pub(crate) struct SharedCache {
     client: redis::Client,
-    metrics: Arc<crate::metrics::Metrics>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
     conn: std::sync::Mutex<Option<ConnectionManager>>,
     prefix: String,
     subscribed: AtomicBool,
-    max_set: redis::Script,
+    change: redis::Script,
 }
 
 async fn timed<T>(work: impl Future<Output = redis::RedisResult<T>>) -> Result<T, SharedError> {
@@ -85,7 +101,7 @@ impl SharedCache {
             conn: std::sync::Mutex::new(None),
             prefix: redis.key_prefix().to_owned(),
             subscribed: AtomicBool::new(false),
-            max_set: redis::Script::new(MAX_SET_SCRIPT),
+            change: redis::Script::new(CHANGE_SCRIPT),
         })
     }
 
@@ -102,13 +118,21 @@ impl SharedCache {
         self.key(&["events"])
     }
 
-    /// True while pub/sub messages are arriving, so the local cache may be trusted.
+    /// True while change messages are arriving.
     pub(crate) fn subscribed(&self) -> bool {
         self.subscribed.load(Ordering::Acquire)
     }
 
+    pub(crate) fn set_subscribed(&self, subscribed: bool) {
+        self.subscribed.store(subscribed, Ordering::Release);
+    }
+
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
     /// A multiplexed connection, made on first use; it reconnects by itself afterwards.
-    async fn connection(&self) -> Result<ConnectionManager, SharedError> {
+    pub(crate) async fn connection(&self) -> Result<ConnectionManager, SharedError> {
         if let Some(conn) = self
             .conn
             .lock()
@@ -190,25 +214,83 @@ impl SharedCache {
         timed(conn.del::<_, ()>(self.key(&["rebuild-lock"]))).await
     }
 
-    /// Records a revoked token until `expires_at_secs`; publishes if it is news.
-    async fn token_revoked_inner(
+    /// The [`CHANGE_SCRIPT`] call for one change.
+    fn invocation(&self, change: &Change<'_>, publish: bool) -> redis::ScriptInvocation<'_> {
+        let mut invocation = self.change.prepare_invoke();
+        invocation.key(self.key(&["seq"])).key(self.key(&["log"]));
+        match *change {
+            Change::Token { jti, expires_at } => {
+                let expiry = expires_at.max(0).saturating_add(1);
+                invocation
+                    .key(self.key(&["jti", jti]))
+                    .arg("j")
+                    .arg(format!("j {jti} {expires_at}"))
+                    .arg(expires_at)
+                    .arg(expiry);
+            }
+            Change::Cutoff {
+                client_id,
+                cutoff,
+                keep_ms,
+            } => {
+                invocation
+                    .key(self.key(&["client", client_id]))
+                    .arg("c")
+                    .arg(format!("c {client_id} {cutoff}"))
+                    .arg(cutoff)
+                    .arg(keep_ms.max(1));
+            }
+            Change::Client { client_id } => {
+                invocation
+                    .arg("u")
+                    .arg(format!("u {client_id}"))
+                    .arg(0)
+                    .arg(0);
+            }
+            Change::Rebuilt => {
+                invocation.arg("r").arg("r").arg(0).arg(0);
+            }
+        }
+        invocation
+            .arg(if publish { "1" } else { "0" })
+            .arg(self.channel())
+            .arg(LOG_LENGTH);
+        invocation
+    }
+
+    /// Runs one change; true if it was news.
+    pub(crate) async fn change(
         &self,
-        jti: &str,
-        expires_at_secs: i64,
+        change: Change<'_>,
         publish: bool,
     ) -> Result<bool, SharedError> {
         let mut conn = self.connection().await?;
-        let expiry = u64::try_from(expires_at_secs.max(1)).unwrap_or(1);
-        let options = redis::SetOptions::default()
-            .conditional_set(redis::ExistenceCheck::NX)
-            .with_expiration(redis::SetExpiry::EXAT(expiry));
-        let set: Option<String> =
-            timed(conn.set_options(self.key(&["jti", jti]), "1", options)).await?;
-        let news = set.is_some();
-        if news && publish {
-            timed(conn.publish::<_, _, ()>(self.channel(), format!("j {jti}"))).await?;
+        let news: i64 = timed(self.invocation(&change, publish).invoke_async(&mut conn)).await?;
+        Ok(news == 1)
+    }
+
+    /// Writes many changes without announcing them (a rebuild), pipelined.
+    #[cfg(feature = "server")]
+    pub(crate) async fn write_silently(&self, changes: &[Change<'_>]) -> Result<(), SharedError> {
+        let mut conn = self.connection().await?;
+        let mut pipe = redis::pipe();
+        pipe.load_script(&self.change).ignore();
+        let invocations: Vec<_> = changes.iter().map(|c| self.invocation(c, false)).collect();
+        for invocation in &invocations {
+            pipe.invoke_script(invocation).ignore();
         }
-        Ok(news)
+        timed(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    /// Records a revoked token expiring at `expires_at` (seconds); publishes if it is news.
+    async fn token_revoked_inner(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        publish: bool,
+    ) -> Result<bool, SharedError> {
+        self.change(Change::Token { jti, expires_at }, publish)
+            .await
     }
 
     /// Raises a client's cut-off, keeping it for `keep_ms`; publishes if it rose.
@@ -219,175 +301,51 @@ impl SharedCache {
         keep_ms: i64,
         publish: bool,
     ) -> Result<bool, SharedError> {
-        let mut conn = self.connection().await?;
-        let raised: i64 = timed(
-            self.max_set
-                .key(self.key(&["client", client_id]))
-                .arg(cutoff)
-                .arg(keep_ms.max(1))
-                .invoke_async(&mut conn),
-        )
-        .await?;
-        if raised == 1 && publish {
-            timed(conn.publish::<_, _, ()>(self.channel(), format!("c {client_id} {cutoff}")))
-                .await?;
-        }
-        Ok(raised == 1)
+        let change = Change::Cutoff {
+            client_id,
+            cutoff,
+            keep_ms,
+        };
+        self.change(change, publish).await
     }
 
-    /// Keeps the local copy in step with the channel, reconnecting forever. While not
-    /// subscribed the copy is not used, and it starts over on every (re)subscription;
-    /// `reload` is woken to load a snapshot then, and after a rebuild.
-    pub(crate) async fn follow(self: Arc<Self>, cache: Arc<LocalCache>, reload: Arc<Notify>) {
-        let (client, channel) = (self.client.clone(), self.channel());
-        crate::pubsub::follow(client, channel, |event| match event {
-            Event::Subscribed => {
-                cache.clear();
-                self.subscribed.store(true, Ordering::Release);
-                // Loaded after subscribing, so no revocation falls between the two.
-                reload.notify_one();
-                tracing::info!("revocation channel subscribed");
-            }
-            Event::Message(payload) => {
-                let reload_now = match payload {
-                    Some(payload) => apply_message(&cache, &payload),
-                    None => {
-                        cache.clear();
-                        true
-                    }
-                };
-                if reload_now {
-                    reload.notify_one();
-                }
-            }
-            Event::Lost => {
-                self.subscribed.store(false, Ordering::Release);
-                cache.clear();
-                tracing::warn!("revocation channel lost; checking Redis or the database directly");
-            }
-        })
-        .await;
+    async fn client_changed_inner(&self, client_id: &str) -> Result<(), SharedError> {
+        self.change(Change::Client { client_id }, true)
+            .await
+            .map(drop)
     }
 
-    /// Loads snapshots into `cache` while subscribed: when woken, and every 30 s (every
-    /// second while none could be loaded).
-    pub(crate) async fn keep_loaded(self: Arc<Self>, cache: Arc<LocalCache>, reload: Arc<Notify>) {
-        loop {
-            let wait = if self.subscribed() {
-                self.refresh(&cache).await
-            } else {
-                SNAPSHOT_EVERY
-            };
-            let _ = tokio::time::timeout(wait, reload.notified()).await;
-        }
-    }
-
-    /// Loads one snapshot into `cache`; returns how long until the next. When Redis is not
-    /// complete (flushed, not rebuilt yet) a complete copy is kept as it is: it holds every
-    /// revocation it was told of, and the rebuild announces itself (`r`).
-    async fn refresh(&self, cache: &LocalCache) -> Duration {
-        cache.begin_snapshot();
-        let expected = cache.revoked_len();
-        let result = tokio::time::timeout(SNAPSHOT_TIMEOUT, self.snapshot(expected)).await;
-        match result {
-            Ok(Ok(Some(snapshot))) => {
-                tracing::debug!(
-                    tokens = snapshot.revoked.len(),
-                    clients = snapshot.cutoffs.len(),
-                    "revocation snapshot loaded"
-                );
-                cache.install(snapshot);
-            }
-            Ok(Ok(None)) => tracing::debug!("revocation snapshot skipped: cache not complete"),
-            Ok(Err(error)) => tracing::debug!(%error, "revocation snapshot failed"),
-            Err(_) => tracing::debug!("revocation snapshot timed out"),
-        }
-        cache.abandon_snapshot();
-        // (A snapshot begun before a reset was not installed: the copy is not complete.)
-        if cache.is_complete() {
-            SNAPSHOT_EVERY
-        } else {
-            SNAPSHOT_RETRY
-        }
-    }
-
-    /// Every revoked token and client cut-off in Redis; `None` if the cache is not complete
-    /// (no `rev:ready`, before or after the scan).
-    /// `expected`: about how many revoked tokens there are (the copy's count), so the new
-    /// copy is allocated once rather than grown by doubling beside the old one.
-    async fn snapshot(&self, expected: usize) -> Result<Option<Snapshot>, SharedError> {
-        let mut conn = self.connection().await?;
-        let ready = self.key(&["ready"]);
-        if !conn.exists::<_, bool>(&ready).await? {
-            return Ok(None);
-        }
-        let jti_prefix = self.key(&["jti", ""]);
-        let client_prefix = self.key(&["client", ""]);
-        let mut snapshot = Snapshot::default();
-        snapshot.revoked.reserve(expected + expected / 16);
-        let mut client_keys = Vec::new();
-        {
-            let options = redis::ScanOptions::default()
-                .with_pattern(format!("{}:rev:*", self.prefix))
-                .with_count(SNAPSHOT_BATCH);
-            let mut keys = conn.scan_options::<String>(options).await?;
-            while let Some(key) = keys.next_item().await {
-                let key = key?;
-                if let Some(jti) = key.strip_prefix(&jti_prefix) {
-                    snapshot.revoked.push(jti);
-                } else if key.starts_with(&client_prefix) {
-                    client_keys.push(key);
-                }
-            }
-        }
-        for batch in client_keys.chunks(SNAPSHOT_BATCH) {
-            let values: Vec<Option<String>> = conn.mget(batch).await?;
-            for (key, value) in batch.iter().zip(values) {
-                if let (Some(client), Some(cutoff)) = (
-                    key.strip_prefix(&client_prefix),
-                    value.and_then(|v| v.parse::<i64>().ok()),
-                ) {
-                    snapshot.cutoffs.insert(client.to_owned(), cutoff);
-                }
-            }
-        }
-        if !conn.exists::<_, bool>(&ready).await? {
-            return Ok(None);
-        }
-        snapshot.revoked.seal();
-        Ok(Some(snapshot))
-    }
-
-    /// Tells every follower to reload its copy (after a rebuild, which publishes nothing
+    /// Tells every follower to load a snapshot (after a rebuild, which publishes nothing
     /// else).
     #[cfg(feature = "server")]
     pub(crate) async fn announce_rebuild(&self) -> Result<(), SharedError> {
-        let mut conn = self.connection().await?;
-        timed(conn.publish::<_, _, ()>(self.channel(), "r")).await
+        self.change(Change::Rebuilt, true).await.map(drop)
     }
+}
+
+/// One change of the shared cache.
+pub(crate) enum Change<'a> {
+    Token {
+        jti: &'a str,
+        expires_at: i64,
+    },
+    Cutoff {
+        client_id: &'a str,
+        cutoff: i64,
+        keep_ms: i64,
+    },
+    /// A client changed without a revocation.
+    Client {
+        client_id: &'a str,
+    },
+    /// The cache was rebuilt.
+    Rebuilt,
 }
 
 mod counted;
+mod follow;
+#[cfg(feature = "server")]
+mod lease;
+mod snapshot;
 
-/// Applies one message; true when the copy needs a snapshot now (after a rebuild, or a
-/// message it cannot read, which resets it).
-fn apply_message(cache: &LocalCache, payload: &str) -> bool {
-    let mut parts = payload.split(' ');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("j"), Some(jti), None) => cache.token_revoked(jti),
-        (Some("u"), Some(client), None) => cache.client_changed(client),
-        (Some("c"), Some(client), Some(cutoff)) => match cutoff.parse() {
-            Ok(cutoff) => cache.cutoff_raised(client, cutoff),
-            Err(_) => {
-                cache.clear();
-                return true;
-            }
-        },
-        (Some("r"), None, None) => return true,
-        _ => {
-            cache.clear();
-            return true;
-        }
-    }
-    false
-}
+pub(crate) use follow::Follower;

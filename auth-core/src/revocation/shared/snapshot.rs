@@ -1,0 +1,174 @@
+//! Reading the shared cache back: a whole snapshot (when a follower starts, or cannot fill a
+//! gap from the log) and a stretch of the change log.
+
+use redis::AsyncCommands as _;
+
+use super::{SharedCache, SharedError, timed};
+use crate::revocation::cache::Snapshot;
+use crate::time::Timestamp;
+
+/// Keys fetched per `SCAN` step and per `MGET` while loading a snapshot.
+const SNAPSHOT_BATCH: usize = 500;
+/// An expiry below this (the year 2001) is not one: a key written before expiries were
+/// recorded holds `1`.
+const PLAUSIBLE_EXPIRY: i64 = 1_000_000_000;
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogEntry {
+    pub seq: u64,
+    pub change: String,
+}
+
+/// Where the log stood when a snapshot began: its sequence number and its last entries,
+/// newest first.
+#[derive(Debug)]
+pub(crate) struct LogHead {
+    pub seq: u64,
+    pub recent: Vec<LogEntry>,
+}
+
+type RawEntry = (String, Vec<String>);
+
+fn entry((id, fields): RawEntry) -> Option<LogEntry> {
+    let (seq, _) = id.split_once('-')?;
+    let mut fields = fields.into_iter();
+    match (fields.next().as_deref(), fields.next()) {
+        (Some("m"), Some(change)) => Some(LogEntry {
+            seq: seq.parse().ok()?,
+            change,
+        }),
+        _ => None,
+    }
+}
+
+impl SharedCache {
+    /// Up to `count` log entries from `from` (inclusive), in order.
+    pub(crate) async fn read_log(
+        &self,
+        from: u64,
+        count: usize,
+    ) -> Result<Vec<LogEntry>, SharedError> {
+        let mut conn = self.connection().await?;
+        let raw: Vec<RawEntry> = timed(
+            redis::cmd("XRANGE")
+                .arg(self.key(&["log"]))
+                .arg(format!("{from}-0"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(count)
+                .query_async(&mut conn),
+        )
+        .await?;
+        Ok(raw.into_iter().filter_map(entry).collect())
+    }
+
+    /// Every revoked token and client cut-off in Redis, and where the log stood before they
+    /// were read (`recent`: up to `recent` entries); `None` if the cache is not complete (no
+    /// `rev:ready`, before or after the scan). `expected`: about how many revoked tokens
+    /// there are, so the snapshot is allocated once. A token whose key records no expiry
+    /// is kept for `lifetime_secs`.
+    pub(crate) async fn snapshot(
+        &self,
+        expected: usize,
+        recent: usize,
+        lifetime_secs: i64,
+    ) -> Result<Option<(Snapshot, LogHead)>, SharedError> {
+        let mut conn = self.connection().await?;
+        let ready = self.key(&["ready"]);
+        if !conn.exists::<_, bool>(&ready).await? {
+            return Ok(None);
+        }
+        let (seq, tail): (Option<u64>, Vec<RawEntry>) = redis::pipe()
+            .get(self.key(&["seq"]))
+            .cmd("XREVRANGE")
+            .arg(self.key(&["log"]))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(recent)
+            .query_async(&mut conn)
+            .await?;
+        let head = LogHead {
+            seq: seq.unwrap_or(0),
+            recent: tail.into_iter().filter_map(entry).collect(),
+        };
+
+        let jti_prefix = self.key(&["jti", ""]);
+        let client_prefix = self.key(&["client", ""]);
+        let fallback_expiry = Timestamp::now().as_secs().saturating_add(lifetime_secs);
+        let mut snapshot = Snapshot::default();
+        snapshot.revoked.reserve(expected + expected / 16);
+        let (mut jti_keys, mut client_keys) = (Vec::new(), Vec::new());
+        let mut scan_conn = conn.clone();
+        let options = redis::ScanOptions::default()
+            .with_pattern(format!("{}:rev:*", self.prefix))
+            .with_count(SNAPSHOT_BATCH);
+        let mut keys = scan_conn.scan_options::<String>(options).await?;
+        while let Some(key) = keys.next_item().await {
+            let key = key?;
+            if key.starts_with(&jti_prefix) {
+                jti_keys.push(key);
+                if jti_keys.len() == SNAPSHOT_BATCH {
+                    let values: Vec<Option<i64>> = conn.mget(&jti_keys).await?;
+                    add_tokens(
+                        &mut snapshot,
+                        &jti_prefix,
+                        &mut jti_keys,
+                        values,
+                        fallback_expiry,
+                    );
+                }
+            } else if key.starts_with(&client_prefix) {
+                client_keys.push(key);
+            }
+        }
+        if !jti_keys.is_empty() {
+            let values: Vec<Option<i64>> = conn.mget(&jti_keys).await?;
+            add_tokens(
+                &mut snapshot,
+                &jti_prefix,
+                &mut jti_keys,
+                values,
+                fallback_expiry,
+            );
+        }
+        for batch in client_keys.chunks(SNAPSHOT_BATCH) {
+            let values: Vec<Option<String>> = conn.mget(batch).await?;
+            for (key, value) in batch.iter().zip(values) {
+                if let (Some(client), Some(cutoff)) = (
+                    key.strip_prefix(&client_prefix),
+                    value.and_then(|v| v.parse::<i64>().ok()),
+                ) {
+                    snapshot.cutoffs.insert(client.to_owned(), cutoff);
+                }
+            }
+        }
+        if !conn.exists::<_, bool>(&ready).await? {
+            return Ok(None);
+        }
+        snapshot.revoked.seal();
+        Ok(Some((snapshot, head)))
+    }
+}
+
+/// Adds the tokens of one batch of `rev:jti:` keys (a key gone meanwhile has expired).
+fn add_tokens(
+    snapshot: &mut Snapshot,
+    jti_prefix: &str,
+    keys: &mut Vec<String>,
+    values: Vec<Option<i64>>,
+    fallback_expiry: i64,
+) {
+    for (key, value) in keys.drain(..).zip(values) {
+        let (Some(jti), Some(expires_at)) = (key.strip_prefix(jti_prefix), value) else {
+            continue;
+        };
+        let expires_at = if expires_at < PLAUSIBLE_EXPIRY {
+            fallback_expiry
+        } else {
+            expires_at
+        };
+        snapshot.revoked.push(jti, expires_at);
+    }
+}
