@@ -49,9 +49,10 @@ export async function signIn(clientId, clientSecret, scope) {
     expiresAt: Date.now() + body.expires_in * 1000,
   };
   clearTimeout(expiryTimer);
-  // setTimeout's longest delay is about 24.8 days.
-  expiryTimer = setTimeout(() => end('Your token expired: sign in again.'),
-    Math.min(body.expires_in * 1000, 2 ** 31 - 1));
+  // setTimeout's longest delay is about 24.8 days; a longer-lived token ends on its first 401.
+  if (body.expires_in * 1000 < 2 ** 31) {
+    expiryTimer = setTimeout(() => end('Your token expired: sign in again.'), body.expires_in * 1000);
+  }
   return current;
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 
 from conftest import (
@@ -114,7 +115,11 @@ def test_operator_flow(browser, services: Services, root_token: str, make_client
     # --- delete it, with a confirmation (cancelling first keeps it) -------------------------
     go(browser, services, f"clients/{client_id}")
     clickable(browser, "#delete-client").click()
-    confirm(browser, "Cancel")
+    # The confirmation is a modal dialog: Escape (the keyboard's cancel) closes it, and
+    # nothing is deleted.
+    visible(browser, "dialog[open]")
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(browser).until_not(ec.presence_of_element_located((By.CSS_SELECTOR, "dialog[open]")))
     assert services.admin("GET", f"/api/v1/oauth/client/{client_id}", root_token).status_code == 200
     clickable(browser, "#delete-client").click()
     confirm(browser, "Delete client")

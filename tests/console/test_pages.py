@@ -124,3 +124,34 @@ def test_paging_through_clients(browser, services: Services, make_client) -> Non
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-list tbody tr")) == 1)
     clickable(browser, "#page-previous").click()
     wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "#client-list tbody").text == first_page)
+
+
+def test_rotating_a_secret_with_a_grace_period(browser, services: Services, make_client) -> None:
+    client = make_client(["client:read"])
+    sign_in(browser, services, services.root_id, services.root_secret)
+    go(browser, services, f"clients/{client.client_id}")
+    fill(browser, "#rotate-grace", "600")
+    clickable(browser, "#rotate-submit").click()
+    new_secret = visible(browser, "#shown-secret").get_attribute("value")
+    assert new_secret.startswith("ocs_") and new_secret != client.secret
+    clickable(browser, "#close-secret").click()
+    wait(browser).until_not(ec.presence_of_element_located((By.CSS_SELECTOR, "dialog[open]")))
+    assert new_secret not in browser.page_source
+    assert "The previous secret works until" in message(browser, "#rotate-form", "success")
+    # Both work during the grace period.
+    services.access_token(client.client_id, new_secret)
+    services.access_token(client.client_id, client.secret)
+
+
+def test_values_from_the_api_are_shown_as_text(browser, services: Services, make_client) -> None:
+    """A client name is someone else's input: markup in it stays text (and the CSP would
+    refuse an inline handler anyway)."""
+    name = '<img src=x onerror="document.title=1">' + unique("x")
+    client = make_client(["client:read"], name)
+    sign_in(browser, services, services.root_id, services.root_secret)
+    go(browser, services, f"clients/{client.client_id}")
+    visible(browser, "#client-id")
+    details = browser.find_element(By.CSS_SELECTOR, "main dl").text
+    assert name in details
+    assert browser.find_elements(By.CSS_SELECTOR, "main img") == []
+    assert browser.title == "authsvc console"
