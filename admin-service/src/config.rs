@@ -4,7 +4,7 @@
 //! | variable | meaning |
 //! | --- | --- |
 //! | `ADMIN_SERVICE_ADDR` | listen address \[`127.0.0.1:8081`\] |
-//! | `TOKEN_SERVICE_URL` | base URL where token-service publishes its keys (`/.well-known/jwks.json`), which bearer tokens are verified with \[`OAUTH_ISSUER`\] |
+//! | `TOKEN_SERVICE_URL` | base URL where token-service publishes its keys (`/.well-known/jwks.json`), which bearer tokens are verified with, and where the console's sign-in is relayed (`/api/v1/oauth/token`) \[`OAUTH_ISSUER`\] |
 //!
 //! admin-service never holds a private key or the root secret: a compromised admin-service
 //! cannot mint a token.

@@ -1,5 +1,6 @@
 //! admin-service: the separately deployed service that manages clients, scopes and the
-//! audit trail. Every endpoint but health needs a bearer token with the endpoint's scope.
+//! audit trail. Every endpoint but health and the console's files (`console`) needs a
+//! bearer token with the endpoint's scope.
 //!
 //! `main` loads [`Config`], builds [`AppState`], binds a listener and calls [`run`];
 //! tests do the same with their own configuration.
@@ -8,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod federation;
 pub mod import_fidesops;

@@ -11,6 +11,7 @@ use auth_core::resource::JwksVerifier;
 use auth_core::settings::AuthSettings;
 
 use crate::config::Config;
+use crate::console::TokenRelay;
 use crate::listing::Totals;
 
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     pub token_lifetime_secs: i64,
     /// The listings' cached counts.
     pub totals: Totals,
+    /// The console's sign-in relay to token-service (`crate::console`).
+    pub console_relay: TokenRelay,
 }
 
 impl auth_core::service::Service for AppState {
@@ -51,6 +54,8 @@ impl auth_core::service::Service for AppState {
             root_id: config.auth.root_id.clone(),
             token_lifetime_secs: config.auth.token_lifetime_secs,
             totals: Totals::default(),
+            console_relay: TokenRelay::new(&config.token_service_url)
+                .map_err(|error| StartError::Http(error.to_string()))?,
         })
     }
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Shared by scripts/interop and tests/interop/schemathesis.sh: prerequisites, the cached
-# Python venv and node_modules, and real token-service + admin-service processes on a fresh
-# PostgreSQL database and a private Redis key prefix.
+# Shared by scripts/interop, tests/interop/schemathesis.sh and scripts/console-test:
+# prerequisites, the cached Python venvs and node_modules, and real token-service +
+# admin-service processes on a fresh PostgreSQL database and a private Redis key prefix.
 #
 # Source it (after `set -euo pipefail`), call interop_init once, then interop_start NAME
 # for each service pair; interop_cleanup (installed as an EXIT trap by interop_init) stops
@@ -131,27 +131,29 @@ interop_unlock() {
 # sha256 of the given files, for "install only when the pins changed" stamps.
 interop_digest() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
-# The Python venv with tests/interop/python/requirements.txt (pinned), rebuilt when the pins
-# or the interpreter change.
+# interop_setup_venv [REQUIREMENTS VENV]: a Python venv at VENV with the pinned
+# REQUIREMENTS (default: tests/interop/python/requirements.txt into $interop_venv; the
+# console suite passes its own), rebuilt when the pins or the interpreter change.
 interop_setup_venv() {
   interop_require_python
-  local requirements="$interop_repo/tests/interop/python/requirements.txt" stamp want
-  stamp="$interop_venv/.interop-stamp"
+  local requirements="${1:-$interop_repo/tests/interop/python/requirements.txt}"
+  local venv="${2:-$interop_venv}" stamp want
+  stamp="$venv/.interop-stamp"
   want="$(interop_digest "$requirements")-$(python3 -c 'import sys; print(sys.version)' | sha256sum | cut -c1-16)"
-  interop_lock interop-venv
-  if [ -x "$interop_venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  interop_lock "$(basename "$venv")"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     interop_unlock
     return
   fi
-  interop_log "installing the Python test dependencies into $interop_venv"
-  rm -rf "$interop_venv"
+  interop_log "installing the Python test dependencies into $venv"
+  rm -rf "$venv"
   mkdir -p "$interop_cache"
-  python3 -m venv "$interop_venv" \
+  python3 -m venv "$venv" \
     || interop_die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
-  "$interop_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$requirements" || interop_die "pip install -r $requirements failed"
-  "$interop_venv/bin/python" -m pip check >/dev/null \
-    || interop_die "the pinned Python requirements are inconsistent: $("$interop_venv/bin/python" -m pip check)"
+  "$venv/bin/python" -m pip check >/dev/null \
+    || interop_die "the pinned Python requirements are inconsistent: $("$venv/bin/python" -m pip check)"
   printf '%s\n' "$want" >"$stamp"
   interop_unlock
 }

@@ -1,6 +1,7 @@
 //! Routes of the admin service, mounted by [`config`] in `main` and in tests alike.
 //! Every endpoint needs a bearer token (see `crate::auth`); health and metrics are mounted
-//! by the shared server set-up (`auth_core::service`).
+//! by the shared server set-up (`auth_core::service`); the console's page, files and
+//! sign-in relay by `crate::console`.
 
 mod audit_log;
 mod client_identities;
@@ -107,5 +108,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         "/openapi.json",
         Method::GET,
         web::to(openapi::document),
-    ));
+    ))
+    .configure(crate::console::config);
 }

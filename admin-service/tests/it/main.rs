@@ -9,6 +9,7 @@ mod authentication;
 mod authorization;
 mod bad_input;
 mod client_limits;
+mod console;
 mod custom_scopes;
 mod endpoints;
 mod escalation;

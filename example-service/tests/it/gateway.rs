@@ -267,6 +267,34 @@ async fn the_fidesops_tutorial_works_through_the_gateway_alone() {
         assert_eq!(reply.status, 405, "GET {path}: {}", reply.json);
         assert_eq!(reply.json["error"], "invalid_request", "GET {path}");
     }
+    // The console is admin-service's: its page and files with their CSP, and its sign-in
+    // relay (to token-service, answering a token the admin API takes).
+    for path in ["/console", "/console/", "/console/assets/app.js"] {
+        let reply = call(http.get(format!("{base}{path}")), None).await;
+        assert_eq!(reply.status, 200, "GET {path}");
+        assert!(
+            reply
+                .header("content-security-policy")
+                .is_some_and(|csp| csp.starts_with("default-src 'none';")),
+            "GET {path}: the answer is admin-service's"
+        );
+    }
+    let sign_in_form = auth_core::testing::http::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", ROOT_ID),
+        ("client_secret", ROOT_SECRET),
+    ]);
+    let console_sign_in = call(
+        http.post(format!("{base}/console/token"))
+            .insert_header(("content-type", "application/x-www-form-urlencoded")),
+        Some(sign_in_form),
+    )
+    .await;
+    assert_eq!(console_sign_in.status, 200, "{}", console_sign_in.json);
+    let console_token = console_sign_in.json["access_token"].as_str().unwrap();
+    let listed = call(admin("GET", "/api/v1/oauth/client", console_token), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.json);
+
     // Every admin path reaches admin-service: without a token, its Bearer challenge, where
     // token-service would have answered 404.
     for (method, path) in [
@@ -310,6 +338,8 @@ async fn the_fidesops_tutorial_works_through_the_gateway_alone() {
         "/metrics",
         "/api/v1/oauthx",
         "/api/v1/oauth/nope",
+        "/consolex",
+        "/console/nope",
         "/.well-known/nope",
     ] {
         let reply = call(http.get(format!("{base}{path}")), None).await;

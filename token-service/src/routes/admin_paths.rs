@@ -1,5 +1,6 @@
 //! Admin API paths that reach the token service: `/api/v1/oauth/*` other than the token
-//! endpoints, which the gateway (deploy/gateway/nginx.conf) sends to admin-service.
+//! endpoints, and admin-service's console (`/console`), which the gateway
+//! (deploy/gateway/nginx.conf) sends to admin-service.
 //!
 //! fidesops served the token and admin APIs under one base URL. Without a gateway, with
 //! `ADMIN_API_URL` set (`scripts/run` does), the token service forwards these paths to
@@ -20,19 +21,25 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long admin-service may take to answer a forwarded request.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// Request headers forwarded to admin-service; nothing else (no cookies, no hop-by-hop).
-const REQUEST_HEADERS: [HeaderName; 4] = [
+const REQUEST_HEADERS: [HeaderName; 5] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     header::ACCEPT,
+    header::IF_NONE_MATCH,
     HeaderName::from_static("x-request-id"),
 ];
-/// Response headers passed back to the caller.
-const RESPONSE_HEADERS: [HeaderName; 6] = [
+/// Response headers passed back to the caller (the console's security headers included).
+const RESPONSE_HEADERS: [HeaderName; 11] = [
     header::CONTENT_TYPE,
     header::WWW_AUTHENTICATE,
     header::RETRY_AFTER,
     header::CACHE_CONTROL,
     header::ALLOW,
+    header::ETAG,
+    header::CONTENT_SECURITY_POLICY,
+    header::X_CONTENT_TYPE_OPTIONS,
+    header::REFERRER_POLICY,
+    header::X_FRAME_OPTIONS,
     HeaderName::from_static("x-request-id"),
 ];
 

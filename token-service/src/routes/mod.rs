@@ -26,9 +26,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             web::to(well_known::metadata),
         ))
         .service(get("/openapi.json", web::to(openapi::document)))
-        // Registered last: what the token endpoints above do not serve under the API prefix.
+        // Registered last: what the token endpoints above do not serve under the API prefix,
+        // and admin-service's console.
         .service(
-            web::resource("/api/v1/oauth/{rest:.*}")
+            web::resource(["/api/v1/oauth/{rest:.*}", "/console", "/console/{rest:.*}"])
                 .route(web::route().to(admin_paths::admin_path)),
         );
 }

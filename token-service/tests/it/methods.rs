@@ -30,6 +30,8 @@ async fn admin_paths_say_where_the_admin_api_lives() {
         ("POST", "/api/v1/oauth/client"),
         ("GET", "/api/v1/oauth/client/cid_abc/scope"),
         ("GET", "/api/v1/oauth/scope"),
+        ("GET", "/console"),
+        ("GET", "/console/assets/app.js"),
     ] {
         let reply = app.request_method(method, path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
