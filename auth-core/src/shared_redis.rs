@@ -1,12 +1,16 @@
 //! How every part of every process reaches Redis: one URL (`redis://` or, with TLS,
-//! `rediss://`), the namespace of its keys and channels, and for TLS an optional CA bundle
-//! and client certificate, as managed Redis services require. The revocation cache, the
-//! brute-force limiter and the per-client limits all open their clients here, so a
-//! deployment's Redis is configured once.
+//! `rediss://`; or a Sentinel group), the namespace of its keys and channels, and for TLS
+//! an optional CA bundle and client certificate, as managed Redis services require. The
+//! revocation cache, the brute-force limiter and the per-client limits all open their
+//! connections here, so a deployment's Redis is configured once.
+//!
+//! With Sentinel (`redis+sentinel://`), every new connection asks the sentinels for the
+//! current master ([`RedisSettings::current_client`]); a connection whose command fails is
+//! dropped ([`LazyConnection::failed`]) so the next one finds the master after a failover.
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
-//! | `REDIS_URL` | `redis://[USER:PASSWORD@]HOST:PORT[/DB]`, or `rediss://…` for TLS | unset: no Redis |
+//! | `REDIS_URL` | `redis://[USER:PASSWORD@]HOST:PORT[/DB]`, or `rediss://…` for TLS; for Sentinel `redis+sentinel://[USER:PASSWORD@]HOST:PORT[,HOST:PORT…]/MASTER_NAME[/DB]` (the credentials are the Redis servers', the sentinels are asked without), `rediss+sentinel://…` for TLS to both | unset: no Redis |
 //! | `REDIS_KEY_PREFIX` | namespace of every key and channel | `authsvc` |
 //! | `REDIS_CA_FILE` | PEM CA bundle that signs the server's certificate (`rediss://` only) | the system's trust store |
 //! | `REDIS_CLIENT_CERT_FILE`, `REDIS_CLIENT_KEY_FILE` | PEM client certificate and key for mutual TLS, both or neither (`rediss://` only) | none |
@@ -27,12 +31,23 @@ struct TlsFiles {
     client: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+/// A Sentinel group and the master it watches.
+#[derive(Clone)]
+struct SentinelTarget {
+    sentinels: Vec<(String, u16)>,
+    master: String,
+    db: i64,
+    username: Option<String>,
+    password: Option<String>,
+}
+
 /// Where Redis is and how to reach it. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisSettings {
     url: String,
     key_prefix: String,
     tls: Arc<TlsFiles>,
+    sentinel: Option<Arc<SentinelTarget>>,
 }
 
 impl std::fmt::Debug for RedisSettings {
@@ -43,6 +58,7 @@ impl std::fmt::Debug for RedisSettings {
             .field("key_prefix", &self.key_prefix)
             .field("custom_ca", &self.tls.ca.is_some())
             .field("client_certificate", &self.tls.client.is_some())
+            .field("sentinel", &self.sentinel.is_some())
             .finish()
     }
 }
@@ -54,6 +70,7 @@ impl RedisSettings {
             url: url.into(),
             key_prefix: key_prefix.into(),
             tls: Arc::default(),
+            sentinel: None,
         }
     }
 
@@ -68,17 +85,28 @@ impl RedisSettings {
         let Some(url) = env.get("REDIS_URL").map(|url| url.trim().to_owned()) else {
             return Ok(None);
         };
-        let tls = if url.starts_with("rediss://") {
-            true
-        } else if url.starts_with("redis://") {
-            false
+        let tls = url.starts_with("rediss://") || url.starts_with("rediss+sentinel://");
+        let sentinel = if let Some(rest) = url
+            .strip_prefix("redis+sentinel://")
+            .or_else(|| url.strip_prefix("rediss+sentinel://"))
+        {
+            Some(Arc::new(
+                parse_sentinel(rest).map_err(|reason| ConfigError::new("REDIS_URL", reason))?,
+            ))
+        } else if url.starts_with("rediss://") || url.starts_with("redis://") {
+            None
         } else {
             return Err(ConfigError::new(
                 "REDIS_URL",
-                "expected redis://HOST:PORT[/DB], or rediss://HOST:PORT[/DB] for TLS",
+                "expected redis://HOST:PORT[/DB], rediss://HOST:PORT[/DB] for TLS, or \
+                 redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/DB]",
             ));
         };
-        if let Err(error) = redis::Client::open(url.as_str()) {
+        if let Err(error) = sentinel
+            .is_none()
+            .then(|| redis::Client::open(url.as_str()))
+            .transpose()
+        {
             // The crate's message may quote the URL, password included: say what, not that.
             tracing::debug!(kind = ?error.kind(), "REDIS_URL refused");
             return Err(ConfigError::new(
@@ -122,6 +150,7 @@ impl RedisSettings {
             url,
             key_prefix,
             tls: Arc::new(TlsFiles { ca, client }),
+            sentinel,
         }))
     }
 
@@ -131,15 +160,79 @@ impl RedisSettings {
     }
 
     pub fn is_tls(&self) -> bool {
-        self.url.starts_with("rediss://")
+        self.url.starts_with("rediss://") || self.url.starts_with("rediss+sentinel://")
     }
 
-    /// A client for these settings (no connection is made yet).
+    /// Whether the master is found through Sentinel (and may move).
+    pub fn is_sentinel(&self) -> bool {
+        self.sentinel.is_some()
+    }
+
+    /// A client of the current master: for one server, its client (no connection is made
+    /// yet); for a Sentinel group, the master the sentinels name now.
+    pub async fn current_client(&self) -> redis::RedisResult<redis::Client> {
+        match &self.sentinel {
+            None => self.client(),
+            Some(target) => self.sentinel_client(target)?.async_get_client().await,
+        }
+    }
+
+    /// A client of one of the sentinels that answers (Sentinel only: an error otherwise).
+    pub async fn sentinel_node(&self) -> redis::RedisResult<redis::Client> {
+        match &self.sentinel {
+            Some(target) => {
+                self.sentinel_client(target)?
+                    .async_get_sentinel_client()
+                    .await
+            }
+            None => Err(redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "not a Sentinel configuration",
+            ))),
+        }
+    }
+
+    /// [`RedisSettings::current_client`], blocking (tools and tests).
     pub fn client(&self) -> redis::RedisResult<redis::Client> {
+        if let Some(target) = &self.sentinel {
+            return self.sentinel_client(target)?.get_client();
+        }
         if !self.is_tls() {
             return redis::Client::open(self.url.as_str());
         }
-        let certificates = redis::TlsCertificates {
+        redis::Client::build_with_tls(self.url.as_str(), self.certificates())
+    }
+
+    fn sentinel_client(
+        &self,
+        target: &SentinelTarget,
+    ) -> redis::RedisResult<redis::sentinel::SentinelClient> {
+        use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
+        let sentinels = target
+            .sentinels
+            .iter()
+            .map(|(host, port)| redis::ConnectionAddr::Tcp(host.clone(), *port));
+        let mut builder =
+            SentinelClientBuilder::new(sentinels, &target.master, SentinelServerType::Master)?
+                .set_client_to_redis_db(target.db);
+        if let Some(username) = &target.username {
+            builder = builder.set_client_to_redis_username(username);
+        }
+        if let Some(password) = &target.password {
+            builder = builder.set_client_to_redis_password(password);
+        }
+        if self.is_tls() {
+            builder = builder
+                .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+                .set_client_to_redis_certificates(self.certificates())
+                .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure)
+                .set_client_to_sentinel_certificates(self.certificates());
+        }
+        builder.build()
+    }
+
+    fn certificates(&self) -> redis::TlsCertificates {
+        redis::TlsCertificates {
             client_tls: self
                 .tls
                 .client
@@ -149,9 +242,80 @@ impl RedisSettings {
                     client_key: key.clone(),
                 }),
             root_cert: self.tls.ca.clone(),
-        };
-        redis::Client::build_with_tls(self.url.as_str(), certificates)
+        }
     }
+}
+
+/// `[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT…]/MASTER_NAME[/DB]` (after the scheme); the
+/// user and password may be percent-encoded. The reasons never quote the input.
+fn parse_sentinel(rest: &str) -> Result<SentinelTarget, &'static str> {
+    const SHAPE: &str =
+        "expected redis+sentinel://[USER:PASSWORD@]HOST:PORT[,HOST:PORT…]/MASTER_NAME[/DB]";
+    let (credentials, rest) = match rest.rsplit_once('@') {
+        Some((credentials, rest)) => (Some(credentials), rest),
+        None => (None, rest),
+    };
+    let (hosts, path) = rest.split_once('/').ok_or(SHAPE)?;
+    let mut path = path.trim_end_matches('/').split('/');
+    let master = path.next().filter(|m| !m.is_empty()).ok_or(SHAPE)?;
+    let db = match path.next() {
+        None => 0,
+        Some(db) => db.parse().map_err(|_| SHAPE)?,
+    };
+    if path.next().is_some() {
+        return Err(SHAPE);
+    }
+    let sentinels = hosts
+        .split(',')
+        .map(|host| {
+            let (name, port) = host.rsplit_once(':')?;
+            let port = port.parse().ok()?;
+            (!name.is_empty()).then(|| (name.to_owned(), port))
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|sentinels| !sentinels.is_empty())
+        .ok_or(SHAPE)?;
+    let (username, password) = match credentials {
+        None => (None, None),
+        Some(credentials) => {
+            let (user, password) = match credentials.split_once(':') {
+                Some((user, password)) => (user, Some(password)),
+                None => (credentials, None),
+            };
+            let decode = |value: &str| {
+                percent_decode(value).ok_or("REDIS_URL's user or password is badly percent-encoded")
+            };
+            (
+                (!user.is_empty()).then(|| decode(user)).transpose()?,
+                password.map(decode).transpose()?,
+            )
+        }
+    };
+    Ok(SentinelTarget {
+        sentinels,
+        master: master.to_owned(),
+        db,
+        username,
+        password,
+    })
+}
+
+/// `%XX` sequences decoded; `None` for a bad sequence or a result that is not UTF-8.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(at + 1..at + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A file that must hold PEM data.
@@ -186,7 +350,7 @@ pub fn parse_key_prefix(value: &str) -> Result<String, String> {
 /// a part that talks to Redis only now and then holds one of these, not a connection of
 /// its own from start-up. Every command through it is bounded by its timeout.
 pub struct LazyConnection {
-    client: redis::Client,
+    settings: RedisSettings,
     timeout: Duration,
     conn: Mutex<Option<redis::aio::ConnectionManager>>,
 }
@@ -200,9 +364,9 @@ impl std::fmt::Debug for LazyConnection {
 }
 
 impl LazyConnection {
-    pub fn new(client: redis::Client, timeout: Duration) -> Self {
+    pub fn new(settings: RedisSettings, timeout: Duration) -> Self {
         Self {
-            client,
+            settings,
             timeout,
             conn: Mutex::new(None),
         }
@@ -227,15 +391,26 @@ impl LazyConnection {
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1);
-        let conn = tokio::time::timeout(
-            self.timeout,
-            self.client.get_connection_manager_with_config(config),
-        )
-        .await
-        .ok()?
-        .ok()?;
+        // Boxed: connecting is rare, and its future (Sentinel's discovery) is deep.
+        let connect = Box::pin(async {
+            let client = self.settings.current_client().await?;
+            client.get_connection_manager_with_config(config).await
+        });
+        let conn = tokio::time::timeout(self.timeout, connect)
+            .await
+            .ok()?
+            .ok()?;
         *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
         Some(conn)
+    }
+
+    /// A command through the connection failed: with Sentinel, the master may have moved,
+    /// so the next [`LazyConnection::get`] asks the sentinels again. (One server's
+    /// connection reconnects by itself.)
+    pub fn failed(&self) {
+        if self.settings.is_sentinel() {
+            *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
     }
 }
 
@@ -251,6 +426,52 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         RedisSettings::from_env(&Env::from_fn(|name| vars.get(name).cloned()))
+    }
+
+    #[test]
+    fn sentinel_urls_name_the_sentinels_the_master_and_the_credentials() {
+        let target =
+            parse_sentinel("app:p%40ss@10.0.0.1:26379,sentinel-2:26380/mymaster/3").unwrap();
+        assert_eq!(
+            target.sentinels,
+            [
+                ("10.0.0.1".to_owned(), 26379),
+                ("sentinel-2".to_owned(), 26380)
+            ]
+        );
+        assert_eq!(target.master, "mymaster");
+        assert_eq!(target.db, 3);
+        assert_eq!(target.username.as_deref(), Some("app"));
+        assert_eq!(target.password.as_deref(), Some("p@ss"));
+        let bare = parse_sentinel(":secret@s:1/m").unwrap();
+        assert_eq!(
+            (bare.username, bare.password.as_deref()),
+            (None, Some("secret"))
+        );
+        assert_eq!(parse_sentinel("s:1/m/").unwrap().db, 0);
+        for bad in [
+            "s:1",
+            "s:1/",
+            "s/m",
+            ":1/m",
+            "s:x/m",
+            "s:1/m/x",
+            "s:1/m/0/1",
+            "u:%zz@s:1/m",
+        ] {
+            assert!(parse_sentinel(bad).is_err(), "{bad}");
+        }
+        let settings = settings(&[("REDIS_URL", "redis+sentinel://u:hunter2@s:26379/m")])
+            .unwrap()
+            .unwrap();
+        assert!(settings.is_sentinel() && !settings.is_tls());
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let error = settings_error("redis+sentinel://u:hunter2@s:26379");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    fn settings_error(url: &str) -> String {
+        settings(&[("REDIS_URL", url)]).unwrap_err().to_string()
     }
 
     #[test]

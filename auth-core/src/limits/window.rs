@@ -73,7 +73,7 @@ impl Blocks {
 
 /// Shared counters: the Redis client, the key prefix and the channel's name.
 struct Shared {
-    client: redis::Client,
+    settings: RedisSettings,
     conn: LazyConnection,
     prefix: String,
     channel: String,
@@ -111,18 +111,12 @@ impl WindowCounters {
         redis: Option<&RedisSettings>,
         name: &str,
     ) -> Result<Arc<Self>, SharedError> {
-        let shared = match redis {
-            Some(redis) => {
-                let client = redis.client()?;
-                Some(Shared {
-                    conn: LazyConnection::new(client.clone(), REDIS_TIMEOUT),
-                    client,
-                    prefix: format!("{}:{name}", redis.key_prefix()),
-                    channel: format!("{}:{name}:blocked", redis.key_prefix()),
-                })
-            }
-            None => None,
-        };
+        let shared = redis.map(|redis| Shared {
+            conn: LazyConnection::new(redis.clone(), REDIS_TIMEOUT),
+            settings: redis.clone(),
+            prefix: format!("{}:{name}", redis.key_prefix()),
+            channel: format!("{}:{name}:blocked", redis.key_prefix()),
+        });
         let counters = Arc::new(Self {
             window,
             shared,
@@ -132,8 +126,8 @@ impl WindowCounters {
         });
         if let Some(shared) = &counters.shared {
             let weak = Arc::downgrade(&counters);
-            let (client, channel) = (shared.client.clone(), shared.channel.clone());
-            tokio::spawn(pubsub::follow(client, channel, move |event| {
+            let (settings, channel) = (shared.settings.clone(), shared.channel.clone());
+            tokio::spawn(pubsub::follow(settings, channel, move |event| {
                 if let Some(counters) = weak.upgrade() {
                     counters.on_event(event, Instant::now());
                 }
@@ -219,10 +213,13 @@ impl WindowCounters {
             pipe.get(&key).pttl(&key);
         }
         let answer: Vec<(Option<u32>, i64)> =
-            tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut conn))
-                .await
-                .ok()?
-                .ok()?;
+            match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut conn)).await {
+                Ok(Ok(answer)) => answer,
+                _ => {
+                    shared.conn.failed();
+                    return None;
+                }
+            };
         keys.iter()
             .zip(answer)
             .filter(|((_, limit), (count, _))| count.unwrap_or(0) >= *limit)
@@ -251,7 +248,10 @@ impl WindowCounters {
         let counted: Vec<(u32, i64)> =
             match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut conn)).await {
                 Ok(Ok(counted)) => counted,
-                _ => return None,
+                _ => {
+                    shared.conn.failed();
+                    return None;
+                }
             };
         let mut announce = redis::pipe();
         for ((key, limit), (count, ttl)) in keys.iter().zip(&counted) {

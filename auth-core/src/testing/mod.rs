@@ -26,6 +26,7 @@ pub mod issuer;
 pub mod postgres;
 pub mod process;
 pub mod redis_server;
+pub mod sentinel;
 
 /// TLS off: libpq would otherwise initialise OpenSSL, whose exit handlers can race the
 /// pool threads of a test process that is ending.

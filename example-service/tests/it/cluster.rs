@@ -158,7 +158,16 @@ impl Cluster {
             Some(body) => request.send_body(body).await,
             None => request.send().await,
         };
-        let mut response = sent.unwrap();
+        let mut response = sent.unwrap_or_else(|error| {
+            let logs: Vec<String> = self
+                .tokens
+                .iter()
+                .chain(&self.admins)
+                .chain([&self.example])
+                .map(|p| format!("--- {}:\n{}", p.name, p.output()))
+                .collect();
+            panic!("request failed: {error}\n{}", logs.join("\n"))
+        });
         let bytes = response.body().await.unwrap();
         (
             response.status().as_u16(),

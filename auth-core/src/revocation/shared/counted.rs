@@ -57,6 +57,7 @@ impl SharedCache {
     fn count_error<T>(&self, result: &Result<T, SharedError>, operation: &'static str) {
         if result.is_err() {
             self.metrics.redis_error(operation);
+            self.forget_connection();
         }
     }
 }

@@ -87,8 +87,8 @@ impl Follower {
     /// Follows the change channel for the life of the runtime.
     pub(crate) async fn run(mut self) {
         let (sender, mut events) = mpsc::unbounded_channel();
-        let (client, channel) = (self.shared.client().clone(), self.shared.channel());
-        tokio::spawn(crate::pubsub::follow(client, channel, move |event| {
+        let (settings, channel) = (self.shared.settings().clone(), self.shared.channel());
+        tokio::spawn(crate::pubsub::follow(settings, channel, move |event| {
             let _ = sender.send(event);
         }));
         let mut prune = tokio::time::interval(PRUNE_EVERY);

@@ -30,6 +30,11 @@ pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 /// instead of loading a snapshot.
 pub(crate) const LOG_LENGTH: u32 = 10_000;
 
+/// How long a write keeps trying through a Sentinel failover.
+const FAILOVER_PATIENCE: Duration = Duration::from_secs(5);
+/// How long a write waits for a replica to confirm it (Sentinel).
+const REPLICA_WAIT_MS: u64 = 250;
+
 /// One change: writes its key if it is news (a token not yet revoked, a cut-off that rises),
 /// then, if asked to, numbers, logs and publishes it. KEYS: seq, log, the change's key (for
 /// `j` and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`),
@@ -75,7 +80,7 @@ pub(crate) struct SharedAnswer {
 }
 
 pub(crate) struct SharedCache {
-    client: redis::Client,
+    settings: crate::shared_redis::RedisSettings,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     conn: std::sync::Mutex<Option<ConnectionManager>>,
     prefix: String,
@@ -96,7 +101,7 @@ impl SharedCache {
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, SharedError> {
         Ok(Self {
-            client: redis.client()?,
+            settings: redis.clone(),
             metrics,
             conn: std::sync::Mutex::new(None),
             prefix: redis.key_prefix().to_owned(),
@@ -127,8 +132,8 @@ impl SharedCache {
         self.subscribed.store(subscribed, Ordering::Release);
     }
 
-    pub(crate) fn client(&self) -> &redis::Client {
-        &self.client
+    pub(crate) fn settings(&self) -> &crate::shared_redis::RedisSettings {
+        &self.settings
     }
 
     /// A multiplexed connection, made on first use; it reconnects by itself afterwards.
@@ -146,12 +151,28 @@ impl SharedCache {
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
-        let conn = timed(self.client.get_connection_manager_with_config(config)).await?;
+        // Boxed: connecting is rare, and its future (Sentinel's discovery) is deep.
+        let conn = timed(Box::pin(async {
+            let client = self.settings.current_client().await?;
+            client.get_connection_manager_with_config(config).await
+        }))
+        .await?;
         *self
             .conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(conn.clone());
         Ok(conn)
+    }
+
+    /// A command failed: with Sentinel the master may have moved, so the next connection
+    /// asks the sentinels again (one server's connection reconnects by itself).
+    pub(crate) fn forget_connection(&self) {
+        if self.settings.is_sentinel() {
+            *self
+                .conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
     }
 
     /// `None` when the cache is not complete (flushed, restarted, not yet built).
@@ -259,14 +280,63 @@ impl SharedCache {
     }
 
     /// Runs one change; true if it was news.
+    ///
+    /// With Sentinel, a change counts as written only once a replica has it too (`WAIT`):
+    /// during a failover the old master may still accept writes that are never replicated
+    /// to the new one, whose subscribers would never hear of them. A change that fails, or
+    /// that no replica confirms, is tried again on a new connection (the master the
+    /// sentinels name now), for up to [`FAILOVER_PATIENCE`]; a master whose replicas are all
+    /// down keeps working, each change then waiting that long. One server that does not
+    /// answer is not waited for: the syncer repairs what it missed, and followers that lost
+    /// it stop trusting their copies.
     pub(crate) async fn change(
         &self,
         change: Change<'_>,
         publish: bool,
     ) -> Result<bool, SharedError> {
-        let mut conn = self.connection().await?;
-        let news: i64 = timed(self.invocation(&change, publish).invoke_async(&mut conn)).await?;
-        Ok(news == 1)
+        let invocation = self.invocation(&change, publish);
+        let sentinel = self.settings.is_sentinel();
+        let deadline = tokio::time::Instant::now() + FAILOVER_PATIENCE;
+        let mut pause = Duration::from_millis(50);
+        let mut news = false;
+        loop {
+            let result = async {
+                let mut conn = self.connection().await?;
+                let written: i64 = timed(invocation.invoke_async(&mut conn)).await?;
+                let replicated = if sentinel {
+                    let wait = redis::cmd("WAIT").arg(1).arg(REPLICA_WAIT_MS).to_owned();
+                    timed(wait.query_async::<i64>(&mut conn)).await? > 0
+                } else {
+                    true
+                };
+                Ok::<_, SharedError>((written == 1, replicated))
+            }
+            .await;
+            let last_try = tokio::time::Instant::now() + pause > deadline;
+            match result {
+                Ok((written, replicated)) => {
+                    // Written before on a master that then failed to replicate it: still
+                    // news to say, since this call's caller is the one that announces it.
+                    news |= written;
+                    if replicated || !sentinel || last_try {
+                        if !replicated {
+                            tracing::warn!("a revocation was written but no replica confirmed it");
+                        }
+                        return Ok(news);
+                    }
+                    tracing::debug!(
+                        "no replica confirmed a revocation; asking the sentinels again"
+                    );
+                }
+                Err(error) if !sentinel || last_try => return Err(error),
+                Err(error) => {
+                    tracing::debug!(%error, "a revocation write failed; asking the sentinels again");
+                }
+            }
+            self.forget_connection();
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
     }
 
     /// Writes many changes without announcing them (a rebuild), pipelined.

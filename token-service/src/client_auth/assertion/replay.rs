@@ -25,13 +25,12 @@ pub struct UsedAssertions {
 
 impl UsedAssertions {
     pub fn new(redis: Option<&RedisSettings>, store: Store) -> Result<Self, redis::RedisError> {
-        let redis = match redis {
-            Some(settings) => Some((
-                LazyConnection::new(settings.client()?, REDIS_TIMEOUT),
+        let redis = redis.map(|settings| {
+            (
+                LazyConnection::new(settings.clone(), REDIS_TIMEOUT),
                 format!("{}:jti", settings.key_prefix()),
-            )),
-            None => None,
-        };
+            )
+        });
         Ok(Self { redis, store })
     }
 
@@ -78,8 +77,8 @@ pub enum Unrecorded {
 
 /// `Some(true)` for a first use, `Some(false)` for a replay, `None` when Redis did not
 /// answer.
-async fn redis_first_use(conn: &LazyConnection, key: &str, keep_until: i64) -> Option<bool> {
-    let mut conn = conn.get().await?;
+async fn redis_first_use(lazy: &LazyConnection, key: &str, keep_until: i64) -> Option<bool> {
+    let mut conn = lazy.get().await?;
     let mut command = redis::cmd("SET");
     command
         .arg(key)
@@ -92,10 +91,12 @@ async fn redis_first_use(conn: &LazyConnection, key: &str, keep_until: i64) -> O
         Ok(Ok(answer)) => Some(answer.is_some()),
         Ok(Err(error)) => {
             tracing::warn!(%error, "recording an assertion in Redis failed; refusing it (503)");
+            lazy.failed();
             None
         }
         Err(_) => {
             tracing::warn!("recording an assertion in Redis timed out; refusing it (503)");
+            lazy.failed();
             None
         }
     }
