@@ -60,8 +60,12 @@ struct Fixture {
 impl Fixture {
     /// `None` when Redis is unavailable and the test may be skipped.
     async fn start() -> Option<Self> {
+        Self::start_on(crate::testing::redis_url()?).await
+    }
+
+    /// On the Redis at `url`.
+    async fn start_on(url: String) -> Option<Self> {
         use redis::AsyncCommands as _;
-        let url = crate::testing::redis_url()?;
         let prefix = crate::testing::redis_prefix();
         let config = RevocationConfig {
             redis: Some(RedisSettings::new(url.clone(), prefix.clone())),
@@ -291,4 +295,57 @@ async fn a_changed_history_is_merged_from_a_snapshot_keeping_what_the_copy_knew(
     }
     fixture.wait_for(known, TokenStatus::RevokedToken).await;
     fixture.clean_up().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_announced_while_a_snapshot_loads_is_loaded_too() {
+    use redis::AsyncCommands as _;
+    // A server of the test's own: what its clients are doing tells when the snapshot runs.
+    let Some(server) = crate::testing::redis_server::RedisServer::start() else {
+        return;
+    };
+    let Some(mut fixture) = Fixture::start_on(server.url()).await else {
+        return;
+    };
+    // Enough keys that a snapshot takes a while to read.
+    let expires = Timestamp::now().plus_secs(3600).as_secs();
+    let mut pipe = redis::pipe();
+    for _ in 0..100_000 {
+        let key = fixture.key(&format!("jti:{}", crate::ids::random_id()));
+        pipe.set(key, expires).ignore();
+    }
+    let _: () = pipe.query_async(&mut fixture.redis).await.unwrap();
+    let shared = fixture.writer.inner.shared.as_ref().unwrap();
+    shared.change(shared::Change::Rebuilt, true).await.unwrap();
+    // While the follower reads that snapshot, another rebuild writes a key and is
+    // announced: it must be loaded too, without any further message.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let clients: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut fixture.redis)
+            .await
+            .unwrap();
+        if clients.contains("cmd=scan") || clients.contains("cmd=mget") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no snapshot started");
+    }
+    let late = fixture.token();
+    let _: () = fixture
+        .redis
+        .set(fixture.key(&format!("jti:{}", late.claims.jti)), expires)
+        .await
+        .unwrap();
+    shared.change(shared::Change::Rebuilt, true).await.unwrap();
+    fixture.wait_for(late, TokenStatus::RevokedToken).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fixture.loads("snapshot") < 3.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second rebuild was not loaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(fixture.follower.inner.cache.revoked_len() > 100_000);
 }

@@ -95,6 +95,27 @@ impl Follower {
         prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut retry_at: Option<tokio::time::Instant> = None;
         loop {
+            // What is owed is done before waiting for anything else (a change that arrived
+            // while the last snapshot loaded may owe another).
+            if self.owed != Owed::Nothing && retry_at.is_none() && self.shared.subscribed() {
+                match self.settle().await {
+                    Ok(()) => {
+                        // Changes that came while reading are applied before the copy is
+                        // used.
+                        while let Ok(event) = events.try_recv() {
+                            self.on_event(event);
+                        }
+                        if self.owed == Owed::Nothing && self.shared.subscribed() {
+                            self.cache.resume();
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "revocation copy not brought up to date yet");
+                        retry_at = Some(tokio::time::Instant::now() + RETRY);
+                    }
+                }
+                continue;
+            }
             let retry = async {
                 match retry_at {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -116,24 +137,6 @@ impl Follower {
             }
             while let Ok(event) = events.try_recv() {
                 self.on_event(event);
-            }
-            if self.owed == Owed::Nothing || retry_at.is_some() || !self.shared.subscribed() {
-                continue;
-            }
-            match self.settle().await {
-                Ok(()) => {
-                    // Changes that came while reading are applied before the copy is used.
-                    while let Ok(event) = events.try_recv() {
-                        self.on_event(event);
-                    }
-                    if self.owed == Owed::Nothing && self.shared.subscribed() {
-                        self.cache.resume();
-                    }
-                }
-                Err(error) => {
-                    tracing::debug!(%error, "revocation copy not brought up to date yet");
-                    retry_at = Some(tokio::time::Instant::now() + RETRY);
-                }
             }
         }
     }
