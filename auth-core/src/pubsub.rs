@@ -25,8 +25,9 @@ pub enum Event {
 /// Follows `channel` forever, calling `on_event` for each [`Event`]. Run it as a task.
 /// Each (re)subscription connects to the current master. With Sentinel it first subscribes
 /// to a sentinel's `+switch-master` events: when the master moves, the subscription to the
-/// old one (which may live on as a replica and stop hearing what is published on the new
-/// one) is dropped ([`Event::Lost`]) and made again on the new master.
+/// old one is dropped ([`Event::Lost`]) and made again on the new master. (A demoted master
+/// lives on as a replica and passes on what the new one publishes, but only once it has
+/// caught up with it, and not at all while it is cut off from it.)
 pub async fn follow(
     redis: crate::shared_redis::RedisSettings,
     channel: String,

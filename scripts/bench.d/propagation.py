@@ -52,24 +52,36 @@ class Poller(threading.Thread):
         self.elapsed = None
 
     def status(self):
-        self.conn.request("GET", "/whoami", headers={"Authorization": "Bearer " + self.token})
-        answer = self.conn.getresponse()
-        answer.read()
-        return answer.status
+        """The verifier's status for the token; a dropped keep-alive connection (the
+        server closes idle ones) is made again once."""
+        for attempt in (1, 2):
+            try:
+                self.conn.request("GET", "/whoami",
+                                  headers={"Authorization": "Bearer " + self.token})
+                answer = self.conn.getresponse()
+                answer.read()
+                return answer.status
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                if attempt == 2:
+                    return None
+        return None
 
     def run(self):
         while True:
             self.go.wait()
             self.go.clear()
             self.elapsed = None
-            if not self.want_refusal:
-                self.elapsed = self.status()  # the token is accepted: 200
-            else:
-                while time.perf_counter() - self.started < DEADLINE_S:
-                    if self.status() == 401:
-                        self.elapsed = time.perf_counter() - self.started
-                        break
-            self.done.set()
+            try:
+                if not self.want_refusal:
+                    self.elapsed = self.status()  # the token is accepted: 200
+                else:
+                    while time.perf_counter() - self.started < DEADLINE_S:
+                        if self.status() == 401:
+                            self.elapsed = time.perf_counter() - self.started
+                            break
+            finally:
+                self.done.set()
 
 
 pollers = [Poller(url) for url in verifiers]
@@ -83,7 +95,8 @@ def round_of(token, want_refusal, started=0.0):
         poller.done.clear()
         poller.go.set()
     for poller in pollers:
-        poller.done.wait()
+        if not poller.done.wait(DEADLINE_S + 5):
+            sys.exit("a verifier did not answer")
     return [poller.elapsed for poller in pollers]
 
 
@@ -102,7 +115,8 @@ for _ in range(count):
     revoke(token)
     revoke_times.append(time.perf_counter() - started)
     for poller in pollers:
-        poller.done.wait()
+        if not poller.done.wait(DEADLINE_S + 5):
+            sys.exit("a verifier did not answer")
     for poller in pollers:
         if poller.elapsed is None:
             missing += 1

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::jti_set::JtiSet;
-use super::{Cutoff, TokenStatus, decide};
+use super::{Cutoff, EXPIRY_MARGIN_SECS, TokenStatus, decide};
 use crate::time::Timestamp;
 
 /// Every revocation of a complete shared cache, read in one pass.
@@ -103,18 +103,17 @@ impl LocalCache {
         (maps.complete || !status.is_active()).then_some(status)
     }
 
-    /// Adds a snapshot of Redis to the copy, which is complete from now on (the caller
-    /// applies every change after the snapshot's position).
+    /// Adds a snapshot of Redis to the copy. It is not complete before [`LocalCache::resume`]:
+    /// the caller first applies the changes that came after the snapshot's position.
     pub(crate) fn merge(&self, snapshot: Snapshot) {
         let mut maps = self.write();
         maps.revoked.merge(snapshot.revoked);
         for (client, cutoff) in snapshot.cutoffs {
             raise(&mut maps.cutoffs, client, cutoff);
         }
-        maps.complete = true;
     }
 
-    /// The copy is known to hold everything again (the missed changes were applied).
+    /// The copy is known to hold everything (a snapshot and the changes since were applied).
     pub(crate) fn resume(&self) {
         self.write().complete = true;
     }
@@ -171,14 +170,17 @@ impl LocalCache {
         raise(&mut maps.cutoffs, client_id.to_owned(), cutoff);
     }
 
-    /// Drops revoked tokens that have expired by `now`, and cut-offs older than every token
-    /// that can still be valid (`lifetime_secs`); returns how many tokens were dropped. A
-    /// deleted client's cut-off is kept.
+    /// Drops revoked tokens that no verifier accepts any more (expired, leeway included),
+    /// and cut-offs older than every token that can still be valid (`lifetime_secs`);
+    /// returns how many tokens were dropped. A deleted client's cut-off is kept.
     pub(crate) fn prune(&self, now: Timestamp, lifetime_secs: i64) -> usize {
-        let oldest_valid = now.plus_secs(-lifetime_secs.saturating_add(60)).as_micros();
+        let oldest_valid = now
+            .plus_secs(-lifetime_secs.saturating_add(EXPIRY_MARGIN_SECS))
+            .as_micros();
         let mut maps = self.write();
         maps.cutoffs.retain(|_, cutoff| *cutoff >= oldest_valid);
-        maps.revoked.prune(now.as_secs())
+        maps.revoked
+            .prune(now.plus_secs(-EXPIRY_MARGIN_SECS).as_secs())
     }
 }
 
@@ -220,6 +222,7 @@ mod tests {
             &["r"],
             &[("c", 5), ("gone", Cutoff::Deleted.to_wire())],
         ));
+        cache.resume();
         assert_eq!(
             cache.lookup("never-seen", "c", 10),
             Some(TokenStatus::Active)
@@ -248,6 +251,7 @@ mod tests {
     fn changes_after_the_snapshot_apply_and_cutoffs_only_rise() {
         let cache = LocalCache::default();
         cache.merge(snapshot(&[], &[("c", 20)]));
+        cache.resume();
         cache.token_revoked("j", LATER);
         assert_eq!(cache.lookup("j", "c", 30), Some(TokenStatus::RevokedToken));
         cache.cutoff_raised("c", 10);
@@ -261,6 +265,7 @@ mod tests {
             Some(TokenStatus::RevokedByClientCutoff)
         );
         cache.merge(snapshot(&[], &[("c", 25)]));
+        cache.resume();
         assert_eq!(
             cache.lookup("k", "c", 30),
             Some(TokenStatus::RevokedByClientCutoff),
@@ -272,6 +277,7 @@ mod tests {
     fn a_suspended_copy_answers_only_revocations() {
         let cache = LocalCache::default();
         cache.merge(snapshot(&["r"], &[("c", 20)]));
+        cache.resume();
         cache.suspend();
         assert!(!cache.is_complete());
         assert_eq!(cache.lookup("x", "c", 30), None, "Redis must tell");
@@ -288,15 +294,26 @@ mod tests {
     fn pruning_drops_expired_tokens_and_old_cutoffs_but_not_deletions() {
         let cache = LocalCache::default();
         cache.merge(snapshot(&[], &[]));
+        cache.resume();
         let now = Timestamp::from_micros(10_000 * 1_000_000);
-        cache.token_revoked("expired", now.as_secs() - 1);
+        // Verifiers still accept a token for a while after its expiry (clock skew): its
+        // revocation is kept that long.
+        cache.token_revoked("long-expired", now.as_secs() - EXPIRY_MARGIN_SECS - 1);
+        cache.token_revoked("just-expired", now.as_secs() - 1);
         cache.token_revoked("valid", now.as_secs() + 10);
         cache.cutoff_raised("old", now.plus_secs(-3700).as_micros());
         cache.cutoff_raised("recent", now.plus_secs(-10).as_micros());
         cache.cutoff_raised("deleted", Cutoff::Deleted.to_wire());
         assert_eq!(cache.prune(now, 3600), 1);
-        assert_eq!(cache.revoked_len(), 1);
-        assert_eq!(cache.lookup("expired", "x", 0), Some(TokenStatus::Active));
+        assert_eq!(cache.revoked_len(), 2);
+        assert_eq!(
+            cache.lookup("long-expired", "x", 0),
+            Some(TokenStatus::Active)
+        );
+        assert_eq!(
+            cache.lookup("just-expired", "x", 0),
+            Some(TokenStatus::RevokedToken)
+        );
         assert_eq!(
             cache.lookup("valid", "x", 0),
             Some(TokenStatus::RevokedToken)
@@ -325,6 +342,7 @@ mod tests {
         // A cut-off whose message was missed: the version stays (nothing to invalidate for
         // state read after it), the cut-off makes older state stale.
         cache.merge(snapshot(&[], &[("c", 9)]));
+        cache.resume();
         let state = cache.client_state("c");
         assert_eq!(state.version, raised);
         assert!(state.is_newer_than(Timestamp::from_micros(8)));

@@ -122,8 +122,9 @@ pub fn changed_since(
     now: Timestamp,
     since: Timestamp,
 ) -> Result<RevocationSet, StoreError> {
+    let still_accepted = now.plus_secs(-super::EXPIRY_MARGIN_SECS).as_micros();
     let tokens: Vec<(String, i64)> = revoked_tokens::table
-        .filter(revoked_tokens::expires_at.gt(now.as_micros()))
+        .filter(revoked_tokens::expires_at.gt(still_accepted))
         .filter(revoked_tokens::revoked_at.ge(since.as_micros()))
         .select((revoked_tokens::jti, revoked_tokens::expires_at))
         .load(conn)?;
@@ -174,11 +175,12 @@ pub fn purge(
     now: Timestamp,
     lifetime_secs: i64,
 ) -> Result<usize, StoreError> {
-    let tokens = diesel::delete(
-        revoked_tokens::table.filter(revoked_tokens::expires_at.le(now.as_micros())),
-    )
-    .execute(conn)?;
-    let horizon = now.plus_secs(-lifetime_secs - 60).as_micros();
+    let margin = super::EXPIRY_MARGIN_SECS;
+    let expired = now.plus_secs(-margin).as_micros();
+    let tokens =
+        diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(expired)))
+            .execute(conn)?;
+    let horizon = now.plus_secs(-lifetime_secs - margin).as_micros();
     let deleted =
         diesel::delete(clients::table.filter(clients::deleted_at.lt(horizon))).execute(conn)?;
     Ok(tokens + deleted)

@@ -28,6 +28,12 @@ use crate::metrics::Metrics;
 use crate::time::Timestamp;
 use crate::token::VerifiedToken;
 
+/// How long after a revoked token's expiry its revocation is kept (Redis, every copy, the
+/// database): verifiers accept a token up to [`crate::token::DEFAULT_LEEWAY_SECS`] after
+/// its `exp`, so the revocation must outlive that.
+pub(crate) const EXPIRY_MARGIN_SECS: i64 = 60;
+const _: () = assert!(EXPIRY_MARGIN_SECS > crate::token::DEFAULT_LEEWAY_SECS);
+
 /// A client's revocation cut-off: its tokens issued before an instant are revoked, or, once
 /// the client is deleted, all of them. Cut-offs only rise (`Deleted` is the highest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -333,7 +339,8 @@ pub(crate) fn keep_cutoff_ms(cutoff: Cutoff, now: Timestamp, lifetime_secs: i64)
         Cutoff::Before(at) => at.as_micros(),
         Cutoff::Deleted => now.as_micros(),
     };
-    let until = horizon.saturating_add(lifetime_secs.saturating_add(60).saturating_mul(1_000_000));
+    let keep_secs = lifetime_secs.saturating_add(EXPIRY_MARGIN_SECS);
+    let until = horizon.saturating_add(keep_secs.saturating_mul(1_000_000));
     (until - now.as_micros()) / 1000
 }
 

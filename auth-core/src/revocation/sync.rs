@@ -4,14 +4,19 @@
 //! (`shared::lease`) and does the work, the others only try to take the lease each second.
 //! The holder, each second:
 //!
-//! - rebuilds the whole cache when Redis is not complete (flushed, restarted, new), or when
-//!   its mark is not the one it wrote (Redis lost writes: a failover to a lagging replica),
+//! - rebuilds the whole cache when Redis is not complete (flushed, restarted empty, new),
 //!   then announces it (`r`) so every follower merges a snapshot;
 //! - otherwise applies, once each, the revocations of the last minute it has not yet
 //!   confirmed: one written while Redis was away, or by a process that died before
 //!   publishing, still reaches every verifier; one already in Redis costs one command and
 //!   publishes nothing. Each revocation thus costs Redis a bounded number of commands,
 //!   whatever the number of replicas;
+//! - then writes a mark: the time and a random id. Replication keeps order, so a Redis that
+//!   holds a mark holds every change written before it. When the mark read back is not the
+//!   holder's own (Redis lost writes: a failover to a lagging replica, a restart from an
+//!   older dump), or the holder is new, it applies every revocation since that mark was
+//!   written (a minute earlier, to be safe), or all of them when there is no mark: what
+//!   Redis lost is written and announced again, one message each;
 //! - every ten minutes, purges records that no longer matter.
 
 use std::collections::HashSet;
@@ -42,7 +47,8 @@ pub(crate) struct Syncer {
 /// What the lease holder knows between ticks.
 #[derive(Default)]
 struct Holding {
-    /// The mark this process wrote last; `None`: not holding the lease.
+    /// The mark this process wrote last; `None`: not holding the lease (or not since its
+    /// last look found another mark).
     mark: Option<String>,
     /// The recent revocations known to be in Redis.
     confirmed: HashSet<Record>,
@@ -82,11 +88,7 @@ impl Syncer {
             *holding = Holding::default();
             return Ok(());
         };
-        let lost_writes = holding.mark.is_some() && lease.mark != holding.mark;
-        if !lease.ready || lost_writes {
-            if lost_writes {
-                tracing::warn!("the shared revocation cache lost writes; rebuilding it");
-            }
+        if !lease.ready {
             holding.confirmed.clear();
             holding.mark = None;
             if self.rebuild().await? {
@@ -95,15 +97,29 @@ impl Syncer {
             return Ok(());
         }
         let now = Timestamp::now();
-        let since = now.plus_secs(-RECENT_SECS);
+        let oldest = now.plus_secs(-self.lifetime_secs);
+        let since = if lease.mark.is_some() && lease.mark == holding.mark {
+            now.plus_secs(-RECENT_SECS)
+        } else {
+            if holding.mark.is_some() {
+                tracing::warn!("the shared revocation cache lost writes; writing them again");
+            }
+            holding.confirmed.clear();
+            holding.mark = None;
+            lease
+                .mark
+                .as_deref()
+                .and_then(mark_time)
+                .map_or(oldest, |at| at.plus_secs(-RECENT_SECS).max(oldest))
+        };
         let recent = self
             .store
             .run(move |conn| db::changed_since(conn, now, since))
             .await?;
-        let records = records(&recent);
+        let listed = records(&recent);
         let mut repaired = 0;
         let mut applied = false;
-        for record in &records {
+        for record in &listed {
             if holding.confirmed.contains(record) {
                 continue;
             }
@@ -118,7 +134,19 @@ impl Syncer {
                 "revocations missing from the shared cache written"
             );
         }
-        holding.confirmed = records.into_iter().collect();
+        // Only the last minute is looked at again: what is confirmed of it.
+        let horizon = now.plus_secs(-RECENT_SECS);
+        holding.confirmed = if since < horizon {
+            self.store
+                .run(move |conn| db::changed_since(conn, now, horizon))
+                .await
+                .map(|window| records(&window))
+                .unwrap_or(listed)
+                .into_iter()
+                .collect()
+        } else {
+            listed.into_iter().collect()
+        };
         if applied || holding.mark.is_none() {
             self.new_mark(holding).await?;
         }
@@ -126,7 +154,11 @@ impl Syncer {
     }
 
     async fn new_mark(&self, holding: &mut Holding) -> Result<(), SharedError> {
-        let mark = crate::ids::random_id();
+        let mark = format!(
+            "{}.{}",
+            Timestamp::now().as_micros(),
+            crate::ids::random_id()
+        );
         self.shared.write_mark(&mark).await?;
         holding.mark = Some(mark);
         Ok(())
@@ -206,6 +238,12 @@ impl Syncer {
             Err(error) => tracing::warn!(%error, "purging revocation records failed"),
         }
     }
+}
+
+/// When a mark was written (`<micros>.<random>`).
+fn mark_time(mark: &str) -> Option<Timestamp> {
+    let (micros, _) = mark.split_once('.')?;
+    micros.parse().ok().map(Timestamp::from_micros)
 }
 
 fn records(set: &db::RevocationSet) -> Vec<Record> {

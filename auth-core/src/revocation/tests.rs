@@ -233,15 +233,26 @@ async fn a_missed_message_is_read_back_from_the_log_without_a_snapshot() {
     let Some(mut fixture) = Fixture::start().await else {
         return;
     };
-    // A change logged and written but whose message never arrived.
+    // A change logged and written, as the script does, but whose message never arrived.
     let missed = fixture.token();
     let expires = Timestamp::now().plus_secs(3600).as_secs();
+    let change = format!("j {} {expires}", missed.claims.jti);
+    let previous: Option<String> = fixture.redis.get(fixture.key("chain")).await.unwrap();
+    let previous = previous.map(|link| u64::from_str_radix(&link, 16).unwrap());
+    let link = format!("{:016x}", shared::next_link(previous, &change));
     let seq: u64 = fixture.redis.incr(fixture.key("seq"), 1).await.unwrap();
+    let _: () = fixture
+        .redis
+        .set(fixture.key("chain"), &link)
+        .await
+        .unwrap();
     let _: () = redis::cmd("XADD")
         .arg(fixture.key("log"))
         .arg(format!("{seq}-0"))
         .arg("m")
-        .arg(format!("j {} {expires}", missed.claims.jti))
+        .arg(&change)
+        .arg("c")
+        .arg(&link)
         .query_async(&mut fixture.redis)
         .await
         .unwrap();
@@ -278,6 +289,7 @@ async fn a_changed_history_is_merged_from_a_snapshot_keeping_what_the_copy_knew(
         .del(&[
             fixture.key("seq"),
             fixture.key("log"),
+            fixture.key("chain"),
             fixture.key(&format!("jti:{}", known.claims.jti)),
         ])
         .await

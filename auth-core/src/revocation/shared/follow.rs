@@ -1,20 +1,22 @@
 //! Following the change log: each verifier's copy kept current by one message per change.
 //!
-//! Messages carry their sequence number. The follower applies every message as it comes
-//! (revocations only grow, so applying one early or twice is harmless) and tracks its
-//! position in the sequence:
+//! Messages carry their sequence number and their link in the log's chain (see
+//! `CHANGE_SCRIPT`): a link is the SHA-1 of the previous link and the change, so the
+//! follower can tell the change that comes next in its own history from one of another
+//! history (a flushed Redis, a failover to a replica that had not received the last
+//! changes). The follower applies every message as it comes (revocations only grow, so
+//! applying one early or twice is harmless) and tracks its position:
 //!
-//! - the next number: its position advances;
-//! - a number it has already applied with the same change (the log was read back while the
-//!   message was in flight): nothing to do;
+//! - the next number with the link that follows its own: its position advances;
+//! - a number and link it has already applied (the log was read back while the message was
+//!   in flight): nothing to do;
 //! - a gap (a message was missed): the copy is suspended and the missing stretch is read
-//!   back from the log (`XRANGE`), checking that the log still holds the follower's last
-//!   change as it knew it (the same history); if it does not, or the gap is longer than
-//!   the log, a snapshot is loaded and merged;
-//! - a lower number that it has not seen (Redis was flushed, or a replica with a shorter
-//!   history took over): its position is dropped and a snapshot merged. The copy stays in
-//!   use meanwhile, as nothing was missed on this subscription;
-//! - `r` (a rebuild wrote keys without messages): a snapshot is merged.
+//!   back from the log (`XRANGE`), starting at the follower's own last link, each entry's
+//!   link checked; if the log no longer holds that link, or the gap is longer than
+//!   [`CATCH_UP_MAX`], a snapshot is merged;
+//! - anything else (another history): the copy is suspended and a snapshot merged;
+//! - `r` (a rebuild wrote keys without messages): the copy is suspended and a snapshot
+//!   merged.
 //!
 //! After a lost subscription the copy is suspended and the follower catches up from its
 //! position when subscribed again. A snapshot is loaded only when the follower starts,
@@ -22,26 +24,23 @@
 //! are pruned from memory every minute.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher as _, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::SharedCache;
-use super::snapshot::LogEntry;
+use super::snapshot::{LogEntry, parse_link};
 use crate::pubsub::Event;
 use crate::revocation::cache::LocalCache;
 use crate::time::Timestamp;
 
 /// How many changes a catch-up reads back at most (beyond: a snapshot).
 const CATCH_UP_MAX: usize = 5_000;
-/// How many applied changes are remembered, to recognise a message the log already gave.
+/// How many applied links are remembered, to recognise a message the log already gave.
 const REMEMBERED: usize = CATCH_UP_MAX + 1_000;
 /// How soon a failed catch-up or snapshot is tried again.
 const RETRY: Duration = Duration::from_secs(1);
-/// How long loading a snapshot may take.
-const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often expired entries are dropped from memory.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -55,15 +54,36 @@ enum Owed {
     Snapshot,
 }
 
+/// Where a follower stands in the log: the number of the last change it applied in
+/// sequence and that change's link (`None` at 0: nothing logged yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    seq: u64,
+    link: Option<u64>,
+}
+
+/// The link that follows `previous` with `change`, as the script computes it.
+pub(crate) fn next_link(previous: Option<u64>, change: &str) -> u64 {
+    let mut hasher = sha1_smol::Sha1::new();
+    if let Some(previous) = previous {
+        hasher.update(format!("{previous:016x}").as_bytes());
+    }
+    hasher.update(change.as_bytes());
+    let digest = hasher.digest().bytes();
+    u64::from_be_bytes([
+        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+    ])
+}
+
 /// One follower per process; see the module documentation.
 pub(crate) struct Follower {
     shared: Arc<SharedCache>,
     cache: Arc<LocalCache>,
     lifetime_secs: i64,
-    /// The last change applied in sequence, and the ones before it (hashes, newest last).
-    position: Option<u64>,
+    position: Option<Position>,
+    /// The links of the last changes applied in sequence, newest last (the last is the
+    /// position's).
     applied: VecDeque<u64>,
-    hasher: RandomState,
     owed: Owed,
 }
 
@@ -79,7 +99,6 @@ impl Follower {
             lifetime_secs,
             position: None,
             applied: VecDeque::new(),
-            hasher: RandomState::new(),
             owed: Owed::Snapshot,
         }
     }
@@ -151,6 +170,8 @@ impl Follower {
             Event::Lost => {
                 self.shared.set_subscribed(false);
                 self.cache.suspend();
+                // Lookups too find the master again (it may have moved).
+                self.shared.forget_connection();
                 self.owe(Owed::CatchUp);
                 tracing::warn!("revocation channel lost; checking Redis or the database directly");
             }
@@ -162,37 +183,44 @@ impl Follower {
     fn on_message(&mut self, payload: &str) {
         // A message without a number comes from a process of an earlier version: applied,
         // outside the sequence.
-        let (seq, change) = match payload.split_once(' ') {
-            Some((seq, change)) if let Ok(seq) = seq.parse::<u64>() => (Some(seq), change),
-            _ => (None, payload),
+        let mut parts = payload.splitn(3, ' ');
+        let (seq, link, change) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(seq), Some(link), Some(change))
+                if let (Ok(seq), Some(link)) = (seq.parse::<u64>(), parse_link(link)) =>
+            {
+                (Some(seq), link, change)
+            }
+            _ => (None, 0, payload),
         };
         let Some(rebuilt) = self.apply(change) else {
             return self.lost_track();
         };
         if rebuilt {
+            self.cache.suspend();
             self.owe(Owed::Snapshot);
         }
         let Some(seq) = seq else {
             return;
         };
         match self.position {
-            Some(at) if seq == at + 1 => self.advance(seq, change),
-            _ if self.remembers(seq, change) => {}
+            Some(at) if seq == at.seq + 1 && link == next_link(at.link, change) => {
+                self.advance(seq, link);
+            }
+            _ if self.remembers(seq, link) => {}
             // Before the first snapshot: it will say where the sequence stands.
             None => {}
-            Some(at) if seq > at => {
+            Some(at) if seq > at.seq + 1 => {
                 self.cache.suspend();
                 self.owe(Owed::CatchUp);
             }
             Some(_) => {
                 tracing::info!("revocation log history changed (Redis flushed or failed over)");
-                self.position = None;
-                self.owe(Owed::Snapshot);
+                self.lost_track();
             }
         }
     }
 
-    /// A message could not be read: something may be missed, and only a snapshot says what.
+    /// Something may be missed, and only a snapshot says what.
     fn lost_track(&mut self) {
         self.cache.suspend();
         self.position = None;
@@ -203,25 +231,23 @@ impl Follower {
         self.owed = self.owed.max(owed);
     }
 
-    fn hash(&self, change: &str) -> u64 {
-        self.hasher.hash_one(change)
-    }
-
-    fn advance(&mut self, seq: u64, change: &str) {
-        let hash = self.hash(change);
-        self.position = Some(seq);
-        self.applied.push_back(hash);
+    fn advance(&mut self, seq: u64, link: u64) {
+        self.position = Some(Position {
+            seq,
+            link: Some(link),
+        });
+        self.applied.push_back(link);
         if self.applied.len() > REMEMBERED {
             self.applied.pop_front();
         }
     }
 
-    /// Whether `seq` was applied in sequence with this very change.
-    fn remembers(&self, seq: u64, change: &str) -> bool {
+    /// Whether change `seq` with `link` was applied in sequence.
+    fn remembers(&self, seq: u64, link: u64) -> bool {
         let Some(at) = self.position else {
             return false;
         };
-        let Some(back) = at.checked_sub(seq) else {
+        let Some(back) = at.seq.checked_sub(seq) else {
             return false;
         };
         let len = self.applied.len() as u64;
@@ -229,7 +255,7 @@ impl Follower {
             && usize::try_from(len - 1 - back)
                 .ok()
                 .and_then(|index| self.applied.get(index))
-                == Some(&self.hash(change))
+                == Some(&link)
     }
 
     /// Applies one change to the copy; `Some(true)` for a rebuild, `None` if unreadable.
@@ -247,7 +273,7 @@ impl Follower {
             (Some("c"), Some(client), Some(cutoff), None) => {
                 self.cache.cutoff_raised(client, cutoff.parse().ok()?);
             }
-            (Some("r"), None, None, None) => return Some(true),
+            (Some("r"), _, None, None) => return Some(true),
             _ => return None,
         }
         Some(false)
@@ -264,31 +290,38 @@ impl Follower {
     }
 
     /// Reads every change after the position from the log; false when the log cannot say
-    /// (it no longer holds the position's change as applied, or the gap is too long).
+    /// (it no longer holds the position's link, an entry does not follow the one before,
+    /// the gap is too long, or a rebuild is in it).
     async fn catch_up(&mut self) -> Result<bool, super::SharedError> {
         let Some(at) = self.position else {
             return Ok(false);
         };
-        let entries = self.shared.read_log(at, CATCH_UP_MAX + 1).await?;
+        let entries = self.shared.read_log(at.seq, CATCH_UP_MAX + 1).await?;
         if entries.len() > CATCH_UP_MAX {
             return Ok(false);
         }
-        // Position 0: nothing was ever logged when the follower looked; the log must start
-        // at 1. Otherwise it must still hold the follower's last change, as applied.
-        let rest = match entries.split_first() {
-            _ if at == 0 => &entries[..],
-            Some((first, rest)) if first.seq == at && self.remembers(at, &first.change) => rest,
+        // At 0 (nothing logged when the follower looked) the log must start at 1; otherwise
+        // it must still hold the follower's own last link.
+        let rest = match (at.link, entries.split_first()) {
+            (None, _) if at.seq == 0 => &entries[..],
+            (Some(link), Some((first, rest))) if first.seq == at.seq && first.link == link => rest,
             _ => return Ok(false),
         };
-        for LogEntry { seq, change } in rest {
-            if self.position.map(|p| p + 1) != Some(*seq) || self.apply(change).is_none() {
+        for LogEntry { seq, link, change } in rest {
+            let Some(current) = self.position else {
+                return Ok(false);
+            };
+            if *seq != current.seq + 1 || *link != next_link(current.link, change) {
                 return Ok(false);
             }
-            if change == "r" {
-                self.owe(Owed::Snapshot);
-                return Ok(false);
+            match self.apply(change) {
+                Some(false) => self.advance(*seq, *link),
+                Some(true) => {
+                    self.owe(Owed::Snapshot);
+                    return Ok(false);
+                }
+                None => return Ok(false),
             }
-            self.advance(*seq, change);
         }
         Ok(true)
     }
@@ -297,14 +330,11 @@ impl Follower {
     /// was read (changes after it arrive as messages).
     async fn load_snapshot(&mut self) -> Result<(), super::SharedError> {
         let expected = self.cache.revoked_len();
-        let loaded = tokio::time::timeout(
-            SNAPSHOT_TIMEOUT,
-            self.shared
-                .snapshot(expected, REMEMBERED, self.lifetime_secs),
-        )
-        .await
-        .map_err(|_| super::SharedError::Timeout)??;
-        let Some((snapshot, head)) = loaded else {
+        let Some((snapshot, head)) = self
+            .shared
+            .snapshot(expected, REMEMBERED, self.lifetime_secs)
+            .await?
+        else {
             return Err(super::SharedError::NotReady);
         };
         tracing::debug!(
@@ -315,7 +345,6 @@ impl Follower {
         );
         self.cache.merge(snapshot);
         self.shared.metrics.revocation_copy_load("snapshot");
-        self.applied.clear();
         // The log's last entries, oldest first, as far as they run in sequence to its head.
         let mut recent: Vec<&LogEntry> = head
             .recent
@@ -325,12 +354,16 @@ impl Follower {
             .map(|(entry, _)| entry)
             .collect();
         recent.reverse();
-        self.position = None;
-        for entry in recent {
-            self.position = Some(entry.seq - 1);
-            self.advance(entry.seq, &entry.change);
+        self.applied = recent.iter().map(|entry| entry.link).collect();
+        self.position = Some(Position {
+            seq: head.seq,
+            link: head.link,
+        });
+        if head.seq > 0 && head.link.is_none() {
+            // A log without its chain (written by an earlier version): no catch-up can
+            // start from here; the next message that is not the next one loads a snapshot.
+            self.applied.clear();
         }
-        self.position = Some(head.seq);
         self.owed = Owed::Nothing;
         Ok(())
     }

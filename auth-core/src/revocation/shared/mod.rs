@@ -1,7 +1,7 @@
 //! The shared revocation cache in Redis, and the sequenced change log that carries changes.
 //!
 //! Keys (under the configured prefix): `rev:jti:<jti>` for revoked tokens (the token's
-//! expiry in seconds, expiring the second after it); `rev:client:<id>` for a client's
+//! expiry in seconds, kept a minute longer: verifiers allow 30 s of clock skew); `rev:client:<id>` for a client's
 //! cut-off in microseconds (only ever raised), expiring once every token it covers has;
 //! `rev:ready`, set once the cache holds everything the database does. A flushed or
 //! restarted Redis has no `rev:ready`, so no verifier trusts its emptiness: those with a
@@ -9,11 +9,12 @@
 //! done.
 //!
 //! Every change is one script call that writes the key and, when it is news, numbers the
-//! change (`rev:seq`), appends it to the log (`rev:log`, a stream trimmed to about
-//! [`LOG_LENGTH`] entries, entry id `<seq>-0`) and publishes `<seq> <change>` on `rev:events`:
-//! `j <jti> <expiry secs>`, `c <client_id> <cutoff>`, `u <client_id>` for a change that
-//! revokes nothing (scopes added), so caches of client state drop it, and `r` after a
-//! rebuild. One command per change, whatever the number of verifiers; followers (see
+//! change (`rev:seq`), chains it to the ones before (`rev:chain`, see [`CHANGE_SCRIPT`]),
+//! appends it to the log (`rev:log`, a stream trimmed to about [`LOG_LENGTH`] entries, entry
+//! id `<seq>-0`, fields `m` the change and `c` its link) and publishes `<seq> <link>
+//! <change>` on `rev:events`: `j <jti> <expiry secs>`, `c <client_id> <cutoff>`, `u
+//! <client_id>` for a change that revokes nothing (scopes added), so caches of client state
+//! drop it, and `r <nonce>` after a rebuild. One command per change, whatever the number of verifiers; followers (see
 //! `follow`) apply messages in sequence, read a gap back from the log, and load a snapshot
 //! only when they start or the log cannot fill the gap.
 
@@ -36,29 +37,33 @@ const FAILOVER_PATIENCE: Duration = Duration::from_secs(5);
 const REPLICA_WAIT_MS: u64 = 250;
 
 /// One change: writes its key if it is news (a token not yet revoked, a cut-off that rises),
-/// then, if asked to, numbers, logs and publishes it. KEYS: seq, log, the change's key (for
-/// `j` and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`),
-/// publish (`1`/`0`), channel, log length. Returns 1 if it was news.
+/// then, if asked to, numbers it, chains it (`rev:chain`: the first 16 hex digits of the
+/// SHA-1 of the previous link and the change, so equal links at equal numbers mean equal
+/// histories), logs it and publishes it. KEYS: seq, log, chain, the change's key (for `j`
+/// and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`), publish
+/// (`1`/`0`), channel, log length. Returns 1 if it was news.
 const CHANGE_SCRIPT: &str = r"
 local kind = ARGV[1]
 if kind == 'j' then
-  if not redis.call('SET', KEYS[3], ARGV[3], 'NX', 'EXAT', ARGV[4]) then return 0 end
+  if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'EXAT', ARGV[4]) then return 0 end
 elseif kind == 'c' then
-  local current = tonumber(redis.call('GET', KEYS[3]) or '0')
+  local current = tonumber(redis.call('GET', KEYS[4]) or '0')
   if tonumber(ARGV[3]) <= current then return 0 end
-  redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+  redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
 end
 if ARGV[5] == '1' then
   local seq = redis.call('INCR', KEYS[1])
+  local link = string.sub(redis.sha1hex((redis.call('GET', KEYS[3]) or '') .. ARGV[2]), 1, 16)
+  redis.call('SET', KEYS[3], link)
   local id = seq .. '-0'
-  local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2])
+  local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2], 'c', link)
   if type(added) == 'table' and added.err then
     -- The log is ahead of the sequence (the counter alone was lost): start it again;
     -- followers see the history change and load a snapshot.
     redis.call('DEL', KEYS[2])
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2])
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2], 'c', link)
   end
-  redis.call('PUBLISH', ARGV[6], seq .. ' ' .. ARGV[2])
+  redis.call('PUBLISH', ARGV[6], seq .. ' ' .. link .. ' ' .. ARGV[2])
 end
 return 1
 ";
@@ -238,10 +243,13 @@ impl SharedCache {
     /// The [`CHANGE_SCRIPT`] call for one change.
     fn invocation(&self, change: &Change<'_>, publish: bool) -> redis::ScriptInvocation<'_> {
         let mut invocation = self.change.prepare_invoke();
-        invocation.key(self.key(&["seq"])).key(self.key(&["log"]));
+        invocation
+            .key(self.key(&["seq"]))
+            .key(self.key(&["log"]))
+            .key(self.key(&["chain"]));
         match *change {
             Change::Token { jti, expires_at } => {
-                let expiry = expires_at.max(0).saturating_add(1);
+                let expiry = expires_at.max(0).saturating_add(super::EXPIRY_MARGIN_SECS);
                 invocation
                     .key(self.key(&["jti", jti]))
                     .arg("j")
@@ -269,7 +277,9 @@ impl SharedCache {
                     .arg(0);
             }
             Change::Rebuilt => {
-                invocation.arg("r").arg("r").arg(0).arg(0);
+                // Unique, so no two rebuilds ever read as the same change.
+                let change = format!("r {}", crate::ids::random_id());
+                invocation.arg("r").arg(change).arg(0).arg(0);
             }
         }
         invocation
@@ -419,3 +429,5 @@ mod lease;
 mod snapshot;
 
 pub(crate) use follow::Follower;
+#[cfg(test)]
+pub(crate) use follow::next_link;

@@ -9,6 +9,10 @@ use crate::time::Timestamp;
 
 /// Keys fetched per `SCAN` step and per `MGET` while loading a snapshot.
 const SNAPSHOT_BATCH: usize = 500;
+/// How long one step of a snapshot may take. A snapshot as a whole has no time limit: a
+/// million keys read by twenty verifiers starting together take a while, and a snapshot
+/// that is abandoned and started again would never finish.
+const STEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// An expiry below this (the year 2001) is not one: a key written before expiries were
 /// recorded holds `1`.
 const PLAUSIBLE_EXPIRY: i64 = 1_000_000_000;
@@ -17,14 +21,17 @@ const PLAUSIBLE_EXPIRY: i64 = 1_000_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LogEntry {
     pub seq: u64,
+    /// Its link in the chain (see `CHANGE_SCRIPT`): equal links, equal histories.
+    pub link: u64,
     pub change: String,
 }
 
-/// Where the log stood when a snapshot began: its sequence number and its last entries,
-/// newest first.
+/// Where the log stood when a snapshot began: its sequence number, its last link and its
+/// last entries, newest first.
 #[derive(Debug)]
 pub(crate) struct LogHead {
     pub seq: u64,
+    pub link: Option<u64>,
     pub recent: Vec<LogEntry>,
 }
 
@@ -33,12 +40,30 @@ type RawEntry = (String, Vec<String>);
 fn entry((id, fields): RawEntry) -> Option<LogEntry> {
     let (seq, _) = id.split_once('-')?;
     let mut fields = fields.into_iter();
-    match (fields.next().as_deref(), fields.next()) {
-        (Some("m"), Some(change)) => Some(LogEntry {
+    match (
+        fields.next().as_deref(),
+        fields.next(),
+        fields.next().as_deref(),
+        fields.next(),
+    ) {
+        (Some("m"), Some(change), Some("c"), Some(link)) => Some(LogEntry {
             seq: seq.parse().ok()?,
+            link: parse_link(&link)?,
             change,
         }),
         _ => None,
+    }
+}
+
+/// A link as written (16 hex digits).
+pub(crate) fn parse_link(link: &str) -> Option<u64> {
+    (link.len() == 16).then(|| u64::from_str_radix(link, 16).ok())?
+}
+
+async fn step<T>(work: impl Future<Output = redis::RedisResult<T>>) -> Result<T, SharedError> {
+    match tokio::time::timeout(STEP_TIMEOUT, work).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(SharedError::Timeout),
     }
 }
 
@@ -74,23 +99,34 @@ impl SharedCache {
         recent: usize,
         lifetime_secs: i64,
     ) -> Result<Option<(Snapshot, LogHead)>, SharedError> {
-        let mut conn = self.connection().await?;
+        // A connection of its own: its steps may take longer than a check may wait.
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(STEP_TIMEOUT))
+            .set_response_timeout(Some(STEP_TIMEOUT));
+        let client = self.settings.current_client().await?;
+        let mut conn = step(client.get_multiplexed_async_connection_with_config(&config)).await?;
         let ready = self.key(&["ready"]);
-        if !conn.exists::<_, bool>(&ready).await? {
+        if !step(conn.exists::<_, bool>(&ready)).await? {
             return Ok(None);
         }
-        let (seq, tail): (Option<u64>, Vec<RawEntry>) = redis::pipe()
-            .get(self.key(&["seq"]))
-            .cmd("XREVRANGE")
-            .arg(self.key(&["log"]))
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(recent)
-            .query_async(&mut conn)
-            .await?;
+        // One transaction: the head and its last entries as of one instant.
+        let (seq, link, tail): (Option<u64>, Option<String>, Vec<RawEntry>) = step(
+            redis::pipe()
+                .atomic()
+                .get(self.key(&["seq"]))
+                .get(self.key(&["chain"]))
+                .cmd("XREVRANGE")
+                .arg(self.key(&["log"]))
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(recent)
+                .query_async(&mut conn),
+        )
+        .await?;
         let head = LogHead {
             seq: seq.unwrap_or(0),
+            link: link.as_deref().and_then(parse_link),
             recent: tail.into_iter().filter_map(entry).collect(),
         };
 
@@ -104,13 +140,12 @@ impl SharedCache {
         let options = redis::ScanOptions::default()
             .with_pattern(format!("{}:rev:*", self.prefix))
             .with_count(SNAPSHOT_BATCH);
-        let mut keys = scan_conn.scan_options::<String>(options).await?;
-        while let Some(key) = keys.next_item().await {
-            let key = key?;
+        let mut keys = step(scan_conn.scan_options::<String>(options)).await?;
+        while let Some(key) = step(async { keys.next_item().await.transpose() }).await? {
             if key.starts_with(&jti_prefix) {
                 jti_keys.push(key);
                 if jti_keys.len() == SNAPSHOT_BATCH {
-                    let values: Vec<Option<i64>> = conn.mget(&jti_keys).await?;
+                    let values: Vec<Option<i64>> = step(conn.mget(&jti_keys)).await?;
                     add_tokens(
                         &mut snapshot,
                         &jti_prefix,
@@ -124,7 +159,7 @@ impl SharedCache {
             }
         }
         if !jti_keys.is_empty() {
-            let values: Vec<Option<i64>> = conn.mget(&jti_keys).await?;
+            let values: Vec<Option<i64>> = step(conn.mget(&jti_keys)).await?;
             add_tokens(
                 &mut snapshot,
                 &jti_prefix,
@@ -134,7 +169,7 @@ impl SharedCache {
             );
         }
         for batch in client_keys.chunks(SNAPSHOT_BATCH) {
-            let values: Vec<Option<String>> = conn.mget(batch).await?;
+            let values: Vec<Option<String>> = step(conn.mget(batch)).await?;
             for (key, value) in batch.iter().zip(values) {
                 if let (Some(client), Some(cutoff)) = (
                     key.strip_prefix(&client_prefix),
@@ -144,7 +179,7 @@ impl SharedCache {
                 }
             }
         }
-        if !conn.exists::<_, bool>(&ready).await? {
+        if !step(conn.exists::<_, bool>(&ready)).await? {
             return Ok(None);
         }
         snapshot.revoked.seal();
