@@ -126,7 +126,17 @@ impl LocalCache {
         maps.complete = false;
     }
 
+    /// Keeps only the keys (`prefix` + token id) of tokens the copy does not hold.
+    pub(crate) fn retain_unknown(&self, keys: &mut Vec<String>, prefix: &str) {
+        let maps = self.read();
+        keys.retain(|key| {
+            key.strip_prefix(prefix)
+                .is_none_or(|jti| !maps.revoked.contains(jti))
+        });
+    }
+
     /// How many revoked tokens the copy holds.
+    #[cfg(test)]
     pub(crate) fn revoked_len(&self) -> usize {
         self.read().revoked.len()
     }

@@ -329,10 +329,9 @@ impl Follower {
     /// Loads a snapshot and merges it; the position becomes the log's before the snapshot
     /// was read (changes after it arrive as messages).
     async fn load_snapshot(&mut self) -> Result<(), super::SharedError> {
-        let expected = self.cache.revoked_len();
         let Some((snapshot, head)) = self
             .shared
-            .snapshot(expected, REMEMBERED, self.lifetime_secs)
+            .snapshot(&self.cache, REMEMBERED, self.lifetime_secs)
             .await?
         else {
             return Err(super::SharedError::NotReady);
