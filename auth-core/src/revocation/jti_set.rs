@@ -71,6 +71,11 @@ impl JtiSet {
         }
     }
 
+    /// Makes room for `more` ids of a bulk fill.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.sorted.reserve_exact(more);
+    }
+
     /// Ends a bulk fill: sorts, and gives back memory the fill reserved in excess.
     pub(crate) fn seal(&mut self) {
         self.sorted.reserve_exact(self.recent.len());

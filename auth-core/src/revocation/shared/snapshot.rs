@@ -13,6 +13,8 @@ const SNAPSHOT_BATCH: usize = 500;
 /// million keys read by twenty verifiers starting together take a while, and a snapshot
 /// that is abandoned and started again would never finish.
 const STEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The most ids a snapshot reserves room for up front (320 MB of address space).
+const MAX_RESERVED: usize = 16 << 20;
 /// An expiry below this (the year 2001) is not one: a key written before expiries were
 /// recorded holds `1`.
 const PLAUSIBLE_EXPIRY: i64 = 1_000_000_000;
@@ -135,6 +137,12 @@ impl SharedCache {
         let client_prefix = self.key(&["client", ""]);
         let fallback_expiry = Timestamp::now().as_secs().saturating_add(lifetime_secs);
         let mut snapshot = Snapshot::default();
+        // Room for every key of the database (an upper bound; pages are only touched as
+        // they fill, and the excess is given back in place when the set is sealed): a
+        // vector grown by doubling would leave about half its size again behind as freed
+        // memory the allocator keeps for a while.
+        let keys: usize = step(redis::cmd("DBSIZE").query_async(&mut conn)).await?;
+        snapshot.revoked.reserve(keys.min(MAX_RESERVED));
         let (mut jti_keys, mut client_keys) = (Vec::new(), Vec::new());
         let mut scan_conn = conn.clone();
         let options = redis::ScanOptions::default()
