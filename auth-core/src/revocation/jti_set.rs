@@ -3,11 +3,14 @@
 //! Every verifier keeps every unexpired revocation, so this set is what grows with the
 //! revocation history (a million revoked tokens must fit a verifier in 64 MB). The ids this
 //! service issues are 16 random bytes in base64url (22 characters): those are kept as the
-//! bytes with the token's expiry (seconds, 4 bytes), in a sorted vector (looked up by binary
-//! search) and a small hash map of what was added since it was last sorted. Any other id
-//! (one an operator typed into the admin API) is kept as text; a 22-character id whose
-//! encoding is not canonical is such an id too, so no two different strings ever share
-//! bytes. Nothing reloads the set on a timer: [`JtiSet::prune`] drops what has expired.
+//! bytes with the token's expiry (seconds, 4 bytes), in a few sorted runs (each looked up by
+//! binary search) and a small hash map of what was added since the last run was made. A
+//! snapshot merged in becomes a run of its own and the map becomes a run when it grows, so
+//! no big vector is ever copied to grow: runs are only combined when there are more than
+//! [`MAX_RUNS`], the rare moment two copies coexist. Any other id (one an operator typed
+//! into the admin API) is kept as text; a 22-character id whose encoding is not canonical
+//! is such an id too, so no two different strings ever share bytes. Nothing reloads the
+//! set on a timer: [`JtiSet::prune`] drops what has expired.
 
 use std::collections::HashMap;
 
@@ -15,10 +18,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 type Bytes = [u8; 16];
+type Run = Vec<(Bytes, u32)>;
 
-/// How many ids the hash map of recent additions holds (at least) before they are sorted
-/// into the vector.
+/// How many ids the hash map of recent additions holds (at least) before it becomes a run.
 const SORT_AGAIN_ABOVE: usize = 4096;
+/// The most runs kept before they are combined into one.
+const MAX_RUNS: usize = 6;
 
 /// The bytes of a token id of this service's own form, or `None`.
 fn own_form(jti: &str) -> Option<Bytes> {
@@ -38,9 +43,11 @@ fn expiry(secs: i64) -> u32 {
     u32::try_from(secs.max(0)).unwrap_or(u32::MAX)
 }
 
-/// Folds a sorted run of equal ids into one, keeping the latest expiry.
-fn dedup_keeping_latest(sorted: &mut Vec<(Bytes, u32)>) {
-    sorted.dedup_by(|later, kept| {
+/// Sorts a run and folds equal ids into one, keeping the latest expiry; gives back a large
+/// excess of capacity (in place for the allocators this service uses).
+fn sort_run(run: &mut Run) {
+    run.sort_unstable_by_key(|(bytes, _)| *bytes);
+    run.dedup_by(|later, kept| {
         if later.0 == kept.0 {
             kept.1 = kept.1.max(later.1);
             true
@@ -48,13 +55,22 @@ fn dedup_keeping_latest(sorted: &mut Vec<(Bytes, u32)>) {
             false
         }
     });
+    if run.capacity() > run.len() + run.len() / 8 {
+        run.shrink_to_fit();
+    }
+}
+
+fn find(run: &Run, bytes: &Bytes) -> Option<usize> {
+    run.binary_search_by(|(id, _)| id.cmp(bytes)).ok()
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct JtiSet {
-    /// Sorted by id and without duplicates once sealed; filled by `push`.
-    sorted: Vec<(Bytes, u32)>,
-    /// Added by `insert` since the set was sealed.
+    /// Sorted runs; a bulk fill (`push`) goes into the last one until `seal`.
+    runs: Vec<Run>,
+    /// Whether the last run is being filled by `push` (not sorted yet).
+    filling: bool,
+    /// Added by `insert` since the last run was made.
     recent: HashMap<Bytes, u32>,
     /// Ids of any other form.
     other: HashMap<Box<str>, u32>,
@@ -66,44 +82,76 @@ impl JtiSet {
     pub(crate) fn push(&mut self, jti: &str, expires_at: i64) {
         let expires_at = expiry(expires_at);
         match own_form(jti) {
-            Some(bytes) => self.sorted.push((bytes, expires_at)),
+            Some(bytes) => self.filling_run().push((bytes, expires_at)),
             None => keep_latest(&mut self.other, jti.into(), expires_at),
         }
     }
 
-    /// Makes room for `more` ids of a bulk fill.
-    pub(crate) fn reserve(&mut self, more: usize) {
-        self.sorted.reserve_exact(more);
-    }
-
-    /// Ends a bulk fill: sorts, and gives back memory the fill reserved in excess.
-    pub(crate) fn seal(&mut self) {
-        self.sorted.reserve_exact(self.recent.len());
-        self.sorted.extend(self.recent.drain());
-        self.sorted.sort_unstable_by_key(|(bytes, _)| *bytes);
-        dedup_keeping_latest(&mut self.sorted);
-        // Shrinking copies the whole vector: only worth it for a large excess.
-        if self.sorted.capacity() > self.sorted.len() + self.sorted.len() / 8 {
-            self.sorted.shrink_to_fit();
+    fn filling_run(&mut self) -> &mut Run {
+        if !self.filling {
+            self.runs.push(Vec::new());
+            self.filling = true;
         }
-        self.recent.shrink_to_fit();
+        let last = self.runs.len() - 1;
+        &mut self.runs[last]
     }
 
-    fn position(&self, bytes: &Bytes) -> Result<usize, usize> {
-        self.sorted.binary_search_by(|(id, _)| id.cmp(bytes))
+    /// Makes room for `more` ids of a bulk fill (room reserved but not filled costs address
+    /// space, not memory, and is given back when the run is sealed).
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.filling_run().reserve_exact(more);
+    }
+
+    /// Ends a bulk fill, and makes the recent additions a run of their own.
+    pub(crate) fn seal(&mut self) {
+        if self.filling {
+            self.filling = false;
+            if let Some(run) = self.runs.last_mut() {
+                sort_run(run);
+            }
+        }
+        if !self.recent.is_empty() {
+            let mut run: Run = self.recent.drain().collect();
+            sort_run(&mut run);
+            self.runs.push(run);
+            self.recent.shrink_to_fit();
+        }
+        self.runs.retain(|run| !run.is_empty());
+        if self.runs.len() > MAX_RUNS {
+            self.combine();
+        }
+    }
+
+    /// Combines every run into one (the one moment two copies of the ids coexist).
+    fn combine(&mut self) {
+        let total = self.runs.iter().map(Vec::len).sum();
+        let mut all: Run = Vec::with_capacity(total);
+        for run in self.runs.drain(..) {
+            all.extend(run);
+        }
+        sort_run(&mut all);
+        self.runs.push(all);
+    }
+
+    /// Where an id of the service's form is kept: its run and index.
+    fn locate(&self, bytes: &Bytes) -> Option<(usize, usize)> {
+        self.runs
+            .iter()
+            .enumerate()
+            .find_map(|(r, run)| find(run, bytes).map(|at| (r, at)))
     }
 
     /// Adds an id to a sealed set.
     pub(crate) fn insert(&mut self, jti: &str, expires_at: i64) {
         let expires_at = expiry(expires_at);
         match own_form(jti) {
-            Some(bytes) => match self.position(&bytes) {
-                Ok(at) => self.sorted[at].1 = self.sorted[at].1.max(expires_at),
-                Err(_) => {
+            Some(bytes) => match self.locate(&bytes) {
+                Some((r, at)) => self.runs[r][at].1 = self.runs[r][at].1.max(expires_at),
+                None => {
                     keep_latest(&mut self.recent, bytes, expires_at);
-                    // The map costs about three times the vector an id: sort it in now
-                    // and then (each id is moved a bounded number of times).
-                    if self.recent.len() > SORT_AGAIN_ABOVE.max(self.sorted.len() / 8) {
+                    // The map costs about three times a run an id: make it a run now and
+                    // then.
+                    if self.recent.len() > SORT_AGAIN_ABOVE {
                         self.seal();
                     }
                 }
@@ -114,58 +162,53 @@ impl JtiSet {
 
     pub(crate) fn contains(&self, jti: &str) -> bool {
         match own_form(jti) {
-            Some(bytes) => self.recent.contains_key(&bytes) || self.position(&bytes).is_ok(),
+            Some(bytes) => self.recent.contains_key(&bytes) || self.locate(&bytes).is_some(),
             None => self.other.contains_key(jti),
         }
     }
 
-    /// Adds every id of `more` (a snapshot). When this set is empty, `more` becomes it as it
-    /// is; otherwise only what this set lacks is added, and the vector is sorted again once
-    /// if that is much (never a third copy beside the two sets).
+    /// Adds every id of `more` (a snapshot): what this set lacks becomes a run of its own
+    /// (filtered in place, never copied); expiries of ids both hold take the later.
     pub(crate) fn merge(&mut self, mut more: JtiSet) {
-        if self.len() == 0 {
-            more.seal();
-            *self = more;
-            return;
-        }
-        let mut missing = Vec::new();
-        for (bytes, expires_at) in more.sorted.drain(..).chain(more.recent.drain()) {
-            match self.position(&bytes) {
-                Ok(at) => self.sorted[at].1 = self.sorted[at].1.max(expires_at),
-                Err(_) => missing.push((bytes, expires_at)),
-            }
-        }
-        drop(more.sorted);
-        if missing.len() > SORT_AGAIN_ABOVE {
-            self.sorted.reserve_exact(missing.len());
-            self.sorted.extend(missing);
-            self.seal();
-        } else {
-            for (bytes, expires_at) in missing {
-                keep_latest(&mut self.recent, bytes, expires_at);
+        more.seal();
+        self.seal();
+        for mut run in more.runs {
+            run.retain(|(bytes, expires_at)| match self.locate(bytes) {
+                Some((r, at)) => {
+                    let kept = &mut self.runs[r][at].1;
+                    *kept = (*kept).max(*expires_at);
+                    false
+                }
+                None => true,
+            });
+            if !run.is_empty() {
+                self.runs.push(run);
             }
         }
         for (jti, expires_at) in more.other {
             keep_latest(&mut self.other, jti, expires_at);
         }
+        self.seal();
     }
 
     /// Drops every id whose token expired before `now` (seconds); returns how many.
     pub(crate) fn prune(&mut self, now: i64) -> usize {
         let now = expiry(now);
         let before = self.len();
-        self.sorted.retain(|(_, expires_at)| *expires_at >= now);
+        for run in &mut self.runs {
+            run.retain(|(_, expires_at)| *expires_at >= now);
+            if run.capacity() > run.len() + run.len() / 2 {
+                run.shrink_to_fit();
+            }
+        }
+        self.runs.retain(|run| !run.is_empty());
         self.recent.retain(|_, expires_at| *expires_at >= now);
         self.other.retain(|_, expires_at| *expires_at >= now);
-        let pruned = before - self.len();
-        if pruned > 0 {
-            self.seal();
-        }
-        pruned
+        before - self.len()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.sorted.len() + self.recent.len() + self.other.len()
+        self.runs.iter().map(Vec::len).sum::<usize>() + self.recent.len() + self.other.len()
     }
 }
 
@@ -254,6 +297,30 @@ mod tests {
         set.insert(&fresh, 5000);
         assert_eq!(set.prune(1000), 0);
         assert!(set.contains(&fresh));
+    }
+
+    #[test]
+    fn many_merges_and_inserts_keep_a_few_runs_and_every_id() {
+        let mut set = JtiSet::default();
+        let mut all = Vec::new();
+        for round in 0..20 {
+            let mut snapshot = JtiSet::default();
+            for _ in 0..100 {
+                let jti = random_id();
+                snapshot.push(&jti, LATER);
+                all.push(jti);
+            }
+            snapshot.seal();
+            set.merge(snapshot);
+            for _ in 0..(SORT_AGAIN_ABOVE / 2 + round) {
+                let jti = random_id();
+                set.insert(&jti, LATER);
+                all.push(jti);
+            }
+        }
+        assert!(set.runs.len() <= MAX_RUNS, "{} runs", set.runs.len());
+        assert_eq!(set.len(), all.len());
+        assert!(all.iter().all(|jti| set.contains(jti)));
     }
 
     #[test]
