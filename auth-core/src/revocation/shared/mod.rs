@@ -31,6 +31,10 @@ pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 /// instead of loading a snapshot.
 pub(crate) const LOG_LENGTH: u32 = 10_000;
 
+/// The connection slots of [`SharedCache`].
+const CHECKS: usize = 0;
+const CHANGES: usize = 1;
+
 /// How long a write keeps trying through a Sentinel failover.
 const FAILOVER_PATIENCE: Duration = Duration::from_secs(5);
 /// How long a write waits for a replica to confirm it (Sentinel).
@@ -87,7 +91,9 @@ pub(crate) struct SharedAnswer {
 pub(crate) struct SharedCache {
     settings: crate::shared_redis::RedisSettings,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
-    conn: std::sync::Mutex<Option<ConnectionManager>>,
+    /// Connections made on first use: one for checks and reads, one for changes (with
+    /// Sentinel a change waits for a replica, which must not hold up the checks).
+    conns: [std::sync::Mutex<Option<ConnectionManager>>; 2],
     prefix: String,
     subscribed: AtomicBool,
     change: redis::Script,
@@ -108,7 +114,7 @@ impl SharedCache {
         Ok(Self {
             settings: redis.clone(),
             metrics,
-            conn: std::sync::Mutex::new(None),
+            conns: Default::default(),
             prefix: redis.key_prefix().to_owned(),
             subscribed: AtomicBool::new(false),
             change: redis::Script::new(CHANGE_SCRIPT),
@@ -143,8 +149,14 @@ impl SharedCache {
 
     /// A multiplexed connection, made on first use; it reconnects by itself afterwards.
     pub(crate) async fn connection(&self) -> Result<ConnectionManager, SharedError> {
-        if let Some(conn) = self
-            .conn
+        self.connection_for(CHECKS).await
+    }
+
+    /// The connection of `slot` ([`CHECKS`] or [`CHANGES`]), made on first use; it
+    /// reconnects by itself afterwards.
+    async fn connection_for(&self, slot: usize) -> Result<ConnectionManager, SharedError> {
+        let conn = &self.conns[slot];
+        if let Some(conn) = conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -157,26 +169,26 @@ impl SharedCache {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         // Boxed: connecting is rare, and its future (Sentinel's discovery) is deep.
-        let conn = timed(Box::pin(async {
+        let made = timed(Box::pin(async {
             let client = self.settings.current_client().await?;
             client.get_connection_manager_with_config(config).await
         }))
         .await?;
-        *self
-            .conn
+        *conn
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(conn.clone());
-        Ok(conn)
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(made.clone());
+        Ok(made)
     }
 
-    /// A command failed: with Sentinel the master may have moved, so the next connection
-    /// asks the sentinels again (one server's connection reconnects by itself).
+    /// A command failed: with Sentinel the master may have moved, so the next connections
+    /// ask the sentinels again (one server's connection reconnects by itself).
     pub(crate) fn forget_connection(&self) {
         if self.settings.is_sentinel() {
-            *self
-                .conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            for conn in &self.conns {
+                *conn
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            }
         }
     }
 
@@ -311,7 +323,7 @@ impl SharedCache {
         let mut news = false;
         loop {
             let result = async {
-                let mut conn = self.connection().await?;
+                let mut conn = self.connection_for(CHANGES).await?;
                 let written: i64 = timed(invocation.invoke_async(&mut conn)).await?;
                 let replicated = if sentinel {
                     let wait = redis::cmd("WAIT").arg(1).arg(REPLICA_WAIT_MS).to_owned();
