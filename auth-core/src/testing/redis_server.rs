@@ -131,6 +131,16 @@ impl RedisServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        // What answered must be this server: on a restart, another process may have taken
+        // the port meanwhile (our server then could not bind it and exited).
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(child) = &mut self.child {
+            assert!(
+                matches!(child.try_wait(), Ok(None)),
+                "redis-server on port {} exited: another process took its port",
+                self.port
+            );
+        }
         Some(())
     }
 

@@ -8,6 +8,18 @@ use serde_json::json;
 
 use crate::cluster::{Cluster, ROOT_ID, ROOT_SECRET, RedisServer};
 
+/// The fault tests run one at a time: while one has its Redis stopped, the other starts five
+/// redis-servers on free ports and could take the stopped one's, which it restarts on.
+/// Each test has a runtime (and thread) of its own, so holding the guard across `.await`
+/// blocks nothing but the other fault test.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Asserts that no process accepts any of `revoked`, for `window`; counts the checks.
 async fn never_accepted(cluster: &Cluster, revoked: &[&str], window: Duration) -> usize {
     let started = Instant::now();
@@ -54,7 +66,9 @@ async fn revoke(cluster: &Cluster, root: &str, token: &str) {
 }
 
 #[actix_web::test]
+#[allow(clippy::await_holding_lock, reason = "see ONE_AT_A_TIME")]
 async fn redis_stopped_restarted_and_flushed_never_lets_a_revoked_token_in() {
+    let _alone = alone();
     let Some(mut redis) = RedisServer::start() else {
         return;
     };
@@ -122,7 +136,9 @@ async fn redis_stopped_restarted_and_flushed_never_lets_a_revoked_token_in() {
 }
 
 #[actix_web::test]
+#[allow(clippy::await_holding_lock, reason = "see ONE_AT_A_TIME")]
 async fn a_sentinel_failover_under_traffic_never_lets_a_revoked_token_in() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let Some(group) = auth_core::testing::sentinel::SentinelGroup::start(dir.path()) else {
         return;

@@ -107,7 +107,13 @@ impl Follower {
     pub(crate) async fn run(mut self) {
         let (sender, mut events) = mpsc::unbounded_channel();
         let (settings, channel) = (self.shared.settings().clone(), self.shared.channel());
+        let (cache, lifetime_secs) = (Arc::clone(&self.cache), self.lifetime_secs);
         tokio::spawn(crate::pubsub::follow(settings, channel, move |event| {
+            // Applied as it arrives, so no revocation waits for the follower's turn (a
+            // catch-up or snapshot in progress); applying it again in sequence is harmless.
+            if let Event::Message(Some(payload)) = &event {
+                apply_change(&cache, lifetime_secs, parse_message(payload).2);
+            }
             let _ = sender.send(event);
         }));
         let mut prune = tokio::time::interval(PRUNE_EVERY);
@@ -181,17 +187,7 @@ impl Follower {
     }
 
     fn on_message(&mut self, payload: &str) {
-        // A message without a number comes from a process of an earlier version: applied,
-        // outside the sequence.
-        let mut parts = payload.splitn(3, ' ');
-        let (seq, link, change) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(seq), Some(link), Some(change))
-                if let (Ok(seq), Some(link)) = (seq.parse::<u64>(), parse_link(link)) =>
-            {
-                (Some(seq), link, change)
-            }
-            _ => (None, 0, payload),
-        };
+        let (seq, link, change) = parse_message(payload);
         let Some(rebuilt) = self.apply(change) else {
             return self.lost_track();
         };
@@ -260,23 +256,7 @@ impl Follower {
 
     /// Applies one change to the copy; `Some(true)` for a rebuild, `None` if unreadable.
     fn apply(&self, change: &str) -> Option<bool> {
-        let mut parts = change.split(' ');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("j"), Some(jti), expiry, None) => {
-                let expires_at = match expiry {
-                    Some(expiry) => expiry.parse().ok()?,
-                    None => Timestamp::now().as_secs() + self.lifetime_secs,
-                };
-                self.cache.token_revoked(jti, expires_at);
-            }
-            (Some("u"), Some(client), None, None) => self.cache.client_changed(client),
-            (Some("c"), Some(client), Some(cutoff), None) => {
-                self.cache.cutoff_raised(client, cutoff.parse().ok()?);
-            }
-            (Some("r"), _, None, None) => return Some(true),
-            _ => return None,
-        }
-        Some(false)
+        apply_change(&self.cache, self.lifetime_secs, change)
     }
 
     /// Does what is owed: reads the gap back from the log, or loads a snapshot.
@@ -366,4 +346,39 @@ impl Follower {
         self.owed = Owed::Nothing;
         Ok(())
     }
+}
+
+/// A message's number, link and change. A message without a number comes from a process of
+/// an earlier version: `None`, applied outside the sequence.
+fn parse_message(payload: &str) -> (Option<u64>, u64, &str) {
+    let mut parts = payload.splitn(3, ' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(seq), Some(link), Some(change))
+            if let (Ok(seq), Some(link)) = (seq.parse::<u64>(), parse_link(link)) =>
+        {
+            (Some(seq), link, change)
+        }
+        _ => (None, 0, payload),
+    }
+}
+
+/// Applies one change to `cache`; `Some(true)` for a rebuild, `None` if unreadable.
+fn apply_change(cache: &LocalCache, lifetime_secs: i64, change: &str) -> Option<bool> {
+    let mut parts = change.split(' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("j"), Some(jti), expiry, None) => {
+            let expires_at = match expiry {
+                Some(expiry) => expiry.parse().ok()?,
+                None => Timestamp::now().as_secs() + lifetime_secs,
+            };
+            cache.token_revoked(jti, expires_at);
+        }
+        (Some("u"), Some(client), None, None) => cache.client_changed(client),
+        (Some("c"), Some(client), Some(cutoff), None) => {
+            cache.cutoff_raised(client, cutoff.parse().ok()?);
+        }
+        (Some("r"), _, None, None) => return Some(true),
+        _ => return None,
+    }
+    Some(false)
 }

@@ -91,8 +91,8 @@ pub(crate) struct SharedAnswer {
 pub(crate) struct SharedCache {
     settings: crate::shared_redis::RedisSettings,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
-    /// Connections made on first use: one for checks and reads, one for changes (with
-    /// Sentinel a change waits for a replica, which must not hold up the checks).
+    /// Connections made on first use: one for checks and reads, and with Sentinel one for
+    /// changes (a change waits for a replica, which must not hold up the checks).
     conns: [std::sync::Mutex<Option<ConnectionManager>>; 2],
     prefix: String,
     subscribed: AtomicBool,
@@ -323,7 +323,11 @@ impl SharedCache {
         let mut news = false;
         loop {
             let result = async {
-                let mut conn = self.connection_for(CHANGES).await?;
+                // With Sentinel a change waits for a replica on a connection of its own;
+                // otherwise it shares the connection checks keep alive (a second one,
+                // idle between changes, is the one still reconnecting after a restart).
+                let slot = if sentinel { CHANGES } else { CHECKS };
+                let mut conn = self.connection_for(slot).await?;
                 let written: i64 = timed(invocation.invoke_async(&mut conn)).await?;
                 let replicated = if sentinel {
                     let wait = redis::cmd("WAIT").arg(1).arg(REPLICA_WAIT_MS).to_owned();
