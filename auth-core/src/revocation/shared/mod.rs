@@ -308,9 +308,10 @@ impl SharedCache {
     /// to the new one, whose subscribers would never hear of them. A change that fails, or
     /// that no replica confirms, is tried again on a new connection (the master the
     /// sentinels name now), for up to [`FAILOVER_PATIENCE`]; a master whose replicas are all
-    /// down keeps working, each change then waiting that long. One server that does not
-    /// answer is not waited for: the syncer repairs what it missed, and followers that lost
-    /// it stop trusting their copies.
+    /// down keeps working, each change then waiting that long. One server is tried twice,
+    /// 50 ms apart (a connection that is reconnecting), and then not waited for: the syncer
+    /// repairs what it missed within a second, and followers that lost it stop trusting
+    /// their copies.
     pub(crate) async fn change(
         &self,
         change: Change<'_>,
@@ -321,6 +322,7 @@ impl SharedCache {
         let deadline = tokio::time::Instant::now() + FAILOVER_PATIENCE;
         let mut pause = Duration::from_millis(50);
         let mut news = false;
+        let mut failures = 0;
         loop {
             let result = async {
                 // With Sentinel a change waits for a replica on a connection of its own;
@@ -354,9 +356,10 @@ impl SharedCache {
                         "no replica confirmed a revocation; asking the sentinels again"
                     );
                 }
-                Err(error) if !sentinel || last_try => return Err(error),
+                Err(error) if (!sentinel && failures > 0) || last_try => return Err(error),
                 Err(error) => {
-                    tracing::debug!(%error, "a revocation write failed; asking the sentinels again");
+                    failures += 1;
+                    tracing::debug!(%error, "a revocation write failed; trying again");
                 }
             }
             self.forget_connection();
