@@ -1,7 +1,7 @@
 //! The shared cache's public face: each command, with its failures counted by operation
 //! (the commands themselves are in the parent module).
 
-use super::{SharedAnswer, SharedCache, SharedError};
+use super::{Change, SharedAnswer, SharedCache, SharedError};
 
 /// The public face of the commands above: each failure is counted by operation.
 impl SharedCache {
@@ -25,7 +25,9 @@ impl SharedCache {
         expires_at: i64,
         publish: bool,
     ) -> Result<bool, SharedError> {
-        let result = self.token_revoked_inner(jti, expires_at, publish).await;
+        let result = self
+            .change(Change::Token { jti, expires_at }, publish)
+            .await;
         self.count_error(&result, "revoke_token");
         result
     }
@@ -33,7 +35,10 @@ impl SharedCache {
     /// Announces a client change that revokes nothing.
     #[tracing::instrument(name = "redis.client_changed", skip_all)]
     pub(crate) async fn client_changed(&self, client_id: &str) -> Result<(), SharedError> {
-        let result = self.client_changed_inner(client_id).await;
+        let result = self
+            .change(Change::Client { client_id }, true)
+            .await
+            .map(drop);
         self.count_error(&result, "client_changed");
         result
     }
@@ -47,9 +52,12 @@ impl SharedCache {
         keep_ms: i64,
         publish: bool,
     ) -> Result<bool, SharedError> {
-        let result = self
-            .cutoff_raised_inner(client_id, cutoff, keep_ms, publish)
-            .await;
+        let change = Change::Cutoff {
+            client_id,
+            cutoff,
+            keep_ms,
+        };
+        let result = self.change(change, publish).await;
         self.count_error(&result, "raise_cutoff");
         result
     }
