@@ -133,9 +133,11 @@ impl SharedCache {
             recent: tail.into_iter().filter_map(entry).collect(),
         };
 
-        let jti_prefix = self.key(&["jti", ""]);
+        let tokens = TokenKeys {
+            prefix: self.key(&["jti", ""]),
+            fallback_expiry: Timestamp::now().as_secs().saturating_add(lifetime_secs),
+        };
         let client_prefix = self.key(&["client", ""]);
-        let fallback_expiry = Timestamp::now().as_secs().saturating_add(lifetime_secs);
         let mut snapshot = Snapshot::default();
         // Room for every key of the database (an upper bound; pages are only touched as
         // they fill, and the excess is given back in place when the set is sealed): a
@@ -150,33 +152,16 @@ impl SharedCache {
             .with_count(SNAPSHOT_BATCH);
         let mut keys = step(scan_conn.scan_options::<String>(options)).await?;
         while let Some(key) = step(async { keys.next_item().await.transpose() }).await? {
-            if key.starts_with(&jti_prefix) {
+            if key.starts_with(&tokens.prefix) {
                 jti_keys.push(key);
                 if jti_keys.len() == SNAPSHOT_BATCH {
-                    let values: Vec<Option<i64>> = step(conn.mget(&jti_keys)).await?;
-                    add_tokens(
-                        &mut snapshot,
-                        &jti_prefix,
-                        &mut jti_keys,
-                        values,
-                        fallback_expiry,
-                    );
+                    add_tokens(&mut conn, copy, &mut snapshot, &mut jti_keys, &tokens).await?;
                 }
             } else if key.starts_with(&client_prefix) {
                 client_keys.push(key);
             }
         }
-        copy.retain_unknown(&mut jti_keys, &jti_prefix);
-        if !jti_keys.is_empty() {
-            let values: Vec<Option<i64>> = step(conn.mget(&jti_keys)).await?;
-            add_tokens(
-                &mut snapshot,
-                &jti_prefix,
-                &mut jti_keys,
-                values,
-                fallback_expiry,
-            );
-        }
+        add_tokens(&mut conn, copy, &mut snapshot, &mut jti_keys, &tokens).await?;
         for batch in client_keys.chunks(SNAPSHOT_BATCH) {
             let values: Vec<Option<String>> = step(conn.mget(batch)).await?;
             for (key, value) in batch.iter().zip(values) {
@@ -196,23 +181,37 @@ impl SharedCache {
     }
 }
 
-/// Adds the tokens of one batch of `rev:jti:` keys (a key gone meanwhile has expired).
-fn add_tokens(
-    snapshot: &mut Snapshot,
-    jti_prefix: &str,
-    keys: &mut Vec<String>,
-    values: Vec<Option<i64>>,
+/// How the keys of revoked tokens read: their prefix, and the expiry given to a key that
+/// records none.
+struct TokenKeys {
+    prefix: String,
     fallback_expiry: i64,
-) {
+}
+
+/// Adds the tokens of a batch of `rev:jti:` keys that `copy` does not hold (a key gone
+/// meanwhile has expired), and empties the batch.
+async fn add_tokens(
+    conn: &mut redis::aio::MultiplexedConnection,
+    copy: &LocalCache,
+    snapshot: &mut Snapshot,
+    keys: &mut Vec<String>,
+    tokens: &TokenKeys,
+) -> Result<(), SharedError> {
+    copy.retain_unknown(keys, &tokens.prefix);
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<Option<i64>> = step(conn.mget(&*keys)).await?;
     for (key, value) in keys.drain(..).zip(values) {
-        let (Some(jti), Some(expires_at)) = (key.strip_prefix(jti_prefix), value) else {
+        let (Some(jti), Some(expires_at)) = (key.strip_prefix(&tokens.prefix), value) else {
             continue;
         };
         let expires_at = if expires_at < PLAUSIBLE_EXPIRY {
-            fallback_expiry
+            tokens.fallback_expiry
         } else {
             expires_at
         };
         snapshot.revoked.push(jti, expires_at);
     }
+    Ok(())
 }
