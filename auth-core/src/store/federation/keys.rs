@@ -93,7 +93,7 @@ pub fn audiences_from_column(column: Option<&str>) -> Result<Vec<String>, StoreE
 }
 
 /// Sets a live client's keys (inline JWKS or `jwks_uri`, at most one; both `None`: no
-/// keys) and, when given, its audiences (a JSON array). `false`: no such live client.
+/// keys). `false`: no such live client.
 pub fn set_keys(
     conn: &mut DbConnection,
     client_id: &ClientId,
