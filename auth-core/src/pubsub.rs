@@ -23,11 +23,13 @@ pub enum Event {
 }
 
 /// Follows `channel` forever, calling `on_event` for each [`Event`]. Run it as a task.
-/// Each (re)subscription connects to the current master. With Sentinel it first subscribes
-/// to a sentinel's `+switch-master` events: when the master moves, the subscription to the
-/// old one is dropped ([`Event::Lost`]) and made again on the new master. (A demoted master
-/// lives on as a replica and passes on what the new one publishes, but only once it has
-/// caught up with it, and not at all while it is cut off from it.)
+/// Each (re)subscription connects to the current master; on a Cluster it subscribes to the
+/// sharded channel on the shard that owns it (`follow_sharded`). With Sentinel it first
+/// subscribes to a sentinel's `+switch-master` events: when the master moves, the
+/// subscription to the old one is dropped ([`Event::Lost`]) and made again on the new
+/// master. (A demoted master lives on as a replica and passes on what the new one
+/// publishes, but only once it has caught up with it, and not at all while it is cut off
+/// from it.)
 pub async fn follow(
     redis: crate::shared_redis::RedisSettings,
     channel: String,
@@ -35,6 +37,14 @@ pub async fn follow(
 ) {
     let mut backoff = Duration::from_millis(50);
     loop {
+        if redis.is_cluster() {
+            if follow_sharded(&redis, &channel, &mut on_event).await {
+                backoff = Duration::from_millis(50);
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+            continue;
+        }
         let switches = if redis.is_sentinel() {
             match tokio::time::timeout(CONNECT_TIMEOUT, Box::pin(watch_switches(&redis))).await {
                 Ok(Ok(switches)) => Some(switches),
@@ -81,6 +91,87 @@ pub async fn follow(
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// How long a new sharded subscription may take to hear its own probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The start of a probe's payload; no message of a channel that is followed starts so.
+const PROBE: &str = "probe:";
+
+/// Follows a sharded channel of a Cluster (`SSUBSCRIBE`, on the master of its slot) until
+/// the subscription is lost: a connection of the Cluster client drops (it would subscribe
+/// again by itself, but messages sent meanwhile are gone, so the caller must hear of it),
+/// or the server ends the subscription (`sunsubscribe`: the slot moved, after a failover or
+/// a resharding). False if it could not subscribe.
+///
+/// A replica accepts sharded subscriptions too, and a slot map read during a failover may
+/// still name the demoted master, which hears nothing of what the new one publishes until
+/// it has caught up with it. So the subscription counts as made only once a probe
+/// published on the slot's master (with a random payload, ignored by every follower) has
+/// come back through it; messages before that are dropped (the caller reads what it
+/// missed back after [`Event::Subscribed`]).
+async fn follow_sharded(
+    redis: &crate::shared_redis::RedisSettings,
+    channel: &str,
+    on_event: &mut impl FnMut(Event),
+) -> bool {
+    let (push, mut pushes) = tokio::sync::mpsc::unbounded_channel();
+    let Ok(client) = redis.cluster_subscriber(CONNECT_TIMEOUT, push) else {
+        return false;
+    };
+    let subscribe = Box::pin(async {
+        let mut conn = client.get_async_connection().await?;
+        conn.ssubscribe(channel).await?;
+        Ok::<_, redis::RedisError>(conn)
+    });
+    let Ok(Ok(mut conn)) = tokio::time::timeout(CONNECT_TIMEOUT, subscribe).await else {
+        return false;
+    };
+    let probe = format!("{PROBE}{}", crate::ids::random_id());
+    let mut publish = redis::cmd("SPUBLISH");
+    publish.arg(channel).arg(&probe);
+    let heard = async {
+        publish.query_async::<i64>(&mut conn).await.ok()?;
+        loop {
+            match sharded_event(pushes.recv().await?)? {
+                Some(message) if message == probe => return Some(()),
+                _ => {}
+            }
+        }
+    };
+    if !matches!(
+        tokio::time::timeout(PROBE_TIMEOUT, heard).await,
+        Ok(Some(()))
+    ) {
+        return false;
+    }
+    on_event(Event::Subscribed);
+    while let Some(push) = pushes.recv().await {
+        match sharded_event(push) {
+            None => break,
+            Some(Some(message)) if message.starts_with(PROBE) => {}
+            Some(message) => on_event(Event::Message(message)),
+        }
+    }
+    drop(conn);
+    on_event(Event::Lost);
+    true
+}
+
+/// What a push of a sharded subscription says: `None` if the subscription is lost,
+/// `Some(None)` for a push that is not a message (a confirmation) or a payload that is not
+/// UTF-8, `Some(Some(payload))` for a message.
+fn sharded_event(push: redis::PushInfo) -> Option<Option<String>> {
+    match push.kind {
+        redis::PushKind::SMessage => Some(
+            push.data
+                .into_iter()
+                .nth(1)
+                .and_then(|value| redis::from_redis_value(value).ok()),
+        ),
+        redis::PushKind::Disconnection | redis::PushKind::SUnsubscribe => None,
+        _ => Some(None),
     }
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::pubsub::{self, Event};
 use crate::revocation::SharedError;
-use crate::shared_redis::{LazyConnection, RedisSettings};
+use crate::shared_redis::{LazyConnection, RedisConnection, RedisSettings};
 
 /// Refused: retry after this long (at least a second, as `Retry-After` counts seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,28 +198,46 @@ impl WindowCounters {
         }
     }
 
-    async fn connection(&self) -> Option<(redis::aio::ConnectionManager, &Shared)> {
+    /// Runs one pipeline per key (`build` writes it for the key's Redis name), all at once
+    /// on the shared connection, and reads each one's answer; `None` if Redis could not
+    /// answer them all in time. One pipeline per key, not one for all: on a Cluster, keys
+    /// of one pipeline must share a slot.
+    async fn per_key<T: redis::FromRedisValue>(
+        &self,
+        keys: &[Counted],
+        build: impl Fn(&mut redis::Pipeline, &str),
+    ) -> Option<(Vec<T>, RedisConnection, &Shared)> {
         let shared = self.shared.as_ref()?;
-        Some((shared.conn.get().await?, shared))
+        let conn = shared.conn.get().await?;
+        let pipes: Vec<redis::Pipeline> = keys
+            .iter()
+            .map(|(key, _)| {
+                let mut pipe = redis::pipe();
+                build(&mut pipe, &format!("{}:{key}", shared.prefix));
+                pipe
+            })
+            .collect();
+        let answers = futures_util::future::try_join_all(pipes.iter().map(|pipe| {
+            let mut conn = conn.clone();
+            async move { pipe.query_async::<T>(&mut conn).await }
+        }));
+        match tokio::time::timeout(REDIS_TIMEOUT, answers).await {
+            Ok(Ok(answers)) => Some((answers, conn, shared)),
+            _ => {
+                shared.conn.failed();
+                None
+            }
+        }
     }
 
     /// The longest time left of a key over its limit, from Redis; `None` if none is (or
     /// Redis is unreachable).
     async fn shared_left(&self, keys: &[Counted]) -> Option<Duration> {
-        let (mut conn, shared) = self.connection().await?;
-        let mut pipe = redis::pipe();
-        for (key, _) in keys {
-            let key = format!("{}:{key}", shared.prefix);
-            pipe.get(&key).pttl(&key);
-        }
-        let answer: Vec<(Option<u32>, i64)> =
-            match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut conn)).await {
-                Ok(Ok(answer)) => answer,
-                _ => {
-                    shared.conn.failed();
-                    return None;
-                }
-            };
+        let (answer, _, _) = self
+            .per_key::<(Option<u32>, i64)>(keys, |pipe, key| {
+                pipe.get(key).pttl(key);
+            })
+            .await?;
         keys.iter()
             .zip(answer)
             .filter(|((_, limit), (count, _))| count.unwrap_or(0) >= *limit)
@@ -231,34 +249,28 @@ impl WindowCounters {
     /// announced to the other replicas. Each key's count and its window's time left, or
     /// `None` if Redis could not count it.
     async fn shared_record(&self, keys: &[Counted], now: Instant) -> Option<Vec<(u32, Duration)>> {
-        let (mut conn, shared) = self.connection().await?;
         let window_ms = i64::try_from(self.window.as_millis()).unwrap_or(60_000);
-        let mut pipe = redis::pipe();
-        for (key, _) in keys {
-            let key = format!("{}:{key}", shared.prefix);
-            // The window starts with the first event: INCR, then set the expiry only if none.
-            pipe.incr(&key, 1);
-            pipe.cmd("PEXPIRE")
-                .arg(&key)
-                .arg(window_ms)
-                .arg("NX")
-                .ignore();
-            pipe.pttl(&key);
-        }
-        let counted: Vec<(u32, i64)> =
-            match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut conn)).await {
-                Ok(Ok(counted)) => counted,
-                _ => {
-                    shared.conn.failed();
-                    return None;
-                }
-            };
+        let (counted, mut conn, shared) = self
+            .per_key::<(u32, i64)>(keys, |pipe, key| {
+                // The window starts with the first event: INCR, then set the expiry only
+                // if none.
+                pipe.incr(key, 1);
+                pipe.cmd("PEXPIRE")
+                    .arg(key)
+                    .arg(window_ms)
+                    .arg("NX")
+                    .ignore();
+                pipe.pttl(key);
+            })
+            .await?;
         let mut announce = redis::pipe();
         for ((key, limit), (count, ttl)) in keys.iter().zip(&counted) {
             if count >= limit && *ttl > 0 {
                 self.lock_blocks().insert(key, now + millis(*ttl), now);
                 announce
-                    .publish(&shared.channel, format!("{ttl} {key}"))
+                    .cmd(shared.settings.publish_command())
+                    .arg(&shared.channel)
+                    .arg(format!("{ttl} {key}"))
                     .ignore();
             }
         }

@@ -4,7 +4,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use super::RedisSettings;
+use super::{RedisConnection, RedisSettings};
 
 /// A multiplexed connection opened on first use and then shared (it reconnects by itself):
 /// a part that talks to Redis only now and then holds one of these, not a connection of
@@ -12,7 +12,7 @@ use super::RedisSettings;
 pub struct LazyConnection {
     settings: RedisSettings,
     timeout: Duration,
-    conn: Mutex<Option<redis::aio::ConnectionManager>>,
+    conn: Mutex<Option<RedisConnection>>,
 }
 
 impl std::fmt::Debug for LazyConnection {
@@ -38,7 +38,7 @@ impl LazyConnection {
     }
 
     /// The connection; `None` when Redis cannot be reached within the timeout.
-    pub async fn get(&self) -> Option<redis::aio::ConnectionManager> {
+    pub async fn get(&self) -> Option<RedisConnection> {
         if let Some(conn) = self
             .conn
             .lock()
@@ -47,15 +47,8 @@ impl LazyConnection {
         {
             return Some(conn);
         }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1);
         // Boxed: connecting is rare, and its future (Sentinel's discovery) is deep.
-        let connect = Box::pin(async {
-            let client = self.settings.current_client().await?;
-            client.get_connection_manager_with_config(config).await
-        });
+        let connect = Box::pin(self.settings.connect(self.timeout));
         let conn = tokio::time::timeout(self.timeout, connect)
             .await
             .ok()?
@@ -65,8 +58,8 @@ impl LazyConnection {
     }
 
     /// A command through the connection failed: with Sentinel, the master may have moved,
-    /// so the next [`LazyConnection::get`] asks the sentinels again. (One server's
-    /// connection reconnects by itself.)
+    /// so the next [`LazyConnection::get`] asks the sentinels again. (One server's and a
+    /// Cluster's connections reconnect by themselves.)
     pub fn failed(&self) {
         if self.settings.is_sentinel() {
             *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = None;

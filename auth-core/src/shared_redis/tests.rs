@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::cluster::parse_cluster;
 use super::sentinel::parse_sentinel;
 use super::*;
 
@@ -138,4 +139,49 @@ fn urls_prefixes_and_tls_files_are_checked_and_errors_name_the_variable() {
         assert_eq!(error.variable, variable, "{pairs:?}");
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
+}
+
+#[test]
+fn cluster_urls_name_some_nodes_and_the_credentials_and_tag_key_groups() {
+    let target = parse_cluster("app:p%40ss@10.0.0.1:7000,redis-2:7001/").unwrap();
+    assert_eq!(
+        target.nodes,
+        [("10.0.0.1".to_owned(), 7000), ("redis-2".to_owned(), 7001)]
+    );
+    assert_eq!(target.credentials.username.as_deref(), Some("app"));
+    assert_eq!(target.credentials.password.as_deref(), Some("p@ss"));
+    for bad in [
+        "",
+        "c",
+        "c:x",
+        ":7000",
+        "c:7000/0",
+        "c:7000,",
+        "u:%zz@c:7000",
+    ] {
+        assert!(parse_cluster(bad).is_err(), "{bad}");
+    }
+    let cluster = settings(&[
+        ("REDIS_URL", "rediss+cluster://u:hunter2@c1:7000,c2:7000"),
+        ("REDIS_KEY_PREFIX", "svc"),
+    ])
+    .unwrap()
+    .unwrap();
+    assert!(cluster.is_cluster() && cluster.is_tls() && !cluster.is_sentinel());
+    assert!(!format!("{cluster:?}").contains("hunter2"));
+    // One hash tag per group (one slot for the keys a script uses together); sharded
+    // channels.
+    assert_eq!(cluster.key_group("rev"), "{svc:rev}");
+    assert_eq!(cluster.publish_command(), "SPUBLISH");
+    assert!(cluster.client().is_err(), "a Cluster has no single server");
+    let plain = settings(&[("REDIS_URL", "redis://c:6379"), ("REDIS_KEY_PREFIX", "svc")])
+        .unwrap()
+        .unwrap();
+    assert_eq!(plain.key_group("rev"), "svc:rev");
+    assert_eq!(plain.publish_command(), "PUBLISH");
+    let error = settings_error("redis+cluster://u:hunter2@c1:7000/3");
+    assert!(
+        error.contains("REDIS_URL") && !error.contains("hunter2"),
+        "{error}"
+    );
 }

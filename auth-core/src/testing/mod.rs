@@ -1,5 +1,6 @@
 //! Test support (feature `testing`): an isolated database per test, on PostgreSQL or SQLite;
-//! real processes (`process`); a Redis server of a test's own, plain or TLS (`redis_server`);
+//! real processes (`process`); a Redis server of a test's own, plain or TLS (`redis_server`),
+//! a Sentinel group (`sentinel`) or a three-master Cluster (`redis_cluster`);
 //! HTTP helpers both services' tests share (`http`); a Kubernetes-like token issuer with
 //! discovery and JWKS, for workload-identity tests (`issuer`).
 //!
@@ -25,6 +26,8 @@ pub mod https_files;
 pub mod issuer;
 pub mod postgres;
 pub mod process;
+pub mod redis_cluster;
+mod redis_node;
 pub mod redis_server;
 pub mod sentinel;
 

@@ -17,6 +17,8 @@ pub struct RedisServer {
     pub port: u16,
     tls: Option<TlsFiles>,
     child: Option<Child>,
+    /// Its working directory: it never loads a `dump.rdb` another server left behind.
+    dir: tempfile::TempDir,
 }
 
 impl RedisServer {
@@ -26,6 +28,7 @@ impl RedisServer {
             port: free_port(),
             tls: None,
             child: None,
+            dir: tempfile::tempdir().expect("a temporary directory"),
         };
         server.restart()?;
         Some(server)
@@ -39,6 +42,7 @@ impl RedisServer {
             port: free_port(),
             tls: Some(tls),
             child: None,
+            dir: tempfile::tempdir().expect("a temporary directory"),
         };
         server.restart()?;
         Some(server)
@@ -114,6 +118,8 @@ impl RedisServer {
         }
         let spawned = Command::new("redis-server")
             .args(&args)
+            .arg("--dir")
+            .arg(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

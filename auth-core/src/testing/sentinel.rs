@@ -3,56 +3,12 @@
 //! the master over while services use `redis+sentinel://`.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use super::process::free_port;
-use super::unavailable;
+use super::redis_node::{Node, query, spawn, wait_until};
 
 /// The name the sentinels know the master by.
 pub const MASTER_NAME: &str = "authsvc";
-
-/// One `redis-server` process (data node or sentinel); killed when dropped.
-struct Node {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(args: &[&str]) -> Option<Child> {
-    match Command::new("redis-server")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(child) => Some(child),
-        Err(error) => unavailable("redis-server (a Sentinel group of the test's own)", error),
-    }
-}
-
-/// Runs `command` on the node at `port` (one-second timeouts).
-fn query<T: redis::FromRedisValue>(port: u16, command: &redis::Cmd) -> redis::RedisResult<T> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}"))?;
-    let mut conn = client.get_connection_with_timeout(Duration::from_secs(1))?;
-    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
-    command.query(&mut conn)
-}
-
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what}: not after 30 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A master, a replica and three sentinels watching them.
 pub struct SentinelGroup {
@@ -75,7 +31,7 @@ impl SentinelGroup {
             }
             let node = Node {
                 port,
-                child: spawn(&args)?,
+                child: spawn(&args, dir)?,
             };
             wait_until("redis-server answers", || {
                 query::<String>(port, &redis::cmd("PING")).is_ok()
@@ -102,7 +58,7 @@ impl SentinelGroup {
             let conf = conf.display().to_string();
             sentinels.push(Node {
                 port,
-                child: spawn(&[conf.as_str(), "--sentinel"])?,
+                child: spawn(&[conf.as_str(), "--sentinel"], dir)?,
             });
         }
         let group = Self {

@@ -67,6 +67,8 @@ pub struct Cluster {
     pub admins: Vec<Process>,
     pub example: Process,
     pub http: awc::Client,
+    /// `REDIS_KEY_PREFIX` of every process.
+    pub prefix: String,
     /// The signing key file every service shares.
     key: PathBuf,
     _db: TestDatabase,
@@ -89,7 +91,7 @@ impl Cluster {
             ISSUER,
             &[
                 ("REDIS_URL", redis_url.into()),
-                ("REDIS_KEY_PREFIX", prefix),
+                ("REDIS_KEY_PREFIX", prefix.clone()),
             ],
         );
         let with = |extra: &[(&str, String)]| {
@@ -143,6 +145,7 @@ impl Cluster {
             admins,
             example,
             http,
+            prefix,
             key,
             _db: db,
             _dir: dir,

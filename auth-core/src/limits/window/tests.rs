@@ -1,4 +1,5 @@
-//! The counters' windows on local counters and announcements, with an injected clock.
+//! The counters' windows on local counters and announcements, with an injected clock; and
+//! counters two replicas share through a real Redis Cluster.
 
 use super::*;
 
@@ -73,5 +74,65 @@ fn retry_after_is_at_least_a_second_and_rounds_up() {
     assert_eq!(
         Blocked::after(Duration::from_millis(1500)).retry_after_secs(),
         2
+    );
+}
+
+/// Two replicas' counters on a three-master Cluster: keys of one event live on different
+/// masters, counts are shared, and a key one replica takes to its limit is blocked at the
+/// other by the announcement on the sharded channel (checks then cost no round trip).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_counters_and_blocks_through_a_redis_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cluster) = crate::testing::redis_cluster::RedisCluster::start(dir.path()) else {
+        return;
+    };
+    let env = [("REDIS_URL", cluster.url())];
+    let env = crate::config::Env::from_fn(|name| {
+        env.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    });
+    let redis = RedisSettings::from_env(&env).unwrap().unwrap();
+    let window = Duration::from_secs(60);
+    let (a, b) = (
+        WindowCounters::new(window, Some(&redis), "test").unwrap(),
+        WindowCounters::new(window, Some(&redis), "test").unwrap(),
+    );
+    // Keys whose slots belong to different masters.
+    let names: Vec<String> = (0..40).map(|i| format!("client:{i}")).collect();
+    let owner = |name: &String| cluster.port_of(&format!("authsvc:test:{name}"));
+    let first = names[0].clone();
+    let second = names
+        .iter()
+        .find(|name| owner(name) != owner(&first))
+        .expect("keys on two masters")
+        .clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(a.following() && b.following()) {
+        assert!(Instant::now() < deadline, "never followed the channel");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let both = vec![(first.clone(), 100), (second.clone(), 4)];
+    let now = Instant::now();
+    for replica in [&a, &b, &a] {
+        assert!(replica.record(&both, now).await.is_ok());
+    }
+    // The fourth event, at the other replica, takes `second` to its limit (counted in
+    // Redis across both) and is announced.
+    assert!(b.record(&both, now).await.is_ok());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match a.check(&[(second.clone(), 4)], Instant::now()).await {
+            Err(blocked) => {
+                assert!(blocked.retry_after <= window);
+                break;
+            }
+            Ok(()) => assert!(Instant::now() < deadline, "the block never reached a"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        a.check(&[(first, 100)], Instant::now()).await.is_ok(),
+        "only the key at its limit is blocked"
     );
 }

@@ -16,7 +16,9 @@ const REPLICA_WAIT_MS: u64 = 250;
 /// SHA-1 of the previous link and the change, so equal links at equal numbers mean equal
 /// histories), logs it and publishes it. KEYS: seq, log, chain, the change's key (for `j`
 /// and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`), publish
-/// (`1`/`0`), channel, log length. Returns 1 if it was news.
+/// (`1`/`0`), channel, log length, the publishing command (`PUBLISH`, or `SPUBLISH` on a
+/// Cluster: the channel shares the keys' hash tag, so it is the same shard's). Returns 1
+/// if it was news.
 pub(super) const CHANGE_SCRIPT: &str = r"
 local kind = ARGV[1]
 if kind == 'j' then
@@ -38,7 +40,7 @@ if ARGV[5] == '1' then
     redis.call('DEL', KEYS[2])
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id, 'm', ARGV[2], 'c', link)
   end
-  redis.call('PUBLISH', ARGV[6], seq .. ' ' .. link .. ' ' .. ARGV[2])
+  redis.call(ARGV[8], ARGV[6], seq .. ' ' .. link .. ' ' .. ARGV[2])
 end
 return 1
 ";
@@ -110,7 +112,8 @@ impl SharedCache {
         invocation
             .arg(if publish { "1" } else { "0" })
             .arg(self.channel())
-            .arg(LOG_LENGTH);
+            .arg(LOG_LENGTH)
+            .arg(self.settings().publish_command());
         invocation
     }
 
@@ -121,10 +124,12 @@ impl SharedCache {
     /// to the new one, whose subscribers would never hear of them. A change that fails, or
     /// that no replica confirms, is tried again on a new connection (the master the
     /// sentinels name now), for up to [`FAILOVER_PATIENCE`]; a master whose replicas are all
-    /// down keeps working, each change then waiting that long. One server is tried twice,
-    /// 50 ms apart (a connection that is reconnecting), and then not waited for: the syncer
-    /// repairs what it missed within a second, and followers that lost it stop trusting
-    /// their copies.
+    /// down keeps working, each change then waiting that long. On a Cluster a change that
+    /// fails is tried again for as long (during a failover the old master holds writes
+    /// back, then redirects them), without `WAIT` (a Cluster may have no replicas). One
+    /// server is tried twice, 50 ms apart (a connection that is reconnecting), and then not
+    /// waited for: the syncer repairs what it missed within a second, and followers that
+    /// lost it stop trusting their copies.
     pub(crate) async fn change(
         &self,
         change: Change<'_>,
@@ -132,6 +137,8 @@ impl SharedCache {
     ) -> Result<bool, SharedError> {
         let invocation = self.invocation(&change, publish);
         let sentinel = self.settings.is_sentinel();
+        // Whether a failed write may succeed on a master elected meanwhile.
+        let patient = sentinel || self.settings.is_cluster();
         let deadline = tokio::time::Instant::now() + FAILOVER_PATIENCE;
         let mut pause = Duration::from_millis(50);
         let mut news = false;
@@ -169,7 +176,7 @@ impl SharedCache {
                         "no replica confirmed a revocation; asking the sentinels again"
                     );
                 }
-                Err(error) if (!sentinel && failures > 0) || last_try => return Err(error),
+                Err(error) if (!patient && failures > 0) || last_try => return Err(error),
                 Err(error) => {
                     failures += 1;
                     tracing::debug!(%error, "a revocation write failed; trying again");

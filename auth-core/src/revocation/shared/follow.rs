@@ -108,11 +108,20 @@ impl Follower {
         let (sender, mut events) = mpsc::unbounded_channel();
         let (settings, channel) = (self.shared.settings().clone(), self.shared.channel());
         let (cache, lifetime_secs) = (Arc::clone(&self.cache), self.lifetime_secs);
+        let shared = Arc::clone(&self.shared);
         tokio::spawn(crate::pubsub::follow(settings, channel, move |event| {
             // Applied as it arrives, so no revocation waits for the follower's turn (a
             // catch-up or snapshot in progress); applying it again in sequence is harmless.
-            if let Event::Message(Some(payload)) = &event {
-                apply_change(&cache, lifetime_secs, parse_message(payload).2);
+            // A lost subscription likewise stops the copy's answers at once.
+            match &event {
+                Event::Message(Some(payload)) => {
+                    apply_change(&cache, lifetime_secs, parse_message(payload).2);
+                }
+                Event::Lost => {
+                    shared.set_subscribed(false);
+                    cache.suspend();
+                }
+                _ => {}
             }
             let _ = sender.send(event);
         }));

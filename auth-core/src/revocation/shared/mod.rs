@@ -1,8 +1,9 @@
 //! The shared revocation cache in Redis, and the sequenced change log that carries changes.
 //!
 //! Keys (under the configured prefix): `rev:jti:<jti>` for revoked tokens (the token's
-//! expiry in seconds, kept a minute longer: verifiers allow 30 s of clock skew); `rev:client:<id>` for a client's
-//! cut-off in microseconds (only ever raised), expiring once every token it covers has;
+//! expiry in seconds, kept a minute longer: verifiers allow 30 s of clock skew);
+//! `rev:client:<id>` for a client's cut-off in microseconds (only ever raised), expiring
+//! once every token it covers has;
 //! `rev:ready`, set once the cache holds everything the database does. A flushed or
 //! restarted Redis has no `rev:ready`, so no verifier trusts its emptiness: those with a
 //! database use it and rebuild the cache, those without fail closed until the rebuild is
@@ -14,16 +15,21 @@
 //! id `<seq>-0`, fields `m` the change and `c` its link) and publishes `<seq> <link>
 //! <change>` on `rev:events`: `j <jti> <expiry secs>`, `c <client_id> <cutoff>`, `u
 //! <client_id>` for a change that revokes nothing (scopes added), so caches of client state
-//! drop it, and `r <nonce>` after a rebuild. One command per change, whatever the number of verifiers; followers (see
-//! `follow`) apply messages in sequence, read a gap back from the log, and load a snapshot
-//! only when they start or the log cannot fill the gap.
+//! drop it, and `r <nonce>` after a rebuild. One command per change, whatever the number
+//! of verifiers; followers (see `follow`) apply messages in sequence, read a gap back from
+//! the log, and load a snapshot only when they start or the log cannot fill the gap.
+//!
+//! On a Cluster, `PREFIX:rev` is written `{PREFIX:rev}`: a hash tag, so every key and the
+//! channel share one slot (a change's script touches several keys), and the channel is a
+//! sharded one (`SPUBLISH`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use redis::AsyncCommands as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::shared_redis::RedisConnection;
 
 /// How long one Redis command may take before the check falls back.
 pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
@@ -56,8 +62,10 @@ pub(crate) struct SharedCache {
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     /// Connections made on first use: one for checks and reads, and with Sentinel one for
     /// changes (a change waits for a replica, which must not hold up the checks).
-    conns: [std::sync::Mutex<Option<ConnectionManager>>; 2],
-    prefix: String,
+    conns: [std::sync::Mutex<Option<RedisConnection>>; 2],
+    /// `PREFIX:rev`, or on a Cluster `{PREFIX:rev}` (one slot for all: a change's script
+    /// touches several keys).
+    group: String,
     subscribed: AtomicBool,
     change: redis::Script,
 }
@@ -78,14 +86,14 @@ impl SharedCache {
             settings: redis.clone(),
             metrics,
             conns: Default::default(),
-            prefix: redis.key_prefix().to_owned(),
+            group: redis.key_group("rev"),
             subscribed: AtomicBool::new(false),
             change: redis::Script::new(change::CHANGE_SCRIPT),
         })
     }
 
     fn key(&self, parts: &[&str]) -> String {
-        let mut key = format!("{}:rev", self.prefix);
+        let mut key = self.group.clone();
         for part in parts {
             key.push(':');
             key.push_str(part);
@@ -111,13 +119,13 @@ impl SharedCache {
     }
 
     /// A multiplexed connection, made on first use; it reconnects by itself afterwards.
-    pub(crate) async fn connection(&self) -> Result<ConnectionManager, SharedError> {
+    pub(crate) async fn connection(&self) -> Result<RedisConnection, SharedError> {
         self.connection_for(CHECKS).await
     }
 
     /// The connection of `slot` ([`CHECKS`] or [`CHANGES`]), made on first use; it
     /// reconnects by itself afterwards.
-    async fn connection_for(&self, slot: usize) -> Result<ConnectionManager, SharedError> {
+    async fn connection_for(&self, slot: usize) -> Result<RedisConnection, SharedError> {
         let conn = &self.conns[slot];
         if let Some(conn) = conn
             .lock()
@@ -126,17 +134,8 @@ impl SharedCache {
         {
             return Ok(conn);
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
         // Boxed: connecting is rare, and its future (Sentinel's discovery) is deep.
-        let made = timed(Box::pin(async {
-            let client = self.settings.current_client().await?;
-            client.get_connection_manager_with_config(config).await
-        }))
-        .await?;
+        let made = timed(Box::pin(self.settings.connect(REDIS_TIMEOUT))).await?;
         *conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(made.clone());

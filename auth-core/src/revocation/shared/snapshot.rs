@@ -103,11 +103,7 @@ impl SharedCache {
         lifetime_secs: i64,
     ) -> Result<Option<(Snapshot, LogHead)>, SharedError> {
         // A connection of its own: its steps may take longer than a check may wait.
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(STEP_TIMEOUT))
-            .set_response_timeout(Some(STEP_TIMEOUT));
-        let client = self.settings.current_client().await?;
-        let mut conn = step(client.get_multiplexed_async_connection_with_config(&config)).await?;
+        let mut conn = step(Box::pin(self.settings().connect(STEP_TIMEOUT))).await?;
         let ready = self.key(&["ready"]);
         if !step(conn.exists::<_, bool>(&ready)).await? {
             return Ok(None);
@@ -143,22 +139,37 @@ impl SharedCache {
         // they fill, and the excess is given back in place when the set is sealed): a
         // vector grown by doubling would leave about half its size again behind as freed
         // memory the allocator keeps for a while.
-        let keys: usize = step(redis::cmd("DBSIZE").query_async(&mut conn)).await?;
+        // Both asked of the server that holds the keys (on a Cluster, their slot's master).
+        let keys: usize = step(conn.query_at(&ready, &redis::cmd("DBSIZE"))).await?;
         snapshot.revoked.reserve(keys.min(MAX_RESERVED));
         let (mut jti_keys, mut client_keys) = (Vec::new(), Vec::new());
-        let mut scan_conn = conn.clone();
-        let options = redis::ScanOptions::default()
-            .with_pattern(format!("{}:rev:*", self.prefix))
-            .with_count(SNAPSHOT_BATCH);
-        let mut keys = step(scan_conn.scan_options::<String>(options)).await?;
-        while let Some(key) = step(async { keys.next_item().await.transpose() }).await? {
-            if key.starts_with(&tokens.prefix) {
-                jti_keys.push(key);
-                if jti_keys.len() == SNAPSHOT_BATCH {
-                    add_tokens(&mut conn, copy, &mut snapshot, &mut jti_keys, &tokens).await?;
+        let pattern = self.key(&["*"]);
+        let scan_from = |cursor: u64| {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SNAPSHOT_BATCH);
+            scan
+        };
+        let mut cursor = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) =
+                step(conn.query_at(&ready, &scan_from(cursor))).await?;
+            for key in batch {
+                if key.starts_with(&tokens.prefix) {
+                    jti_keys.push(key);
+                    if jti_keys.len() == SNAPSHOT_BATCH {
+                        add_tokens(&mut conn, copy, &mut snapshot, &mut jti_keys, &tokens).await?;
+                    }
+                } else if key.starts_with(&client_prefix) {
+                    client_keys.push(key);
                 }
-            } else if key.starts_with(&client_prefix) {
-                client_keys.push(key);
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
             }
         }
         add_tokens(&mut conn, copy, &mut snapshot, &mut jti_keys, &tokens).await?;
@@ -191,7 +202,7 @@ struct TokenKeys {
 /// Adds the tokens of a batch of `rev:jti:` keys that `copy` does not hold (a key gone
 /// meanwhile has expired), and empties the batch.
 async fn add_tokens(
-    conn: &mut redis::aio::MultiplexedConnection,
+    conn: &mut crate::shared_redis::RedisConnection,
     copy: &LocalCache,
     snapshot: &mut Snapshot,
     keys: &mut Vec<String>,
