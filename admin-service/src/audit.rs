@@ -100,11 +100,6 @@ impl Outcome {
     }
 }
 
-/// One of `T`'s values by its name.
-pub fn named<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, text: &str) -> Option<T> {
-    all.iter().copied().find(|value| name(*value) == text)
-}
-
 #[derive(Debug, Clone)]
 pub struct Audit {
     actor: String,

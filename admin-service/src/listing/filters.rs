@@ -19,7 +19,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Object, Required};
 
-use crate::audit::{Action, MAX_FIELD_CHARS, Outcome, named};
+use crate::audit::{Action, MAX_FIELD_CHARS, Outcome};
 use crate::error::ApiError;
 
 /// Text without control characters, as JSON Schema states it.
@@ -99,42 +99,13 @@ impl AuditFilters {
                 })
                 .transpose()?,
             target: target
-                .map(|target| {
-                    let len = target.chars().count();
-                    if (1..=MAX_FIELD_CHARS).contains(&len) && !target.chars().any(char::is_control)
-                    {
-                        Ok(target.into_owned())
-                    } else {
-                        Err(ApiError::invalid_request(format!(
-                            "target must be 1 to {MAX_FIELD_CHARS} characters without control \
-                             characters"
-                        )))
-                    }
-                })
+                .map(|target| bounded_text("target", MAX_FIELD_CHARS, target.into_owned()))
                 .transpose()?,
             action: action
-                .map(|action| {
-                    named(&Action::ALL, Action::as_str, &action)
-                        .map(|action| action.as_str().to_owned())
-                        .ok_or_else(|| {
-                            ApiError::invalid_request(format!(
-                                "action must be one of {}",
-                                names(&Action::ALL, Action::as_str).join(", ")
-                            ))
-                        })
-                })
+                .map(|action| named("action", &Action::ALL, Action::as_str, &action))
                 .transpose()?,
             outcome: outcome
-                .map(|outcome| {
-                    named(&Outcome::ALL, Outcome::as_str, &outcome)
-                        .map(|outcome| outcome.as_str().to_owned())
-                        .ok_or_else(|| {
-                            ApiError::invalid_request(format!(
-                                "outcome must be one of {}",
-                                names(&Outcome::ALL, Outcome::as_str).join(", ")
-                            ))
-                        })
-                })
+                .map(|outcome| named("outcome", &Outcome::ALL, Outcome::as_str, &outcome))
                 .transpose()?,
             since: since.map(|at| instant("since", &at)).transpose()?,
             until: until.map(|at| instant("until", &at)).transpose()?,
@@ -147,6 +118,35 @@ impl AuditFilters {
             ));
         }
         Ok(filter)
+    }
+}
+
+/// `text` if it is 1 to `max` characters without control characters.
+fn bounded_text(param: &str, max: usize, text: String) -> Result<String, ApiError> {
+    let len = text.chars().count();
+    if (1..=max).contains(&len) && !text.chars().any(char::is_control) {
+        Ok(text)
+    } else {
+        Err(ApiError::invalid_request(format!(
+            "{param} must be 1 to {max} characters without control characters"
+        )))
+    }
+}
+
+/// `text` if it names one of `all`; else a 400 listing them.
+fn named<T: Copy>(
+    param: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    text: &str,
+) -> Result<String, ApiError> {
+    let names = names(all, name);
+    match names.iter().find(|known| **known == text) {
+        Some(known) => Ok((*known).to_owned()),
+        None => Err(ApiError::invalid_request(format!(
+            "{param} must be one of {}",
+            names.join(", ")
+        ))),
     }
 }
 
@@ -191,12 +191,12 @@ impl IntoParams for AuditFilters {
             query_parameter(
                 "action",
                 "Only the events of this action.",
-                one_of(&names(&Action::ALL, Action::as_str)),
+                enumeration(&names(&Action::ALL, Action::as_str)),
             ),
             query_parameter(
                 "outcome",
                 "Only the events that ended so.",
-                one_of(&names(&Outcome::ALL, Outcome::as_str)),
+                enumeration(&names(&Outcome::ALL, Outcome::as_str)),
             ),
             query_parameter(
                 "since",
@@ -223,7 +223,7 @@ fn text(max: usize) -> Object {
         .build()
 }
 
-fn one_of(values: &[&'static str]) -> Object {
+fn enumeration(values: &[&'static str]) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values.iter().copied()))
