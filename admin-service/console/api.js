@@ -119,3 +119,10 @@ export async function api(method, path, body) {
 export function segment(value) {
   return encodeURIComponent(value);
 }
+
+// How many a listing page's total says: counted, the database's estimate (a large
+// listing), or, for a filtered listing, a count that stopped at its cap.
+export function totalText(page, filtered) {
+  if (!page.total_is_estimate) return `${page.total}`;
+  return filtered ? `${page.total} or more` : `about ${page.total}`;
+}

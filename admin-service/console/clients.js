@@ -1,21 +1,38 @@
-// Clients: one page of the listing at a time (the API's cursor), a filter over that page,
-// opening a client by id, and creating one (its secret shown once).
+// Clients: the API's listing a page at a time (its cursors), narrowed by its search (`q`:
+// part of an id, name or description), opening a client by id, and creating one (its
+// secret shown once).
 
-import { api, holds, segment } from './api.js';
+import { api, holds, segment, totalText } from './api.js';
 import { busy, field, h, messageBox, replace, secretDialog, table } from './dom.js';
 import { scopePicker } from './client.js';
 
 const PAGE_SIZE = 20;
 
 export async function renderClients(main) {
-  const listArea = h('div', { id: 'client-list' });
+  const search = h('input', { id: 'client-search', type: 'search', spellcheck: 'false',
+    autocomplete: 'off', maxlength: 128 });
+  const searchForm = h('form', { class: 'inline', id: 'client-search-form', role: 'search' },
+    field('Search clients', search, 'Part of a client id, name or description, in any case.'),
+    h('button', { type: 'submit', id: 'client-search-submit' }, 'Search'));
+  const results = h('div', { id: 'client-results' });
+  let searched = '';
+  const first = () => showPage(results, searched, [null], 0);
+  searchForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    searched = search.value.trim();
+    first();
+  });
+  // Emptying the box (or its clear button) lists every client again.
+  search.addEventListener('input', () => {
+    if (!search.value && searched) searchForm.requestSubmit();
+  });
   replace(main,
     h('h1', {}, 'Clients'),
     h('section', { 'aria-labelledby': 'list-heading' },
-      h('h2', { id: 'list-heading' }, 'All clients, oldest first'),
-      listArea),
-    await createForm(() => showPage(listArea, [null], 0)));
-  await showPage(listArea, [null], 0);
+      h('h2', { id: 'list-heading' }, 'Clients, oldest first'),
+      h('div', { id: 'client-list' }, h('div', { class: 'toolbar' }, searchForm, openById()), results)),
+    await createForm(first));
+  await first();
 }
 
 function openById() {
@@ -29,55 +46,45 @@ function openById() {
   return form;
 }
 
-// cursors[i] is the `after` of page i (null for the first page).
-async function showPage(area, cursors, index) {
+// cursors[i] is the `after` of page i (null for the first page); q the search ('' for none).
+async function showPage(area, q, cursors, index) {
   const box = messageBox();
   let page;
   try {
-    const after = cursors[index];
-    page = await api('GET', `/api/v1/oauth/client?size=${PAGE_SIZE}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    const query = new URLSearchParams({ size: PAGE_SIZE });
+    if (q) query.set('q', q);
+    if (cursors[index]) query.set('after', cursors[index]);
+    page = await api('GET', `/api/v1/oauth/client?${query}`);
   } catch (error) {
     box.error(error);
     replace(area, box.element);
     return;
   }
-  const filter = h('input', { id: 'client-filter', type: 'search', spellcheck: 'false' });
-  const rows = page.items.map((client) => ({
-    text: [client.client_id, client.name || '', client.description || '', ...client.scopes].join(' ').toLowerCase(),
-    cells: [
-      h('a', { href: `#/clients/${segment(client.client_id)}`, class: 'id' }, client.client_id),
-      client.name || '',
-      client.scopes.length ? client.scopes.join(' ') : '(none)',
-      client.has_secret ? 'yes' : 'no',
-      shortTime(client.created_at),
-    ],
-  }));
-  const tableArea = h('div');
-  const count = h('p', { role: 'status', class: 'hint' });
-  const draw = () => {
-    const wanted = filter.value.trim().toLowerCase();
-    const shown = rows.filter((row) => !wanted || row.text.includes(wanted));
-    replace(tableArea, table(`Clients ${index * PAGE_SIZE + 1} to ${index * PAGE_SIZE + page.items.length}`
-      + ` of ${page.total}${page.total_is_estimate ? ' (about)' : ''}`,
-    ['Client id', 'Name', 'Scopes', 'Secret', 'Created'], shown.map((row) => row.cells)));
-    count.textContent = wanted ? `${shown.length} of the ${rows.length} clients on this page match.` : '';
-  };
-  filter.addEventListener('input', draw);
-  draw();
+  const rows = page.items.map((client) => [
+    h('a', { href: `#/clients/${segment(client.client_id)}`, class: 'id' }, client.client_id),
+    client.name || '',
+    client.scopes.length ? client.scopes.join(' ') : '(none)',
+    client.has_secret ? 'yes' : 'no',
+    shortTime(client.created_at),
+  ]);
+  const total = totalText(page, Boolean(q));
+  const what = q ? `Clients matching “${q}”` : 'Clients';
+  const caption = page.items.length
+    ? `${what} ${index * PAGE_SIZE + 1} to ${index * PAGE_SIZE + page.items.length} of ${total}`
+    : `${what}: none`;
+  const count = h('p', { role: 'status', class: 'hint', id: 'client-count' },
+    q ? `${page.total === 0 ? 'No' : total} client${page.total === 1 ? '' : 's'} match${page.total === 1 ? 'es' : ''} “${q}”.` : '');
   const previous = h('button', { type: 'button', id: 'page-previous', disabled: index === 0 }, 'Previous page');
   const next = h('button', { type: 'button', id: 'page-next', disabled: !page.next }, 'Next page');
-  previous.addEventListener('click', () => showPage(area, cursors, index - 1));
+  previous.addEventListener('click', () => showPage(area, q, cursors, index - 1));
   next.addEventListener('click', () => {
     const following = cursors.slice(0, index + 1);
     following.push(page.next);
-    showPage(area, following, index + 1);
+    showPage(area, q, following, index + 1);
   });
-  replace(area,
-    h('div', { class: 'toolbar' },
-      field('Filter this page', filter,
-        'The API has no search: this filters the page shown (id, name, description, scopes).'),
-      openById()),
-    count, tableArea, h('div', { class: 'buttons' }, previous, next));
+  replace(area, count,
+    table(caption, ['Client id', 'Name', 'Scopes', 'Secret', 'Created'], rows),
+    h('div', { class: 'buttons' }, previous, next));
 }
 
 // 2026-12-01T06:13:03.094494Z -> 2026-12-01 06:13:03 UTC

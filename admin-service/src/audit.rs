@@ -4,6 +4,9 @@
 //! so neither exists without the other. A refused attempt by an authenticated caller is
 //! recorded afterwards by [`audited`], which then marks the audit listing's cached count
 //! stale (`crate::listing::count`). Secrets never enter an event.
+//!
+//! What an event records is typed: its [`Action`] and [`Outcome`], so the audit listing's
+//! filters (`crate::listing::filters`) accept exactly the values events can hold.
 
 use std::future::Future;
 
@@ -17,10 +20,90 @@ use crate::error::ApiError;
 use crate::listing::CachedCount;
 use crate::state::AppState;
 
+/// What an admin change did, as its events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ClientCreate,
+    ClientDelete,
+    ClientScopesReplace,
+    ClientLimitsReplace,
+    ClientSecretRotate,
+    ClientKeysReplace,
+    ClientIdentitiesReplace,
+    ClientTokensRevoke,
+    /// A client brought in by `admin-service import-fidesops`.
+    ClientImport,
+    ScopeAdd,
+    ScopeRemove,
+    IssuerCreate,
+    IssuerDelete,
+    TokenRevoke,
+}
+
+impl Action {
+    pub const ALL: [Self; 14] = [
+        Self::ClientCreate,
+        Self::ClientDelete,
+        Self::ClientScopesReplace,
+        Self::ClientLimitsReplace,
+        Self::ClientSecretRotate,
+        Self::ClientKeysReplace,
+        Self::ClientIdentitiesReplace,
+        Self::ClientTokensRevoke,
+        Self::ClientImport,
+        Self::ScopeAdd,
+        Self::ScopeRemove,
+        Self::IssuerCreate,
+        Self::IssuerDelete,
+        Self::TokenRevoke,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientCreate => "client.create",
+            Self::ClientDelete => "client.delete",
+            Self::ClientScopesReplace => "client.scopes.replace",
+            Self::ClientLimitsReplace => "client.limits.replace",
+            Self::ClientSecretRotate => "client.secret.rotate",
+            Self::ClientKeysReplace => "client.keys.replace",
+            Self::ClientIdentitiesReplace => "client.identities.replace",
+            Self::ClientTokensRevoke => "client.tokens.revoke",
+            Self::ClientImport => "client.import",
+            Self::ScopeAdd => "scope.add",
+            Self::ScopeRemove => "scope.remove",
+            Self::IssuerCreate => "issuer.create",
+            Self::IssuerDelete => "issuer.delete",
+            Self::TokenRevoke => "token.revoke",
+        }
+    }
+}
+
+/// How an admin change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Answered with a 4xx: not allowed, or not valid.
+    Refused,
+    /// Answered with a 5xx.
+    Failed,
+}
+
+impl Outcome {
+    pub const ALL: [Self; 3] = [Self::Success, Self::Refused, Self::Failed];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Audit {
     actor: String,
-    action: &'static str,
+    action: Action,
     target: Option<String>,
     source: Option<String>,
     /// The audit listing's cached count, marked stale once the event is written.
@@ -28,12 +111,7 @@ pub struct Audit {
 }
 
 impl Audit {
-    pub fn new(
-        req: &HttpRequest,
-        caller: &Caller,
-        action: &'static str,
-        target: Option<&str>,
-    ) -> Self {
+    pub fn new(req: &HttpRequest, caller: &Caller, action: Action, target: Option<&str>) -> Self {
         let peer = req.peer_addr().map(|addr| addr.ip().to_string());
         let forwarded = req
             .headers()
@@ -55,21 +133,21 @@ impl Audit {
         }
     }
 
-    fn event(&self, outcome: &str, detail: Option<String>, at: Timestamp) -> NewAuditEvent {
+    fn event(&self, outcome: Outcome, detail: Option<String>, at: Timestamp) -> NewAuditEvent {
         NewAuditEvent {
             occurred_at: at.as_micros(),
             actor_client_id: self.actor.clone(),
-            action: self.action.to_owned(),
+            action: self.action.as_str().to_owned(),
             target: self.target.clone(),
             source_address: self.source.clone(),
-            outcome: outcome.to_owned(),
+            outcome: outcome.as_str().to_owned(),
             detail,
         }
     }
 
     /// The event of a change that succeeded, to insert in the change's transaction.
     pub fn success(&self, detail: Option<String>, at: Timestamp) -> NewAuditEvent {
-        self.event("success", detail, at)
+        self.event(Outcome::Success, detail, at)
     }
 
     pub fn with_target(mut self, target: &str) -> Self {
@@ -79,7 +157,7 @@ impl Audit {
 }
 
 /// Longest request-supplied text kept in an event.
-const MAX_FIELD_CHARS: usize = 200;
+pub const MAX_FIELD_CHARS: usize = 200;
 
 /// Request-supplied text made storable on every backend: control characters (NUL among
 /// them, which PostgreSQL text cannot hold) become `?`, and it is cut to a bounded length.
@@ -99,9 +177,9 @@ where
     let result = change.await;
     if let Err(error) = &result {
         let outcome = if error.status().is_client_error() {
-            "refused"
+            Outcome::Refused
         } else {
-            "failed"
+            Outcome::Failed
         };
         let event = audit.event(outcome, Some(error.code().to_owned()), Timestamp::now());
         if let Err(store_error) = store.run(move |conn| audit::insert(conn, &event)).await {

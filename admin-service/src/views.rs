@@ -230,7 +230,8 @@ pub struct Paged<T> {
     pub items: Vec<T>,
     /// How many items the whole listing has: counted (below 100,000 items) or PostgreSQL's
     /// estimate (from then on), taken again at most every 5 seconds; see
-    /// `total_is_estimate`.
+    /// `total_is_estimate`. For a filtered listing (`q`, the audit filters), how many items
+    /// match: counted for this answer, but no further than 10,000.
     pub total: i64,
     /// The page number asked for (1 when none was); `null` for a page asked by cursor
     /// (`after`).
@@ -244,6 +245,7 @@ pub struct Paged<T> {
     /// False when `total` was counted exactly for this answer. True when it is the
     /// database's estimate (a large listing), or a total this service took up to 5 seconds
     /// earlier, which may miss changes made since by another replica or process (this
-    /// one's own changes make the next page count again).
+    /// one's own changes make the next page count again). For a filtered listing, true
+    /// when the count stopped at 10,000: more items match.
     pub total_is_estimate: bool,
 }

@@ -186,7 +186,18 @@ impl Api {
 
     /// One page of a paginated listing, from `after` (the first page without it).
     pub async fn page(&self, segments: &[&str], after: Option<&str>) -> Result<Page> {
+        self.page_where(segments, &[], after).await
+    }
+
+    /// One page of a listing narrowed by its `filters` (query parameters), from `after`.
+    pub async fn page_where(
+        &self,
+        segments: &[&str],
+        filters: &[(&str, &str)],
+        after: Option<&str>,
+    ) -> Result<Page> {
         let mut query = vec![("size", PAGE_SIZE)];
+        query.extend_from_slice(filters);
         if let Some(after) = after {
             query.push(("after", after));
         }

@@ -320,7 +320,7 @@ pub enum Revoke {
 
 #[derive(Debug, Subcommand)]
 pub enum Audit {
-    /// List audit events, oldest first (filters apply to every page).
+    /// List audit events, oldest first (the admin API applies the filters; each is exact).
     List(AuditList),
 }
 

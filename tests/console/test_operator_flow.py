@@ -104,7 +104,7 @@ def test_operator_flow(browser, services: Services, root_token: str, make_client
 
     # --- the audit trail shows the refused escalation ---------------------------------------
     go(browser, services, "audit")
-    fill(browser, "#audit-action", "client.scopes")
+    fill(browser, "#audit-action", "client.scopes.replace")
     fill(browser, "#audit-target", client_id)
     browser.find_element(By.CSS_SELECTOR, "#audit-outcome option[value='refused']").click()
     clickable(browser, "#audit-apply").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 
 from conftest import Services, clickable, confirm, fill, go, message, sign_in, unique, visible, wait
@@ -118,12 +119,84 @@ def test_paging_through_clients(browser, services: Services, make_client) -> Non
     clickable(browser, "#page-next").click()
     wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "#client-list tbody").text != first_page)
     assert clickable(browser, "#page-previous").is_enabled()
-    second_row = browser.find_element(By.CSS_SELECTOR, "#client-list tbody tr a").text
-    # The filter narrows the page shown.
-    fill(browser, "#client-filter", second_row)
-    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#client-list tbody tr")) == 1)
     clickable(browser, "#page-previous").click()
     wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "#client-list tbody").text == first_page)
+
+
+def rows(browser) -> list[str]:
+    return [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#client-list tbody tr")]
+
+
+def test_searching_clients_on_the_server(browser, services: Services, make_client) -> None:
+    """The search asks the API (`q`): it finds a client on any page of the listing, and
+    pages through its own matches."""
+    team = unique("Search-Team")
+    members = [make_client([], f"{team} member {n:02}").client_id for n in range(23)]
+    # Clients created after them, so that the one looked for is not on the first page.
+    for _ in range(21):
+        make_client([])
+    wanted = members[17]
+    sign_in(browser, services, services.root_id, services.root_secret)
+    visible(browser, "#client-list tbody")
+    assert wanted not in browser.find_element(By.CSS_SELECTOR, "#client-list tbody").text
+
+    # Part of a name, in another case; submitted with Enter.
+    fill(browser, "#client-search", f"{team.lower()} MEMBER 17")
+    browser.find_element(By.ID, "client-search").send_keys(Keys.ENTER)
+    wait(browser).until(lambda d: len(rows(d)) == 1 and wanted in rows(d)[0])
+    assert visible(browser, "#client-count").text == f"1 client matches “{team.lower()} MEMBER 17”."
+
+    # The team: 23 matches, a page of 20, then 3; the pages hold only matches.
+    fill(browser, "#client-search", team)
+    clickable(browser, "#client-search-submit").click()
+    wait(browser).until(lambda d: len(rows(d)) == 20 and all(team in row for row in rows(d)))
+    assert visible(browser, "#client-count").text == f"23 clients match “{team}”."
+    first = rows(browser)
+    clickable(browser, "#page-next").click()
+    wait(browser).until(lambda d: len(rows(d)) == 3)
+    assert [row.split()[0] for row in first + rows(browser)] == members
+    assert browser.find_element(By.ID, "page-next").get_attribute("disabled") is not None
+    clickable(browser, "#page-previous").click()
+    wait(browser).until(lambda d: rows(d) == first)
+
+    # Wildcards are text: nothing has "%" in it here.
+    fill(browser, "#client-search", f"{team}%")
+    clickable(browser, "#client-search-submit").click()
+    wait(browser).until(lambda d: d.find_element(By.ID, "client-count").text == f"No clients match “{team}%”.")
+    assert rows(browser) == []
+
+    # Emptying the box lists every client again.
+    browser.find_element(By.ID, "client-search").clear()
+    browser.find_element(By.ID, "client-search").send_keys("x", Keys.BACKSPACE)
+    wait(browser).until(lambda d: len(rows(d)) == 20 and not d.find_element(By.ID, "client-count").text)
+
+
+def test_filtering_the_audit_trail_on_the_server(browser, services: Services, make_client, root_token: str) -> None:
+    client = make_client(["client:read"])
+    response = services.admin("PUT", f"/api/v1/oauth/client/{client.client_id}/scope", root_token, ["scope:read"])
+    assert response.status_code == 200, response.text
+    sign_in(browser, services, services.root_id, services.root_secret)
+    go(browser, services, "audit")
+    visible(browser, "#audit-results table")
+    fill(browser, "#audit-target", client.client_id)
+    clickable(browser, "#audit-apply").click()
+    wait(browser).until(lambda d: d.find_element(By.ID, "audit-status").text == "2 of 2 matching events shown.")
+    actions = [row.text.split()[2] for row in browser.find_elements(By.CSS_SELECTOR, "#audit-results tbody tr")]
+    assert actions == ["client.create", "client.scopes.replace"]
+
+    # Combined with an action and a time range that includes both ends.
+    occurred = browser.find_elements(By.CSS_SELECTOR, "#audit-results tbody tr td:first-child")[1].text
+    fill(browser, "#audit-action", "client.scopes.replace")
+    fill(browser, "#audit-since", occurred)
+    fill(browser, "#audit-until", occurred)
+    clickable(browser, "#audit-apply").click()
+    wait(browser).until(lambda d: d.find_element(By.ID, "audit-status").text == "1 of 1 matching events shown.")
+
+    # A bad value is the API's 400, shown as it words it.
+    fill(browser, "#audit-since", "yesterday")
+    clickable(browser, "#audit-apply").click()
+    error = message(browser, "main", "error")
+    assert error.startswith("invalid_request: since must be an RFC 3339 date-time"), error
 
 
 def test_rotating_a_secret_with_a_grace_period(browser, services: Services, make_client) -> None:

@@ -9,6 +9,7 @@ run seeing nothing but 401s.
 """
 
 import base64
+import datetime
 import functools
 import os
 
@@ -65,6 +66,8 @@ if os.environ.get("INTEROP_FUZZ_ROOT_AUTH") == "1":
 # - admin-service's listings take `after`, a cursor one of their pages gave (`next`), and not
 #   with `page`: a generated cursor is replaced by a real one of that listing (or dropped
 #   when it has a single page), and `page` is dropped beside it.
+# - the audit listing's `since` may not be later than its `until`: a generated pair in the
+#   wrong order is swapped.
 TOKEN_ENDPOINTS = {"/api/v1/oauth/token", "/api/v1/oauth/revoke", "/api/v1/oauth/introspect"}
 LISTINGS = {"/api/v1/oauth/client", "/api/v1/oauth/audit"}
 
@@ -116,6 +119,14 @@ def listing_cursor(path):
     return response.json()["next"]
 
 
+def instant(value):
+    """An RFC 3339 date-time as a comparable instant, or None."""
+    try:
+        return datetime.datetime.fromisoformat(str(value).replace("z", "Z").replace("t", "T"))
+    except ValueError:
+        return None
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     query = case.query
@@ -126,6 +137,10 @@ def before_call(context, case, kwargs):
             query.pop("after")
         else:
             query["after"] = cursor
+    if case.operation.path == "/api/v1/oauth/audit" and isinstance(query, dict):
+        since, until = instant(query.get("since")), instant(query.get("until"))
+        if since and until and since.tzinfo and until.tzinfo and since > until:
+            query["since"], query["until"] = query["until"], query["since"]
     body = case.body
     if case.operation.path == "/api/v1/oauth/client/{id}/identities":
         registered_issuers(body)

@@ -10,6 +10,7 @@ use auth_core::store::{self, DatabaseUrl, DbConnection, StoreError, clients, mig
 use auth_core::time::Timestamp;
 
 use super::convert::Candidate;
+use crate::audit::{Action, Outcome as AuditOutcome};
 
 /// The actor of the import's audit events.
 pub const ACTOR: &str = "import-fidesops";
@@ -71,7 +72,7 @@ pub fn import(
         for scope in registry::unknown(conn, &candidate.scopes)? {
             if registry::add(conn, &scope)? {
                 let detail = format!("added for imported client {id}");
-                audit::insert(conn, &event("scope.add", scope.as_str(), detail, now))?;
+                audit::insert(conn, &event(Action::ScopeAdd, scope.as_str(), detail, now))?;
                 added_scopes.push(scope);
             }
         }
@@ -87,7 +88,7 @@ pub fn import(
         clients::insert(conn, &client, &candidate.scopes)?;
         // The detail `client.create` records, so both read alike in the audit log.
         let detail = format!("scopes: {}", join_scopes(&candidate.scopes));
-        audit::insert(conn, &event("client.import", id, detail, now))?;
+        audit::insert(conn, &event(Action::ClientImport, id, detail, now))?;
         Ok(Outcome::Imported { added_scopes })
     });
     match result {
@@ -99,14 +100,14 @@ pub fn import(
     }
 }
 
-fn event(action: &str, target: &str, detail: String, now: Timestamp) -> NewAuditEvent {
+fn event(action: Action, target: &str, detail: String, now: Timestamp) -> NewAuditEvent {
     NewAuditEvent {
         occurred_at: now.as_micros(),
         actor_client_id: ACTOR.to_owned(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         target: Some(target.to_owned()),
         source_address: None,
-        outcome: "success".to_owned(),
+        outcome: AuditOutcome::Success.as_str().to_owned(),
         detail: Some(detail),
     }
 }

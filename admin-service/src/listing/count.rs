@@ -15,6 +15,13 @@
 //!   it stale ([`CachedCount::invalidate`]), so the next page counts again; changes made
 //!   elsewhere (another replica, an import) show within [`TTL`].
 //!
+//! A filtered listing (a client search, audit filters) has a total of its own, which
+//! neither cache holds: [`matching_total`] counts its matches for each page, but no further
+//! than [`MATCHES_COUNTED`], so a filter that matches a million rows costs a bounded count
+//! (an index range on the audit trail; on clients, a scan that stops there). Past the cap
+//! the total is the cap itself, an estimate (there are more). A page that shows the
+//! listing's end, read from its start, needs no count at all.
+//!
 //! A total is an estimate ([`Total::estimate`]) unless it was counted exactly for the
 //! answer that carries it.
 
@@ -29,6 +36,34 @@ pub const TTL: Duration = Duration::from_secs(5);
 /// From this many rows (by the database's estimate) a listing's total is that estimate.
 /// Below it an exact count costs a few milliseconds.
 pub const EXACT_BELOW: i64 = 100_000;
+
+/// The most matches a filtered listing counts for its total.
+pub const MATCHES_COUNTED: i64 = 10_000;
+
+/// Counts a filtered listing's matches, no further than the limit it is given.
+pub type CountMatching =
+    Box<dyn FnOnce(&mut DbConnection, i64) -> Result<i64, StoreError> + Send + 'static>;
+
+/// The total of a filtered listing: `seen` when the page itself showed every match (the
+/// last page, read from the start), else `count`'s matches up to [`MATCHES_COUNTED`]; past
+/// that, [`MATCHES_COUNTED`] as an estimate.
+pub fn matching_total(
+    conn: &mut DbConnection,
+    count: CountMatching,
+    seen: Option<i64>,
+) -> Result<Total, StoreError> {
+    if let Some(count) = seen {
+        return Ok(Total {
+            count,
+            estimate: false,
+        });
+    }
+    let counted = count(conn, MATCHES_COUNTED + 1)?;
+    Ok(Total {
+        count: counted.min(MATCHES_COUNTED),
+        estimate: counted > MATCHES_COUNTED,
+    })
+}
 
 /// How one listing is counted.
 #[derive(Debug, Clone, Copy)]

@@ -8,12 +8,18 @@
 //!   Cursors come from `next`, which every page carries (page numbers too, so a client can
 //!   switch), `null` on the last page; see [`cursor`]. `page` with `after` is a 400.
 //!
+//! Both can be narrowed ([`filters`]: a client search, the audit trail's fields and time
+//! range). A cursor is a position in the listing's order, so one from a filtered page
+//! goes on with the same filter.
+//!
 //! `total` (and `pages`) are not counted for every page ([`count`]): an exact count while
 //! the listing is small, PostgreSQL's estimate once it is large, cached for a few seconds;
+//! a filtered listing's matches are counted up to a cap instead, never cached.
 //! `total_is_estimate` is false only when the answer's total was counted exactly for it.
 
 pub mod count;
 pub mod cursor;
+pub mod filters;
 
 use std::time::Instant;
 
@@ -21,12 +27,21 @@ use auth_core::store::{DbConnection, Start, Store, StoreError};
 
 use crate::error::ApiError;
 use crate::views::Paged;
-pub use count::{CachedCount, Counter, Totals};
+pub use count::{CachedCount, CountMatching, Counter, Totals};
 use cursor::Key;
 
 pub const MAX_PAGE: i64 = 1_000_000;
 pub const MAX_PAGE_SIZE: i64 = 100;
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
+
+/// How a listing's `total` is taken.
+pub enum Totaling {
+    /// The whole listing: counted by [`Counter`], through the listing's [`CachedCount`].
+    Whole(CachedCount, Counter),
+    /// A filtered listing: its matches, counted for each page up to a cap
+    /// ([`count::matching_total`]).
+    Matching(CountMatching),
+}
 
 /// `?page=P&size=S` or `?after=CURSOR&size=S`: the query parameters of the listings.
 /// Keep the bounds below, the constants above and [`Page::from_query`] the same.
@@ -99,12 +114,11 @@ impl Page {
 
     /// Loads this page of listing `K`: `rows` reads at most `limit` items from a start (one
     /// more than the page is asked, to know whether another page follows), each with its
-    /// key; the total is `counter`'s, through its cache `cached`. `now` is the request's
-    /// time.
+    /// key; the total is taken as `totaling` says. `now` is the request's time.
     pub async fn load<K, T, R>(
         &self,
         store: &Store,
-        (cached, counter): (&CachedCount, Counter),
+        totaling: Totaling,
         now: Instant,
         rows: R,
     ) -> Result<Paged<T>, ApiError>
@@ -117,7 +131,6 @@ impl Page {
     {
         let start = self.start::<K>()?;
         let size = self.size;
-        let cached = cached.clone();
         let (items, next, total) = store
             .run(move |conn| {
                 let mut rows = rows(conn, start.as_ref(), size + 1)?;
@@ -127,7 +140,21 @@ impl Page {
                 } else {
                     None
                 };
-                let total = cached.get(now, || counter.count(conn))?;
+                let total = match totaling {
+                    Totaling::Whole(cached, counter) => cached.get(now, || counter.count(conn))?,
+                    Totaling::Matching(count) => {
+                        // The last page, read by number, saw every match after those skipped.
+                        let seen = match start {
+                            Start::Offset(skipped)
+                                if next.is_none() && (skipped == 0 || !rows.is_empty()) =>
+                            {
+                                Some(skipped + i64::try_from(rows.len()).unwrap_or(i64::MAX))
+                            }
+                            _ => None,
+                        };
+                        count::matching_total(conn, count, seen)?
+                    }
+                };
                 let items = rows.into_iter().map(|(_, item)| item).collect();
                 Ok((items, next, total))
             })

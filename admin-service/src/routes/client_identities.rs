@@ -7,7 +7,7 @@ use auth_core::time::Timestamp;
 use serde::Deserialize;
 
 use super::clients::{client_to_change, client_view};
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_array};
 use crate::error::ApiError;
@@ -70,7 +70,7 @@ pub async fn replace(
     let audit = Audit::new(
         &req,
         &caller,
-        "client.identities.replace",
+        Action::ClientIdentitiesReplace,
         Some(path.as_str()),
     );
     audited(state.foundation.store.clone(), audit.clone(), async move {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::clients::{client_to_change, client_view};
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_object};
 use crate::error::ApiError;
@@ -53,7 +53,12 @@ pub async fn replace(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.keys.replace", Some(path.as_str()));
+    let audit = Audit::new(
+        &req,
+        &caller,
+        Action::ClientKeysReplace,
+        Some(path.as_str()),
+    );
     audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: KeysBody = read_object(req.headers(), payload).await?;

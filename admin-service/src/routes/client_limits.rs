@@ -8,7 +8,7 @@ use auth_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::clients::{client_to_change, parse_client_id};
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_object};
 use crate::error::ApiError;
@@ -108,7 +108,12 @@ pub async fn replace(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.limits.replace", Some(path.as_str()));
+    let audit = Audit::new(
+        &req,
+        &caller,
+        Action::ClientLimitsReplace,
+        Some(path.as_str()),
+    );
     audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: LimitsBody = read_object(req.headers(), payload).await?;

@@ -6,7 +6,7 @@ use auth_core::time::Timestamp;
 use serde::Deserialize;
 
 use super::clients::{client_to_change, parse_client_id, scope_detail};
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, ScopesOr, missing, read_scopes};
 use crate::error::ApiError;
@@ -76,7 +76,12 @@ pub async fn replace(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.scopes.replace", Some(path.as_str()));
+    let audit = Audit::new(
+        &req,
+        &caller,
+        Action::ClientScopesReplace,
+        Some(path.as_str()),
+    );
     audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: ScopesBody = read_scopes(req.headers(), payload)

@@ -1,28 +1,23 @@
-//! Clients: create, list, read, delete (fidesops-compatible paths and bodies).
-
-use std::time::Instant;
+//! Clients: create, read, delete (fidesops-compatible paths and bodies); the listing is
+//! `super::client_list`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_core::changes::ClientDetails;
 use auth_core::ids::ClientId;
 use auth_core::scopes::Scope;
-use auth_core::store::{self, DbConnection, Start, StoreError, clients, registry};
+use auth_core::store::{self, clients, registry};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, ScopesOr, read_scopes};
 use crate::error::ApiError;
 use crate::federation;
-use crate::listing::cursor::ClientKey;
-use crate::listing::{Counter, Page};
 use crate::schema::{Authenticated, ClientIdPath, JsonBody};
 use crate::state::AppState;
-use crate::views::{
-    ClientView, CreatedClient, ErrorBody, OneClient, Paged, RootClientView, ShownKeys,
-};
+use crate::views::{ClientView, CreatedClient, ErrorBody, OneClient, RootClientView, ShownKeys};
 
 use super::client_identities::IdentityBody;
 
@@ -98,7 +93,7 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.create", None);
+    let audit = Audit::new(&req, &caller, Action::ClientCreate, None);
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("client:create")?;
         let body: Option<CreateBody> = read_scopes(req.headers(), payload).await?;
@@ -197,58 +192,6 @@ fn create_detail(details: &ClientDetails) -> String {
     detail
 }
 
-/// Lists clients, oldest first, a page at a time: by page number, or after a cursor (the
-/// `next` of the previous page), which costs the same however deep the page.
-#[utoipa::path(get, path = "/api/v1/oauth/client", tag = "clients", params(Page),
-    responses((status = 200, description = "a page of clients; `next` is the cursor of the \
-            following page, `total_is_estimate` says whether `total` was counted exactly for this answer",
-            body = Paged<ClientView>),
-        (status = 400, description = "invalid_request: page or size out of bounds, an after \
-            that is not a cursor of this listing, or both page and after", body = ErrorBody),
-        Authenticated),
-    security(("bearer" = [])))]
-pub async fn list(
-    req: HttpRequest,
-    caller: Caller,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require("client:read")?;
-    let page = Page::from_query(req.query_string())?;
-    let rows = |conn: &mut DbConnection, start: Start<&ClientKey>, limit| {
-        let rows = clients::list(conn, start.map(|key| (key.created_at, &key.id)), limit)?;
-        let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
-        let mut scopes = clients::scopes_of_many(conn, &ids)?;
-        let mut identities = store::federation::identities_of_many(conn, &ids)?;
-        rows.iter()
-            .map(|c| {
-                let key = ClientKey {
-                    created_at: c.created_at,
-                    id: ClientId::parse(&c.id).map_err(|_| StoreError::Corrupt("client id"))?,
-                };
-                let view = ClientView::new(
-                    c,
-                    scopes.remove(&c.id).unwrap_or_default(),
-                    identities.remove(&c.id).unwrap_or_default(),
-                )?;
-                Ok((key, view))
-            })
-            .collect()
-    };
-    let counter = Counter {
-        exact: clients::count,
-        estimate: clients::estimate,
-    };
-    let paged = page
-        .load(
-            &state.foundation.store,
-            (&state.totals.clients, counter),
-            Instant::now(),
-            rows,
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(paged))
-}
-
 /// One client (the root client is described from the environment).
 #[utoipa::path(get, path = "/api/v1/oauth/client/{id}", tag = "clients", params(ClientIdPath),
     responses((status = 200, description = "the client, or the root client", body = OneClient),
@@ -306,7 +249,7 @@ pub async fn delete(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.delete", Some(path.as_str()));
+    let audit = Audit::new(&req, &caller, Action::ClientDelete, Some(path.as_str()));
     audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:delete")?;
         let now = Timestamp::now();

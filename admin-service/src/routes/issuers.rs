@@ -9,7 +9,7 @@ use auth_core::time::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_object};
 use crate::error::ApiError;
@@ -80,7 +80,7 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "issuer.create", None);
+    let audit = Audit::new(&req, &caller, Action::IssuerCreate, None);
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("federation:create_or_update")?;
         let body: IssuerBody = read_object(req.headers(), payload).await?;
@@ -196,7 +196,7 @@ pub async fn delete(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "issuer.delete", Some(path.as_str()));
+    let audit = Audit::new(&req, &caller, Action::IssuerDelete, Some(path.as_str()));
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("federation:delete")?;
         let id = parse_issuer_id(&path)?;

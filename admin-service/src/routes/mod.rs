@@ -7,6 +7,7 @@ mod audit_log;
 mod client_identities;
 mod client_keys;
 mod client_limits;
+mod client_list;
 mod client_scopes;
 mod clients;
 mod issuers;
@@ -24,7 +25,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         &["/api/v1/oauth/client"],
         vec![
             (Method::POST, web::to(clients::create)),
-            (Method::GET, web::to(clients::list)),
+            (Method::GET, web::to(client_list::list)),
         ],
     ))
     .service(resource(

@@ -9,8 +9,8 @@ use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audit_log, client_identities, client_keys, client_limits, client_scopes, clients, issuers,
-    revocation, scopes, secret,
+    audit_log, client_identities, client_keys, client_limits, client_list, client_scopes, clients,
+    issuers, revocation, scopes, secret,
 };
 use crate::schema::{RegisteredScope, list_registry};
 use crate::state::AppState;
@@ -27,7 +27,7 @@ use auth_core::openapi::HealthPaths;
     ),
     paths(
         clients::create,
-        clients::list,
+        client_list::list,
         clients::get,
         clients::delete,
         client_scopes::get,

@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 
 use super::clients::{client_to_change, parse_client_id};
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_object};
 use crate::error::ApiError;
@@ -82,7 +82,7 @@ pub async fn revoke_token(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "token.revoke", None);
+    let audit = Audit::new(&req, &caller, Action::TokenRevoke, None);
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("token:revoke")?;
         let body: RevokeBody = read_object(req.headers(), payload).await?;
@@ -170,7 +170,12 @@ pub async fn revoke_client(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.tokens.revoke", Some(path.as_str()));
+    let audit = Audit::new(
+        &req,
+        &caller,
+        Action::ClientTokensRevoke,
+        Some(path.as_str()),
+    );
     audited(state.foundation.store.clone(), audit.clone(), async move {
         if parse_client_id(&path)? == state.root_id {
             return revoke_root(&caller, &state, audit).await;

@@ -7,7 +7,7 @@ use auth_core::store::{self, audit};
 use auth_core::time::Timestamp;
 use serde::Deserialize;
 
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_object};
 use crate::error::ApiError;
@@ -74,7 +74,7 @@ pub async fn add(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "scope.add", None);
+    let audit = Audit::new(&req, &caller, Action::ScopeAdd, None);
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("scope:create_or_update")?;
         let body: AddBody = read_object(req.headers(), payload).await?;
@@ -123,7 +123,7 @@ pub async fn remove(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "scope.remove", Some(path.as_str()));
+    let audit = Audit::new(&req, &caller, Action::ScopeRemove, Some(path.as_str()));
     audited(state.foundation.store.clone(), audit.clone(), async move {
         caller.require("scope:delete")?;
         let scope = Scope::parse(&path).map_err(|_| ApiError::not_found("scope"))?;

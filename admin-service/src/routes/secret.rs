@@ -5,7 +5,7 @@ use auth_core::time::Timestamp;
 use serde::Deserialize;
 
 use super::clients::client_to_change;
-use crate::audit::{Audit, audited};
+use crate::audit::{Action, Audit, audited};
 use crate::auth::Caller;
 use crate::body::{Body, read_optional_object};
 use crate::error::ApiError;
@@ -43,7 +43,12 @@ pub async fn rotate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let audit = Audit::new(&req, &caller, "client.secret.rotate", Some(path.as_str()));
+    let audit = Audit::new(
+        &req,
+        &caller,
+        Action::ClientSecretRotate,
+        Some(path.as_str()),
+    );
     audited(state.foundation.store.clone(), audit.clone(), async move {
         let id = client_to_change(&caller, &state, &path, "client:update")?;
         let body: RotateBody = read_optional_object(req.headers(), payload)

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use auth_core::testing::Backend;
 use serde_json::{Value, json};
 
-use crate::support::{Reply, TestApp, assert_error, on_both_backends};
+use crate::support::{Reply, TestApp, assert_error, next, on_both_backends};
 
 on_both_backends!(
     cursors_walk_every_client_once_in_order,
@@ -47,14 +47,6 @@ fn base64url(text: &str) -> String {
         }
     }
     out
-}
-
-fn next(reply: &Reply) -> Option<String> {
-    match &reply.body["next"] {
-        Value::Null => None,
-        Value::String(cursor) => Some(cursor.clone()),
-        other => panic!("next is neither a string nor null: {other}"),
-    }
 }
 
 async fn create(app: &TestApp, root: &str, name: &str) -> String {

@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod audit;
+mod audit_filters;
 mod authentication;
 mod authorization;
 mod bad_input;
 mod client_limits;
+mod client_search;
 mod console;
 mod custom_scopes;
 mod endpoints;

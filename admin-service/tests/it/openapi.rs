@@ -157,21 +157,49 @@ async fn openapi_states_the_constraints_the_service_enforces() {
                         assert_eq!(schema["maxLength"], MAX_CURSOR_LEN, "{at}");
                         assert_eq!(parameter["required"], false, "{at}");
                     }
+                    "q" | "target" => {
+                        assert_eq!(schema["minLength"], 1, "{at}");
+                        let max = if parameter["name"] == "q" { 128 } else { 200 };
+                        assert_eq!(schema["maxLength"], max, "{at}");
+                        let pattern =
+                            regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+                        assert!(pattern.is_match("50% é_x"), "{at}");
+                        assert!(!pattern.is_match("a\u{0}b"), "{at}");
+                        assert!(!pattern.is_match("a\nb"), "{at}");
+                        assert_eq!(parameter["required"], false, "{at}");
+                    }
+                    "actor" => {
+                        assert_eq!(schema["pattern"], CLIENT_ID_PATTERN, "{at}");
+                        assert_eq!(schema["maxLength"], 128, "{at}");
+                    }
+                    "action" => {
+                        let actions = schema["enum"].as_array().unwrap();
+                        assert!(actions.contains(&json!("client.scopes.replace")), "{at}");
+                        assert!(actions.contains(&json!("client.import")), "{at}");
+                    }
+                    "outcome" => {
+                        assert_eq!(
+                            schema["enum"],
+                            json!(["success", "refused", "failed"]),
+                            "{at}"
+                        )
+                    }
+                    "since" | "until" => assert_eq!(schema["format"], "date-time", "{at}"),
                     other => panic!("{at}: undocumented parameter {other}"),
                 }
             }
         }
     }
-    for (path, method) in [
-        ("/api/v1/oauth/client", "get"),
-        ("/api/v1/oauth/audit", "get"),
+    for (path, method, filters) in [
+        ("/api/v1/oauth/client", "get", 1),
+        ("/api/v1/oauth/audit", "get", 6),
     ] {
         assert_eq!(
             doc["paths"][path][method]["parameters"]
                 .as_array()
                 .unwrap()
                 .len(),
-            3
+            3 + filters
         );
         let page = &doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"];
         let page = resolve(&doc, page);

@@ -127,6 +127,10 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// The backend of [`DbConnection`], for queries built at run time (boxed): one type for
+/// both databases, each rendering its own SQL.
+pub type Db = <DbConnection as diesel::Connection>::Backend;
+
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledDbConnection = PooledConnection<ConnectionManager>;
 

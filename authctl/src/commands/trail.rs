@@ -41,20 +41,18 @@ pub async fn revoke(api: &Api, command: Revoke) -> Result<()> {
     Ok(())
 }
 
-/// The audit listing has no server-side filters: every page is read (a cursor at a
-/// time) and filtered here.
+/// The audit listing, narrowed by the API's own filters (`actor`, `target`, `action`,
+/// `outcome`), read a cursor at a time.
 pub async fn audit(api: &Api, args: AuditList, format: Format) -> Result<()> {
-    let wanted = |event: &Value| {
-        let is = |key: &str, filter: &Option<String>| {
-            filter
-                .as_deref()
-                .is_none_or(|f| event[key].as_str() == Some(f))
-        };
-        is("action", &args.action)
-            && is("actor_client_id", &args.actor)
-            && is("target", &args.target)
-            && is("outcome", &args.outcome)
-    };
+    let filters: Vec<(&str, &str)> = [
+        ("action", &args.action),
+        ("actor", &args.actor),
+        ("target", &args.target),
+        ("outcome", &args.outcome),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
+    .collect();
     let mut printer = Printer {
         format,
         header_done: false,
@@ -64,7 +62,9 @@ pub async fn audit(api: &Api, args: AuditList, format: Format) -> Result<()> {
     let mut after: Option<String> = None;
     let mut last_id: Option<i64> = None;
     loop {
-        let page = api.page(&["audit"], after.as_deref()).await?;
+        let page = api
+            .page_where(&["audit"], &filters, after.as_deref())
+            .await?;
         let fresh: Vec<&Value> = page
             .items
             .iter()
@@ -73,7 +73,7 @@ pub async fn audit(api: &Api, args: AuditList, format: Format) -> Result<()> {
         if let Some(newest) = fresh.last() {
             last_id = newest["id"].as_i64().or(last_id);
         }
-        printer.events(fresh.into_iter().filter(|&e| wanted(e)));
+        printer.events(fresh.into_iter());
         match page.next {
             Some(next) => after = Some(next),
             None if args.follow => {

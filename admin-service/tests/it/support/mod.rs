@@ -15,8 +15,10 @@ use auth_core::token::SigningKey;
 use serde_json::{Value, json};
 
 mod checks;
+mod listing;
 mod reply;
 pub use checks::*;
+pub use listing::{next, query};
 pub use reply::{Raw, Reply};
 
 pub const ROOT_ID: &str = "root-client";

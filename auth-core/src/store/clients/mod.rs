@@ -1,15 +1,19 @@
-//! Client rows: the queries token issuance and client management need.
+//! Client rows: the queries token issuance and client management need; the listing and
+//! its search are [`listing`].
+
+pub mod listing;
 
 use diesel::prelude::*;
 
+use super::StoreError;
 use super::connection::DbConnection;
 use super::schema::{client_scopes, clients, scopes};
-use super::{Start, StoreError, keyset};
 use crate::ids::ClientId;
 use crate::limits::ClientLimits;
 use crate::scopes::Scope;
 use crate::secret::SecretHash;
 use crate::time::Timestamp;
+pub use listing::{SearchText, count, count_matching, estimate, list, search};
 
 /// A client as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -178,45 +182,6 @@ pub fn insert(
         }
         Ok(())
     })
-}
-
-/// At most `limit` live clients from `start`, oldest first, ties by id (a stable order for
-/// pagination). The key of `Start::After` is `(created_at, id)`, compared as a row value
-/// ([`keyset::greater`]), which both backends answer from the partial index
-/// `clients_live_order`: an index seek, however deep the page. One statement for every
-/// page (an offset starts after the first possible key), so it is prepared once per
-/// connection, and its generic plan is that same index scan.
-pub fn list(
-    conn: &mut DbConnection,
-    start: Start<(i64, &ClientId)>,
-    limit: i64,
-) -> Result<Vec<Client>, StoreError> {
-    let (after, offset) = match start {
-        Start::Offset(offset) => ((i64::MIN, String::new()), offset),
-        Start::After((created_at, id)) => ((created_at, id.as_str().to_owned()), 0),
-    };
-    Ok(clients::table
-        .filter(clients::deleted_at.is_null())
-        .filter(keyset::greater((clients::created_at, clients::id), after))
-        .order((clients::created_at.asc(), clients::id.asc()))
-        .limit(limit)
-        .offset(offset)
-        .select(Client::as_select())
-        .load(conn)?)
-}
-
-/// How many live clients there are.
-pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(clients::table
-        .filter(clients::deleted_at.is_null())
-        .count()
-        .get_result(conn)?)
-}
-
-/// The database's estimate of [`count`]: the entries of the partial index on live clients
-/// (see [`super::estimated_rows`]; `None` on SQLite).
-pub fn estimate(conn: &mut DbConnection) -> Result<Option<i64>, StoreError> {
-    super::estimated_rows(conn, "clients_live_order")
 }
 
 /// The scopes of several clients at once, in registry order, keyed by client id.
