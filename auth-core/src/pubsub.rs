@@ -134,8 +134,9 @@ async fn follow_sharded(
     let heard = async {
         publish.query_async::<i64>(&mut conn).await.ok()?;
         loop {
-            match sharded_event(pushes.recv().await?)? {
-                Some(message) if message == probe => return Some(()),
+            match sharded_push(pushes.recv().await?) {
+                Push::Message(Some(message)) if message == probe => return Some(()),
+                Push::Lost => return None,
                 _ => {}
             }
         }
@@ -148,10 +149,11 @@ async fn follow_sharded(
     }
     on_event(Event::Subscribed);
     while let Some(push) = pushes.recv().await {
-        match sharded_event(push) {
-            None => break,
-            Some(Some(message)) if message.starts_with(PROBE) => {}
-            Some(message) => on_event(Event::Message(message)),
+        match sharded_push(push) {
+            Push::Lost => break,
+            Push::Message(Some(message)) if message.starts_with(PROBE) => {}
+            Push::Message(message) => on_event(Event::Message(message)),
+            Push::Other => {}
         }
     }
     drop(conn);
@@ -159,19 +161,26 @@ async fn follow_sharded(
     true
 }
 
-/// What a push of a sharded subscription says: `None` if the subscription is lost,
-/// `Some(None)` for a push that is not a message (a confirmation) or a payload that is not
-/// UTF-8, `Some(Some(payload))` for a message.
-fn sharded_event(push: redis::PushInfo) -> Option<Option<String>> {
+/// What a push of a sharded subscription says.
+enum Push {
+    /// A message's payload; `None` if it was not UTF-8.
+    Message(Option<String>),
+    /// The subscription is gone (a connection dropped, or the server ended it).
+    Lost,
+    /// Anything else (a confirmation).
+    Other,
+}
+
+fn sharded_push(push: redis::PushInfo) -> Push {
     match push.kind {
-        redis::PushKind::SMessage => Some(
+        redis::PushKind::SMessage => Push::Message(
             push.data
                 .into_iter()
                 .nth(1)
                 .and_then(|value| redis::from_redis_value(value).ok()),
         ),
-        redis::PushKind::Disconnection | redis::PushKind::SUnsubscribe => None,
-        _ => Some(None),
+        redis::PushKind::Disconnection | redis::PushKind::SUnsubscribe => Push::Lost,
+        _ => Push::Other,
     }
 }
 
