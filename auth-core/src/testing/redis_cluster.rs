@@ -1,11 +1,14 @@
 //! A Redis Cluster of the test's own (feature `testing`): three masters holding a third of
 //! the slots each, each with a replica, every node a real `redis-server` in cluster mode on
 //! a free loopback port, so services can use `redis+cluster://` and a test can restart a
-//! node or fail a master over to its replica.
+//! node or fail a master over to its replica. Or the same over TLS only (`rediss+cluster://`,
+//! clients and nodes alike presenting certificates of a CA the test makes).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use super::redis_node::{Node, query, spawn, wait_until};
+use super::certificates::{self, TlsFiles};
+use super::redis_node::{Node, spawn, wait_until};
 
 /// The slots each master holds, in node order.
 const SLOTS: [(u16, u16); 3] = [(0, 5460), (5461, 10922), (10923, 16383)];
@@ -20,12 +23,24 @@ pub struct RedisCluster {
     /// The cluster bus port of each node (given, not the default port + 10,000, which
     /// may be taken or out of range).
     bus_ports: Vec<u16>,
+    tls: Option<TlsFiles>,
 }
 
 impl RedisCluster {
     /// Starts the six nodes and joins them (their cluster files go in `dir`); `None`
     /// (skip) when redis-server cannot start outside CI.
     pub fn start(dir: &Path) -> Option<Self> {
+        Self::start_with(dir, None)
+    }
+
+    /// [`RedisCluster::start`], TLS only: clients and the nodes between themselves
+    /// (the cluster bus, replication) must present a certificate of the test's CA (made
+    /// in `dir`).
+    pub fn start_tls(dir: &Path) -> Option<Self> {
+        Self::start_with(dir, Some(certificates::make(dir)?))
+    }
+
+    fn start_with(dir: &Path, tls: Option<TlsFiles>) -> Option<Self> {
         let mut ports = distinct_free_ports(2 * NODES);
         let bus_ports = ports.split_off(NODES);
         let mut cluster = Self {
@@ -33,6 +48,7 @@ impl RedisCluster {
             nodes: Vec::new(),
             ports,
             bus_ports,
+            tls,
         };
         for index in 0..NODES {
             let node = cluster.spawn_node(index)?;
@@ -40,35 +56,41 @@ impl RedisCluster {
         }
         let ports = cluster.ports.clone();
         for (port, (first, last)) in ports.iter().zip(SLOTS) {
-            let _: String = query(
-                *port,
-                redis::cmd("CLUSTER")
-                    .arg("ADDSLOTSRANGE")
-                    .arg(first)
-                    .arg(last),
-            )
-            .expect("CLUSTER ADDSLOTSRANGE");
+            let _: String = cluster
+                .query(
+                    *port,
+                    redis::cmd("CLUSTER")
+                        .arg("ADDSLOTSRANGE")
+                        .arg(first)
+                        .arg(last),
+                )
+                .expect("CLUSTER ADDSLOTSRANGE");
         }
         for (port, bus_port) in ports.iter().zip(&cluster.bus_ports).skip(1) {
-            let _: String = query(
-                ports[0],
-                redis::cmd("CLUSTER")
-                    .arg("MEET")
-                    .arg("127.0.0.1")
-                    .arg(*port)
-                    .arg(*bus_port),
-            )
-            .expect("CLUSTER MEET");
+            let _: String = cluster
+                .query(
+                    ports[0],
+                    redis::cmd("CLUSTER")
+                        .arg("MEET")
+                        .arg("127.0.0.1")
+                        .arg(*port)
+                        .arg(*bus_port),
+                )
+                .expect("CLUSTER MEET");
         }
         cluster.wait_until_ok();
         for (master, replica) in ports[..SLOTS.len()].iter().zip(&ports[SLOTS.len()..]) {
-            let id: String = query(*master, redis::cmd("CLUSTER").arg("MYID")).expect("MYID");
-            let _: String = query(*replica, redis::cmd("CLUSTER").arg("REPLICATE").arg(&id))
+            let id: String = cluster
+                .query(*master, redis::cmd("CLUSTER").arg("MYID"))
+                .expect("MYID");
+            let _: String = cluster
+                .query(*replica, redis::cmd("CLUSTER").arg("REPLICATE").arg(&id))
                 .expect("CLUSTER REPLICATE");
         }
         for replica in &ports[SLOTS.len()..] {
             wait_until("a replica is in sync", || {
-                query::<String>(*replica, redis::cmd("INFO").arg("replication"))
+                cluster
+                    .query::<String>(*replica, redis::cmd("INFO").arg("replication"))
                     .is_ok_and(|info| info.contains("master_link_status:up"))
             });
         }
@@ -82,9 +104,17 @@ impl RedisCluster {
         let bus_port = self.bus_ports[index].to_string();
         let conf = self.dir.join(format!("nodes-{port}.conf"));
         let conf = conf.display().to_string();
-        let args = [
-            "--port",
-            port_arg.as_str(),
+        let tls_files = self.tls.as_ref().map(|tls| {
+            [
+                &tls.server_cert,
+                &tls.server_key,
+                &tls.ca,
+                &tls.client_cert,
+                &tls.client_key,
+            ]
+            .map(|path| path.display().to_string())
+        });
+        let mut args = vec![
             "--bind",
             "127.0.0.1",
             "--save",
@@ -100,12 +130,37 @@ impl RedisCluster {
             "--cluster-node-timeout",
             "2000",
         ];
+        match &tls_files {
+            None => args.extend(["--port", port_arg.as_str()]),
+            Some([cert, key, ca, client_cert, client_key]) => args.extend([
+                "--port",
+                "0",
+                "--tls-port",
+                port_arg.as_str(),
+                "--tls-cluster",
+                "yes",
+                "--tls-replication",
+                "yes",
+                "--tls-cert-file",
+                cert,
+                "--tls-key-file",
+                key,
+                "--tls-ca-cert-file",
+                ca,
+                "--tls-client-cert-file",
+                client_cert,
+                "--tls-client-key-file",
+                client_key,
+                "--tls-auth-clients",
+                "yes",
+            ]),
+        }
         let node = Node {
             port,
             child: spawn(&args, &self.dir)?,
         };
         wait_until("a cluster node answers", || {
-            query::<String>(port, &redis::cmd("PING")).is_ok()
+            self.query::<String>(port, &redis::cmd("PING")).is_ok()
         });
         Some(node)
     }
@@ -115,19 +170,73 @@ impl RedisCluster {
         let known = format!("cluster_known_nodes:{NODES}");
         for port in &self.ports {
             wait_until("the cluster is up", || {
-                query::<String>(*port, redis::cmd("CLUSTER").arg("INFO"))
+                self.query::<String>(*port, redis::cmd("CLUSTER").arg("INFO"))
                     .is_ok_and(|info| info.contains("cluster_state:ok") && info.contains(&known))
             });
         }
     }
 
-    /// `redis+cluster://` naming the masters it started with (a client learns the rest).
+    /// `redis+cluster://` (`rediss+cluster://` over TLS) naming the masters it started
+    /// with (a client learns the rest).
     pub fn url(&self) -> String {
         let hosts: Vec<String> = self.ports[..SLOTS.len()]
             .iter()
             .map(|port| format!("127.0.0.1:{port}"))
             .collect();
-        format!("redis+cluster://{}", hosts.join(","))
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}+cluster://{}", hosts.join(","))
+    }
+
+    /// The variables a service needs to reach this Cluster (`REDIS_URL`, and the TLS
+    /// files).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("REDIS_URL", self.url())];
+        if let Some(tls) = &self.tls {
+            env.extend([
+                ("REDIS_CA_FILE", tls.ca.display().to_string()),
+                (
+                    "REDIS_CLIENT_CERT_FILE",
+                    tls.client_cert.display().to_string(),
+                ),
+                (
+                    "REDIS_CLIENT_KEY_FILE",
+                    tls.client_key.display().to_string(),
+                ),
+            ]);
+        }
+        env
+    }
+
+    /// Runs `command` on the node at `port` (one-second timeouts; over TLS with the test's
+    /// client certificate when the Cluster is TLS only).
+    fn query<T: redis::FromRedisValue>(
+        &self,
+        port: u16,
+        command: &redis::Cmd,
+    ) -> redis::RedisResult<T> {
+        let client = match &self.tls {
+            None => redis::Client::open(format!("redis://127.0.0.1:{port}"))?,
+            Some(tls) => {
+                let read = |path: &Path| std::fs::read(path).expect("a test certificate");
+                redis::Client::build_with_tls(
+                    format!("rediss://127.0.0.1:{port}"),
+                    redis::TlsCertificates {
+                        client_tls: Some(redis::ClientTlsConfig {
+                            client_cert: read(&tls.client_cert),
+                            client_key: read(&tls.client_key),
+                        }),
+                        root_cert: Some(read(&tls.ca)),
+                    },
+                )?
+            }
+        };
+        let mut conn = client.get_connection_with_timeout(Duration::from_secs(1))?;
+        conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+        command.query(&mut conn)
     }
 
     /// The port of the node that is the master of `key`'s slot now, as the first node
@@ -170,7 +279,7 @@ impl RedisCluster {
     fn ask<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> T {
         self.ports
             .iter()
-            .find_map(|port| query(*port, command).ok())
+            .find_map(|port| self.query(*port, command).ok())
             .expect("a cluster node answers")
     }
 
@@ -181,16 +290,18 @@ impl RedisCluster {
 
     /// The keys of the node at `port` that match `pattern`.
     pub fn keys(&self, port: u16, pattern: &str) -> Vec<String> {
-        query(port, redis::cmd("KEYS").arg(pattern)).expect("KEYS")
+        self.query(port, redis::cmd("KEYS").arg(pattern))
+            .expect("KEYS")
     }
 
     /// How many connections subscribe to the sharded `channel` (on its slot's master).
     pub fn shard_subscribers(&self, channel: &str) -> usize {
-        let (_, count): (String, usize) = query(
-            self.port_of(channel),
-            redis::cmd("PUBSUB").arg("SHARDNUMSUB").arg(channel),
-        )
-        .expect("PUBSUB SHARDNUMSUB");
+        let (_, count): (String, usize) = self
+            .query(
+                self.port_of(channel),
+                redis::cmd("PUBSUB").arg("SHARDNUMSUB").arg(channel),
+            )
+            .expect("PUBSUB SHARDNUMSUB");
         count
     }
 
@@ -209,7 +320,9 @@ impl RedisCluster {
     pub fn start_failover(&self, key: &str) -> u16 {
         let master = self.index_of(self.port_of(key));
         let replica = self.ports[(master + SLOTS.len()) % NODES];
-        let _: String = query(replica, redis::cmd("CLUSTER").arg("FAILOVER")).expect("FAILOVER");
+        let _: String = self
+            .query(replica, redis::cmd("CLUSTER").arg("FAILOVER"))
+            .expect("FAILOVER");
         replica
     }
 
@@ -218,11 +331,12 @@ impl RedisCluster {
     pub fn failed_over(&self, key: &str, port: u16) -> bool {
         self.port_of(key) == port
             && self.ports.iter().all(|node| {
-                query::<String>(*node, redis::cmd("CLUSTER").arg("NODES")).is_ok_and(|nodes| {
-                    nodes
-                        .lines()
-                        .any(|line| line.contains(&format!(":{port}@")) && line.contains("master"))
-                })
+                self.query::<String>(*node, redis::cmd("CLUSTER").arg("NODES"))
+                    .is_ok_and(|nodes| {
+                        nodes.lines().any(|line| {
+                            line.contains(&format!(":{port}@")) && line.contains("master")
+                        })
+                    })
             })
     }
 

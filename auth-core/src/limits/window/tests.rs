@@ -2,6 +2,7 @@
 //! counters two replicas share through a real Redis Cluster.
 
 use super::*;
+use crate::testing::redis_cluster::RedisCluster;
 
 fn keys(limit: u32) -> Vec<Counted> {
     vec![("client:a".to_owned(), limit)]
@@ -83,10 +84,22 @@ fn retry_after_is_at_least_a_second_and_rounds_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_share_counters_and_blocks_through_a_redis_cluster() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(cluster) = crate::testing::redis_cluster::RedisCluster::start(dir.path()) else {
-        return;
-    };
-    let env = [("REDIS_URL", cluster.url())];
+    if let Some(cluster) = RedisCluster::start(dir.path()) {
+        replicas_share_counters_and_blocks_through(&cluster).await;
+    }
+}
+
+/// The same over TLS only (`rediss+cluster://`, a CA and client certificate of the test's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_counters_and_blocks_through_a_tls_redis_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(cluster) = RedisCluster::start_tls(dir.path()) {
+        replicas_share_counters_and_blocks_through(&cluster).await;
+    }
+}
+
+async fn replicas_share_counters_and_blocks_through(cluster: &RedisCluster) {
+    let env = cluster.env();
     let env = crate::config::Env::from_fn(|name| {
         env.iter()
             .find(|(key, _)| *key == name)
