@@ -17,6 +17,24 @@ pub struct TlsFiles {
     pub server_key: PathBuf,
 }
 
+impl TlsFiles {
+    /// The variables a service needs to reach a TLS server of these files: its CA and the
+    /// client certificate (`REDIS_URL` apart).
+    pub fn redis_env(&self) -> [(&'static str, String); 3] {
+        [
+            ("REDIS_CA_FILE", self.ca.display().to_string()),
+            (
+                "REDIS_CLIENT_CERT_FILE",
+                self.client_cert.display().to_string(),
+            ),
+            (
+                "REDIS_CLIENT_KEY_FILE",
+                self.client_key.display().to_string(),
+            ),
+        ]
+    }
+}
+
 /// A CA, and a server (127.0.0.1) and a client certificate it signs, made by `openssl`
 /// (P-256 keys, valid for a day).
 pub fn make(dir: &Path) -> Option<TlsFiles> {

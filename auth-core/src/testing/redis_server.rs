@@ -66,17 +66,7 @@ impl RedisServer {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![("REDIS_URL", self.url())];
         if let Some(tls) = &self.tls {
-            env.extend([
-                ("REDIS_CA_FILE", tls.ca.display().to_string()),
-                (
-                    "REDIS_CLIENT_CERT_FILE",
-                    tls.client_cert.display().to_string(),
-                ),
-                (
-                    "REDIS_CLIENT_KEY_FILE",
-                    tls.client_key.display().to_string(),
-                ),
-            ]);
+            env.extend(tls.redis_env());
         }
         env
     }
