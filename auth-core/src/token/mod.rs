@@ -11,6 +11,8 @@
 //! Revocation is checked by the caller, after signature and claims (see `crate::revocation`).
 
 #[cfg(feature = "server")]
+mod batch;
+#[cfg(feature = "server")]
 mod issue;
 pub mod keys;
 mod public_key;

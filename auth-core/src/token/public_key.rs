@@ -3,8 +3,9 @@
 //! jsonwebtoken's `decode` rebuilds the key from its bytes on every call (for Ed25519 a
 //! point decompression) and parses the header three times; a verifier here parses each key
 //! when it is loaded and each token once. One algorithm per key: EdDSA (RFC 8037, strict
-//! verification: no small-order keys or non-canonical signatures), ES256 (the fixed-width
-//! `r || s` of RFC 7518 §3.4) RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) and, for client keys, PS256 (§3.5).
+//! verification: no small-order keys or non-canonical signatures; client assertions are
+//! checked in batches, see `batch`), ES256 (the fixed-width `r || s` of RFC 7518 §3.4),
+//! RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) and, for client keys, PS256 (§3.5).
 
 use rsa::traits::SignatureScheme as _;
 use sha2::{Digest as _, Sha256};
@@ -22,12 +23,14 @@ pub(crate) enum PublicKey {
 }
 
 impl PublicKey {
-    /// An Ed25519 key from its 32 bytes.
+    /// An Ed25519 key from its 32 bytes; never a small-order point, under which anyone
+    /// could make signatures that an equation with a cofactor (or a batch) accepts.
     pub(crate) fn ed25519(x: &[u8]) -> Result<Self, KeyError> {
         let bytes: &[u8; 32] = x.try_into().map_err(|_| KeyError::Unsupported)?;
-        ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map(Self::Ed25519)
-            .map_err(|_| KeyError::Unsupported)
+        match ed25519_dalek::VerifyingKey::from_bytes(bytes) {
+            Ok(key) if !key.is_weak() => Ok(Self::Ed25519(key)),
+            _ => Err(KeyError::Unsupported),
+        }
     }
 
     /// A P-256 key from its affine coordinates (32 bytes each).

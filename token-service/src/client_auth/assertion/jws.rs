@@ -109,12 +109,14 @@ impl<'a> Assertion<'a> {
         })
     }
 
-    /// Checks the signature with `key`, whose one algorithm must be the header's.
-    pub fn verify_with(&self, key: &VerifyingKey) -> Result<(), Refusal> {
+    /// Checks the signature with `key`, whose one algorithm must be the header's (an
+    /// Ed25519 one together with the worker's other checks: `VerifyingKey::verifies_batched`).
+    pub async fn verify_with(&self, key: &VerifyingKey) -> Result<(), Refusal> {
         if key.algorithm() != self.algorithm {
             return Err(Refusal::Algorithm);
         }
-        if key.verifies(self.signing_input.as_bytes(), &self.signature) {
+        let signing_input = self.signing_input.as_bytes();
+        if key.verifies_batched(signing_input, &self.signature).await {
             Ok(())
         } else {
             Err(Refusal::BadSignature)

@@ -225,6 +225,7 @@ impl ClientAuthenticator {
         };
         let checks = assertion
             .verify_with(&key)
+            .await
             .and_then(|()| assertion.check_times(now))
             .and_then(|()| assertion.check_short_lived(now))
             .and_then(|()| {

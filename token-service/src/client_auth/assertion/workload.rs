@@ -130,6 +130,7 @@ impl ClientAuthenticator {
         };
         let checks = assertion
             .verify_with(&key)
+            .await
             .and_then(|()| assertion.check_times(now))
             .and_then(|()| {
                 if assertion.is_for_any(&issuer.audiences) {
