@@ -8,7 +8,7 @@ use auth_core::shared_redis::RedisSettings;
 use auth_core::testing::{Backend, redis_prefix, redis_url};
 use token_service::client_auth::ratelimit::{FailureLimiter, Limits};
 
-use crate::support::{ROOT_ID, Reply, TestApp};
+use crate::support::{FOLLOW_WITHIN, ROOT_ID, Reply, TestApp};
 
 const GRANT: (&str, &str) = ("grant_type", "client_credentials");
 
@@ -100,7 +100,7 @@ async fn counters_are_shared_across_replicas_through_redis() {
     };
     let one = FailureLimiter::new(limits, Some(&shared)).unwrap();
     let two = FailureLimiter::new(limits, Some(&shared)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + FOLLOW_WITHIN;
     while !(one.following() && two.following()) {
         assert!(
             Instant::now() < deadline,
@@ -148,7 +148,7 @@ async fn a_replica_that_missed_a_block_learns_it_from_its_next_failure() {
     assert!(early.check("victim", None, Instant::now()).await.is_err());
     // Started after the announcement: it cannot know yet.
     let late = FailureLimiter::new(limits, Some(&shared)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + FOLLOW_WITHIN;
     while !late.following() {
         assert!(
             Instant::now() < deadline,
@@ -176,7 +176,7 @@ async fn a_client_in_use_is_not_locked_out_by_an_attack_on_its_id() {
     };
     let (id, secret) = app.create_client("client:read").await;
     // Warm the cache (it is used once the service follows Redis).
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + FOLLOW_WITHIN;
     loop {
         let reply = app
             .token_form(&[GRANT, ("client_id", &id), ("client_secret", &secret)])

@@ -13,7 +13,7 @@ use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::clients;
 use auth_core::time::Timestamp;
 
-use crate::support::{Reply, TestApp};
+use crate::support::{FOLLOW_WITHIN, Reply, TestApp};
 
 const GRANT: (&str, &str) = ("grant_type", "client_credentials");
 
@@ -59,7 +59,7 @@ async fn warm_requests_skip_the_database_and_changes_evict_at_once() {
     let (id, secret) = app.create_client("client:read").await;
     let first = until(&app, &id, &secret, |_| true).await;
     assert_eq!(first.status, StatusCode::OK);
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + FOLLOW_WITHIN;
     while cache_count(&app, "hit").await == 0.0 {
         assert!(
             Instant::now() < deadline,

@@ -16,6 +16,11 @@ use auth_core::token::{SigningKey, TokenVerifier};
 use base64::Engine as _;
 use token_service::{AppState, Config};
 
+/// How long a test waits for a service or a limiter to follow Redis's change channel
+/// before it fails: generous, since CI runs every test at once on two cores. A bound on a
+/// wait, not a timing assertion.
+pub const FOLLOW_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub const ROOT_ID: &str = "root-client";
 pub const ROOT_SECRET: &str = "root-secret-for-tests-only";
 pub const ISSUER: &str = "https://auth.test.example";
