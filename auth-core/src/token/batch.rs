@@ -1,28 +1,36 @@
 //! Ed25519 signatures checked in batches: how client assertions cost half a verification.
 //!
 //! One Ed25519 check costs about 40 µs (a double-base scalar multiplication and a point
-//! decompression); n checked together in one multiscalar multiplication
-//! (`ed25519_dalek::verify_batch`, each weighted by a random 128-bit scalar drawn from a
-//! transcript of every input) cost about 18 µs each from n = 8. Under load an actix worker
-//! holds many requests that reach this check in the same turn of its event loop, so each
-//! queues its signature on its thread's queue and yields once; the first to resume checks
-//! the whole queue and hands every waiter its result. A request alone checks its own
-//! signature with `verify_strict` after that one yield: nothing waits for company. Under
-//! scripts/bench's 64 connections, batches averaged about 6 signatures.
+//! decompression); n checked together in one multiscalar multiplication cost about 18 µs
+//! each from n = 8. Under load an actix worker holds many requests that reach this check in
+//! the same turn of its event loop, so each queues its signature on its thread's queue and
+//! yields once; the first to resume checks the whole queue and hands every waiter its
+//! result. A request alone checks its own signature with `verify_strict` after that one
+//! yield: nothing waits for company. Under scripts/bench's 64 connections, batches
+//! averaged about 6 signatures.
 //!
-//! A batch that fails says only that one of its signatures is bad, so each is then checked
-//! on its own: a bad signature costs its batch a second pass (the per-address failure
-//! limit bounds how often) but never fails a good one. The two checks
-//! differ only on signatures with small-order components (a batch does not refuse a
-//! small-order `R`, and its random weights may cancel a small-order remainder), which only
-//! the holder of the private key can make: RFC 8032 §5.1.7 leaves that choice to the
-//! verifier, and no one else can make a signature that either accepts. Small-order public
-//! keys, under which anyone could, are refused when a key is parsed (`PublicKey::ed25519`).
+//! The batch equation is RFC 8032 §5.1.7's cofactored one, each signature weighted by an
+//! independent random 128-bit scalar (Bernstein et al., "High-speed high-security
+//! signatures", §5): it holds for a batch with a bad signature with probability 2⁻¹²⁸ at
+//! most. A batch that fails says only that one of its signatures is bad, so each is then
+//! checked on its own: a bad signature costs its batch a second pass (the per-address
+//! failure limit bounds how often) but never fails a good one. The two checks differ only
+//! on signatures with small-order components (a batch, being cofactored, does not see a
+//! small-order `R` or remainder), which only the holder of the private key can make:
+//! RFC 8032 leaves that choice to the verifier, and no one else can make a signature that
+//! either accepts. Small-order public keys, under which anyone could, are refused when a
+//! key is parsed (`PublicKey::ed25519`).
 
 use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity as _, VartimeMultiscalarMul as _};
 use ed25519_dalek::Signature;
+use rand::Rng as _;
+use sha2::{Digest as _, Sha512};
 
 use super::keys::VerifyingKey;
 use super::public_key::PublicKey;
@@ -70,7 +78,7 @@ impl VerifyingKey {
         let PublicKey::Ed25519(key) = &self.public else {
             return self.verifies(message, signature);
         };
-        let Ok(signature) = Signature::from_slice(signature) else {
+        let Ok(parsed) = Signature::from_slice(signature) else {
             return false;
         };
         let outcome = Arc::new(OnceLock::new());
@@ -78,7 +86,7 @@ impl VerifyingKey {
             queue.push(Waiting {
                 key: *key,
                 message: message.into(),
-                signature,
+                signature: parsed,
                 outcome: Arc::clone(&outcome),
             })
         });
@@ -90,7 +98,7 @@ impl VerifyingKey {
         // Still undecided only when this request resumed on another thread (a work-stealing
         // runtime): its entry waits in the first thread's queue, and is dropped there once
         // decided here.
-        *outcome.get_or_init(|| key.verify_strict(message, &signature).is_ok())
+        *outcome.get_or_init(|| self.verifies(message, signature))
     }
 }
 
@@ -111,10 +119,7 @@ fn check(batch: &[Waiting]) {
         let _ = one.outcome.set(one.check_alone());
         return;
     }
-    let messages: Vec<&[u8]> = batch.iter().map(|w| &*w.message).collect();
-    let signatures: Vec<Signature> = batch.iter().map(|w| w.signature).collect();
-    let keys: Vec<ed25519_dalek::VerifyingKey> = batch.iter().map(|w| w.key).collect();
-    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+    if batch_holds(batch) {
         for waiting in batch {
             let _ = waiting.outcome.set(true);
         }
@@ -123,6 +128,40 @@ fn check(batch: &[Waiting]) {
             let _ = waiting.outcome.set(waiting.check_alone());
         }
     }
+}
+
+/// True when `[8]([Σ zᵢsᵢ]B − Σ [zᵢ]Rᵢ − Σ [zᵢhᵢ]Aᵢ)` is the identity, with hᵢ =
+/// SHA-512(Rᵢ ‖ Aᵢ ‖ Mᵢ) and random 128-bit zᵢ; false as soon as an `s` is not canonical
+/// (RFC 8032 §5.1.7 requires s < ℓ) or an `R` is not a point.
+fn batch_holds(batch: &[Waiting]) -> bool {
+    let mut rng = rand::thread_rng();
+    let mut base = Scalar::ZERO;
+    let mut scalars = Vec::with_capacity(2 * batch.len() + 1);
+    let mut points = Vec::with_capacity(2 * batch.len() + 1);
+    for waiting in batch {
+        let (r, s) = (waiting.signature.r_bytes(), waiting.signature.s_bytes());
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(*s)) else {
+            return false;
+        };
+        let Some(r_point) = CompressedEdwardsY(*r).decompress() else {
+            return false;
+        };
+        let digest = Sha512::new()
+            .chain_update(r)
+            .chain_update(waiting.key.as_bytes())
+            .chain_update(&waiting.message)
+            .finalize();
+        let h = Scalar::from_bytes_mod_order_wide(&digest.into());
+        let z = Scalar::from(rng.r#gen::<u128>());
+        base += z * s;
+        scalars.extend([-z, -(z * h)]);
+        points.extend([r_point, waiting.key.to_edwards()]);
+    }
+    scalars.push(base);
+    points.push(ED25519_BASEPOINT_POINT);
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
+        .mul_by_cofactor()
+        .is_identity()
 }
 
 #[cfg(test)]

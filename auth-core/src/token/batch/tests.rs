@@ -59,6 +59,45 @@ async fn concurrent_checks_share_one_batch() {
     assert_eq!(batches, [8]);
 }
 
+/// `items` as queue entries, for the batch equation alone.
+fn waiting(items: &[(VerifyingKey, Vec<u8>, Vec<u8>)]) -> Vec<Waiting> {
+    items
+        .iter()
+        .map(|(key, message, signature)| {
+            let PublicKey::Ed25519(key) = &key.public else {
+                unreachable!("Ed25519 keys only")
+            };
+            Waiting {
+                key: *key,
+                message: message.as_slice().into(),
+                signature: Signature::from_slice(signature).unwrap(),
+                outcome: Arc::new(OnceLock::new()),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_batch_equation_holds_only_when_every_signature_does() {
+    let items = signed(8);
+    assert!(batch_holds(&waiting(&items)));
+    assert!(batch_holds(&waiting(&items[..2])));
+    for bad in 0..8 {
+        let mut wrong_message = items.clone();
+        wrong_message[bad].1.push(b'!');
+        assert!(!batch_holds(&waiting(&wrong_message)), "message {bad}");
+        let mut wrong_signature = items.clone();
+        wrong_signature[bad].2[bad] ^= 0x40;
+        assert!(!batch_holds(&waiting(&wrong_signature)), "signature {bad}");
+    }
+    // Two signatures swapped between their messages: each is a valid signature, of another.
+    let mut swapped = items.clone();
+    let first = swapped[0].2.clone();
+    swapped[0].2 = swapped[1].2.clone();
+    swapped[1].2 = first;
+    assert!(!batch_holds(&waiting(&swapped)));
+}
+
 #[tokio::test]
 async fn a_bad_signature_fails_itself_and_no_other() {
     let mut items = signed(8);
