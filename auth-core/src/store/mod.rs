@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-pub use connection::{DatabaseUrl, DbConnection, DbPool, PooledDbConnection};
+pub use connection::{DatabaseUrl, DbConnection, DbPool, ManagedConnection, PooledDbConnection};
 
 use crate::blocking;
 
@@ -220,7 +220,9 @@ impl Store {
             .pool
             .get_timeout(wait)
             .map_err(StoreError::Unavailable)?;
-        query(&mut conn)
+        let result = query(&mut conn);
+        conn.record(&result);
+        result
     }
 
     /// Pool statistics: (connections open, connections idle).
