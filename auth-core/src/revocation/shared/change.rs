@@ -60,7 +60,8 @@ pub(crate) enum Change<'a> {
     Client {
         client_id: &'a str,
     },
-    /// The cache was rebuilt.
+    /// The cache was rebuilt (only the server side rebuilds).
+    #[cfg(feature = "server")]
     Rebuilt,
 }
 
@@ -103,6 +104,7 @@ impl SharedCache {
                     .arg(0)
                     .arg(0);
             }
+            #[cfg(feature = "server")]
             Change::Rebuilt => {
                 // Unique, so no two rebuilds ever read as the same change.
                 let change = format!("r {}", crate::ids::random_id());
