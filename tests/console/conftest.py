@@ -183,9 +183,18 @@ def sign_out(driver: WebDriver) -> None:
 
 
 def fill(driver: WebDriver, css: str, value: str) -> None:
-    element = visible(driver, css)
-    element.clear()
-    element.send_keys(value)
+    """Types `value` into the field; a field the page replaced while it was being filled
+    (a route still rendering) is looked up and filled again."""
+
+    def filled(driver: WebDriver) -> bool:
+        element = driver.find_element(By.CSS_SELECTOR, css)
+        if not element.is_displayed():
+            return False
+        element.clear()
+        element.send_keys(value)
+        return True
+
+    wait(driver).until(filled)
 
 
 def go(driver: WebDriver, services: Services, route: str) -> None:
