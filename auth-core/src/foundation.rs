@@ -57,7 +57,7 @@ impl Foundation {
             settings.client_limits,
             settings.redis.as_ref(),
             Arc::clone(&metrics),
-        )?;
+        );
         Ok(Self {
             usage,
             changes: Changes::new(store.clone(), revocations.clone()),

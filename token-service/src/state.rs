@@ -73,7 +73,7 @@ impl auth_core::service::Service for AppState {
             &foundation.revocations,
             &foundation.metrics,
         );
-        let limiter = FailureLimiter::new(config.auth_failure_limits, config.auth.redis.as_ref())?;
+        let limiter = FailureLimiter::new(config.auth_failure_limits, config.auth.redis.as_ref());
         let keysets = KeySets::new(
             &config.jwks_ca_files,
             config.in_cluster.clone(),
@@ -81,8 +81,7 @@ impl auth_core::service::Service for AppState {
             metrics.jwks_fetches.clone(),
         )
         .map_err(|error| StartError::Http(error.to_string()))?;
-        let used = UsedAssertions::new(config.auth.redis.as_ref(), store.clone())
-            .map_err(|error| StartError::Http(error.to_string()))?;
+        let used = UsedAssertions::new(config.auth.redis.as_ref(), store.clone());
         let assertions = Assertions::new(&config.auth.issuer, keysets, used);
         Ok(Self {
             authenticator: ClientAuthenticator::new(

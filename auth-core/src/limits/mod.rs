@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use crate::config::{ConfigError, Env, integer_in};
 use crate::metrics::{LimitLabel, Metrics};
-use crate::revocation::SharedError;
 use crate::shared_redis::RedisSettings;
 use window::{Blocked, WindowCounters};
 
@@ -156,12 +155,12 @@ impl UsageLimits {
         defaults: DefaultLimits,
         redis: Option<&RedisSettings>,
         metrics: Arc<Metrics>,
-    ) -> Result<Self, SharedError> {
-        Ok(Self {
+    ) -> Self {
+        Self {
             defaults,
-            counters: WindowCounters::new(WINDOW, redis, "usage")?,
+            counters: WindowCounters::new(WINDOW, redis, "usage"),
             metrics,
-        })
+        }
     }
 
     /// The limit that applies to a client with `own` limits; `None` for no limit.
@@ -216,7 +215,7 @@ mod tests {
             tokens_per_minute: tokens,
             revocations_per_minute: revocations,
         };
-        UsageLimits::new(defaults, None, Arc::new(Metrics::new())).unwrap()
+        UsageLimits::new(defaults, None, Arc::new(Metrics::new()))
     }
 
     #[tokio::test]

@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::pubsub::{self, Event};
-use crate::revocation::SharedError;
 use crate::shared_redis::{LazyConnection, RedisConnection, RedisSettings};
 
 /// Refused: retry after this long (at least a second, as `Retry-After` counts seconds).
@@ -106,11 +105,7 @@ impl WindowCounters {
     /// these counters' keys and channel from others' (`PREFIX:NAME:KEY`,
     /// `PREFIX:NAME:blocked`). With Redis, the counters start following their channel (a
     /// task: needs a tokio runtime).
-    pub fn new(
-        window: Duration,
-        redis: Option<&RedisSettings>,
-        name: &str,
-    ) -> Result<Arc<Self>, SharedError> {
+    pub fn new(window: Duration, redis: Option<&RedisSettings>, name: &str) -> Arc<Self> {
         let shared = redis.map(|redis| Shared {
             conn: LazyConnection::new(redis.clone(), REDIS_TIMEOUT),
             settings: redis.clone(),
@@ -133,7 +128,7 @@ impl WindowCounters {
                 }
             }));
         }
-        Ok(counters)
+        counters
     }
 
     /// True while checks are answered from announcements (the channel is followed).

@@ -141,6 +141,7 @@ impl LocalCache {
         self.read().revoked.len()
     }
 
+    #[cfg(test)]
     pub(crate) fn is_complete(&self) -> bool {
         self.read().complete
     }
@@ -159,8 +160,20 @@ impl LocalCache {
             .or_insert(0) += 1;
     }
 
+    /// What this copy knows of a client: its version and cut-off.
+    #[cfg(test)]
     pub(crate) fn client_state(&self, client_id: &str) -> ClientState {
+        self.state_in(&self.read(), client_id)
+    }
+
+    /// What this copy knows of a client (its version and cut-off) if the copy is complete,
+    /// under one read lock.
+    pub(crate) fn complete_client_state(&self, client_id: &str) -> Option<ClientState> {
         let maps = self.read();
+        maps.complete.then(|| self.state_in(&maps, client_id))
+    }
+
+    fn state_in(&self, maps: &Maps, client_id: &str) -> ClientState {
         ClientState {
             version: ClientVersion {
                 resets: self.resets.load(Ordering::Acquire),

@@ -299,8 +299,10 @@ impl Revocations {
     /// may be cached.
     pub fn client_state(&self, client_id: &str) -> Option<ClientState> {
         let shared = self.inner.shared.as_ref()?;
-        (shared.subscribed() && self.inner.cache.is_complete())
-            .then(|| self.inner.cache.client_state(client_id))
+        if !shared.subscribed() {
+            return None;
+        }
+        self.inner.cache.complete_client_state(client_id)
     }
 
     /// Tells every process that a client changed without a revocation (scopes added).

@@ -67,14 +67,11 @@ pub struct FailureLimiter {
 impl FailureLimiter {
     /// Counted with every replica through `redis` if given; then the limiter starts
     /// following its channel (a task: needs a tokio runtime).
-    pub fn new(
-        limits: Limits,
-        redis: Option<&RedisSettings>,
-    ) -> Result<Arc<Self>, auth_core::revocation::SharedError> {
-        Ok(Arc::new(Self {
+    pub fn new(limits: Limits, redis: Option<&RedisSettings>) -> Arc<Self> {
+        Arc::new(Self {
             limits,
-            counters: WindowCounters::new(limits.window, redis, "rl")?,
-        }))
+            counters: WindowCounters::new(limits.window, redis, "rl"),
+        })
     }
 
     /// True while checks are answered from announcements (the channel is followed).

@@ -98,8 +98,8 @@ async fn counters_are_shared_across_replicas_through_redis() {
         window: Duration::from_secs(30),
         failure_delay: Duration::ZERO,
     };
-    let one = FailureLimiter::new(limits, Some(&shared)).unwrap();
-    let two = FailureLimiter::new(limits, Some(&shared)).unwrap();
+    let one = FailureLimiter::new(limits, Some(&shared));
+    let two = FailureLimiter::new(limits, Some(&shared));
     let deadline = Instant::now() + FOLLOW_WITHIN;
     while !(one.following() && two.following()) {
         assert!(
@@ -142,12 +142,12 @@ async fn a_replica_that_missed_a_block_learns_it_from_its_next_failure() {
         window: Duration::from_secs(30),
         failure_delay: Duration::ZERO,
     };
-    let early = FailureLimiter::new(limits, Some(&shared)).unwrap();
+    let early = FailureLimiter::new(limits, Some(&shared));
     early.record_failure("victim", None, Instant::now()).await;
     early.record_failure("victim", None, Instant::now()).await;
     assert!(early.check("victim", None, Instant::now()).await.is_err());
     // Started after the announcement: it cannot know yet.
-    let late = FailureLimiter::new(limits, Some(&shared)).unwrap();
+    let late = FailureLimiter::new(limits, Some(&shared));
     let deadline = Instant::now() + FOLLOW_WITHIN;
     while !late.following() {
         assert!(

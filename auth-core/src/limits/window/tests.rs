@@ -10,7 +10,7 @@ fn keys(limit: u32) -> Vec<Counted> {
 
 #[tokio::test]
 async fn record_refuses_the_first_event_past_the_limit_and_check_blocks_until_the_window_ends() {
-    let counters = WindowCounters::new(Duration::from_secs(60), None, "test").unwrap();
+    let counters = WindowCounters::new(Duration::from_secs(60), None, "test");
     let start = Instant::now();
     let at = |seconds: u64| start + Duration::from_secs(seconds);
     for second in 0..3 {
@@ -36,7 +36,7 @@ async fn record_refuses_the_first_event_past_the_limit_and_check_blocks_until_th
 
 #[tokio::test]
 async fn announcements_block_a_key_until_its_window_ends() {
-    let counters = WindowCounters::new(Duration::from_secs(60), None, "test").unwrap();
+    let counters = WindowCounters::new(Duration::from_secs(60), None, "test");
     let start = Instant::now();
     counters.on_event(Event::Subscribed, start);
     assert!(counters.following());
@@ -108,8 +108,8 @@ async fn replicas_share_counters_and_blocks_through(cluster: &RedisCluster) {
     let redis = RedisSettings::from_env(&env).unwrap().unwrap();
     let window = Duration::from_secs(60);
     let (a, b) = (
-        WindowCounters::new(window, Some(&redis), "test").unwrap(),
-        WindowCounters::new(window, Some(&redis), "test").unwrap(),
+        WindowCounters::new(window, Some(&redis), "test"),
+        WindowCounters::new(window, Some(&redis), "test"),
     );
     // Keys whose slots belong to different masters.
     let names: Vec<String> = (0..40).map(|i| format!("client:{i}")).collect();

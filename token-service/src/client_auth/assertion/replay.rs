@@ -24,14 +24,14 @@ pub struct UsedAssertions {
 }
 
 impl UsedAssertions {
-    pub fn new(redis: Option<&RedisSettings>, store: Store) -> Result<Self, redis::RedisError> {
+    pub fn new(redis: Option<&RedisSettings>, store: Store) -> Self {
         let redis = redis.map(|settings| {
             (
                 LazyConnection::new(settings.clone(), REDIS_TIMEOUT),
                 format!("{}:jti", settings.key_prefix()),
             )
         });
-        Ok(Self { redis, store })
+        Self { redis, store }
     }
 
     /// Records the use of `jti` by `client_id`, kept until `expires_at` (seconds);

@@ -13,7 +13,7 @@ fn limits(per_client: u32, per_address: u32) -> Limits {
 
 #[tokio::test]
 async fn local_limits_block_past_the_count_and_name_the_wait() {
-    let limiter = FailureLimiter::new(limits(3, 100), None).unwrap();
+    let limiter = FailureLimiter::new(limits(3, 100), None);
     let address: IpAddr = "192.0.2.1".parse().unwrap();
     let start = Instant::now();
     for second in 0..3 {
@@ -39,7 +39,7 @@ async fn local_limits_block_past_the_count_and_name_the_wait() {
 
 #[tokio::test]
 async fn the_window_ends_and_a_new_one_starts_with_the_next_failure() {
-    let limiter = FailureLimiter::new(limits(2, 100), None).unwrap();
+    let limiter = FailureLimiter::new(limits(2, 100), None);
     let start = Instant::now();
     let at = |seconds: u64| start + Duration::from_secs(seconds);
     limiter.record_failure("victim", None, at(0)).await;
@@ -61,7 +61,7 @@ async fn the_window_ends_and_a_new_one_starts_with_the_next_failure() {
 
 #[tokio::test]
 async fn addresses_are_limited_across_client_ids() {
-    let limiter = FailureLimiter::new(limits(100, 2), None).unwrap();
+    let limiter = FailureLimiter::new(limits(100, 2), None);
     let address: IpAddr = "2001:db8::1".parse().unwrap();
     let now = Instant::now();
     limiter.record_failure("a", Some(address), now).await;
