@@ -8,7 +8,7 @@
 //! A pooled connection is checked with a `SELECT 1` when it is checked out only if no query
 //! succeeded on it within [`RECENTLY_USED`]; a query that fails because the server went away
 //! marks it broken, and the pool replaces it. Pinging on every checkout cost a round trip
-//! per query: 11 % of PostgreSQL's CPU on the cold-token path, where every query is a
+//! per query: 4–11 % of PostgreSQL's CPU on the cold-token path, where every query is a
 //! batch of client lookups.
 
 use std::fmt;
@@ -92,7 +92,7 @@ pub struct ManagedConnection {
 
 impl ManagedConnection {
     /// Records how a query on this connection ended (see [`Store::run`](super::Store::run)).
-    pub fn record<T>(&mut self, result: &Result<T, super::StoreError>) {
+    pub(super) fn record<T>(&mut self, result: &Result<T, super::StoreError>) {
         match result {
             Ok(_) => self.last_ok = Some(Instant::now()),
             Err(error) if error.is_unavailable() => self.broken = true,

@@ -134,7 +134,8 @@ fn check(batch: &[Waiting]) {
 /// SHA-512(Rᵢ ‖ Aᵢ ‖ Mᵢ) and random 128-bit zᵢ; false as soon as an `s` is not canonical
 /// (RFC 8032 §5.1.7 requires s < ℓ) or an `R` is not a point. (The negation of §5.1.7's
 /// `[8][s]B = [8]R + [8][h]A`, summed: the `R`s keep their 128-bit weights, so their share of
-/// the multiplication needs half the additions that −zᵢ, a full-size scalar, would.)
+/// the multiplication needs half the additions that −zᵢ, a full-size scalar, would; too little
+/// to show under scripts/bench's load, see docs/BENCHMARKS.md, 2026-12-01 16:46.)
 fn batch_holds(batch: &[Waiting]) -> bool {
     let mut rng = rand::thread_rng();
     let mut base = Scalar::ZERO;
