@@ -214,11 +214,13 @@ pub fn build(dir: &Path) -> Result<String, String> {
         .expect("String");
         for name in ["post-small", "post-large", "basic-small", "basic-large"] {
             let r = run(&format!("{name}-{round}"))?;
+            let (per_request, cores) = r.service_cpu(hz, r.summary.num("secs"));
             write!(
                 rounds_table,
-                " {} × / p99 {} ms{} |",
+                " {} × / p99 {} ms / {} µs, {cores:.2} cores{} |",
                 ratio(r.ok_rps(), round_base),
                 r.p99(),
+                per_request.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.0}")),
                 busy_mark(&[&r])
             )
             .expect("String");
@@ -373,7 +375,9 @@ table: *) had another build or test of this machine running during the run.{crit
 
 {table}
 
-Warm runs, each as a ratio to its own round's baseline, and its p99:
+Warm runs, each as a ratio to its own round's baseline, its p99, and token-service's CPU
+per token and cores (more CPU a token: the service was slower; fewer cores at the same CPU
+a token: the machine gave it less):
 
 {rounds_table}
 

@@ -43,15 +43,11 @@ impl Row {
             ));
         }
         let ok = s.num("ok");
-        let service = run.cpu.num("service");
-        let cpu_us = if ok > 0.0 {
-            format!("{:.0}", service / hz * 1e6 / ok)
-        } else {
-            "n/a".to_owned()
-        };
+        let (per_request, service_cores) = run.service_cpu(hz, secs);
+        let cpu_us = per_request.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.0}"));
         let cores = format!(
             "{:.2} / {:.2} / {:.2}",
-            service / hz / secs,
+            service_cores,
             run.cpu.num("pg") / hz / secs,
             run.cpu.num("redis") / hz / secs
         );
@@ -184,6 +180,25 @@ mod tests {
             row.note,
             "all its clients were used after 0.400 s: rates over those seconds; extra"
         );
+    }
+
+    #[test]
+    fn service_cpu_is_per_successful_request_and_absent_without_one() {
+        let r = run(
+            "cpu",
+            "requests=100 ok=100 non2xx=0 timeout=0 secs=2.000 ok_rps=50.0 p50_ms=1.000 p99_ms=4.000",
+            "",
+        );
+        // 200 ticks at 100 Hz: 2 s of CPU over 100 requests and over 2 s.
+        assert_eq!(r.service_cpu(100.0, 2.0), (Some(20_000.0), 1.0));
+        let none = run(
+            "cpu-none",
+            "requests=100 ok=0 non2xx=100 timeout=0 secs=2.000 ok_rps=0.0 p50_ms=1.000 p99_ms=4.000",
+            "",
+        );
+        assert_eq!(none.service_cpu(100.0, 2.0), (None, 1.0));
+        let row = Row::of_run(&none, "refused".into(), "64".into(), "", 100.0);
+        assert_eq!(row.cpu_us, "n/a");
     }
 
     #[test]

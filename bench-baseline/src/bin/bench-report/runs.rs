@@ -84,6 +84,16 @@ impl Run {
         self.summary.str("p99_ms")
     }
 
+    /// The loaded service's CPU per successful request in µs (`None` without one), and the
+    /// cores it used over `secs`; `hz` is the kernel's clock ticks per second. Per round,
+    /// the two tell a slower service (more CPU a request) from a service given less of the
+    /// machine (fewer cores at the same CPU a request).
+    pub fn service_cpu(&self, hz: f64, secs: f64) -> (Option<f64>, f64) {
+        let (ok, service) = (self.summary.num("ok"), self.cpu.num("service"));
+        let per_request = (ok > 0.0).then(|| service / hz * 1e6 / ok);
+        (per_request, service / hz / secs)
+    }
+
     /// A side file of the run (`NAME.EXT`) as a number, 0 when missing.
     pub fn side_num(&self, ext: &str) -> f64 {
         read(&self.dir, &self.name, ext)
