@@ -17,6 +17,7 @@
 
 mod assertions;
 mod report;
+mod rounds;
 mod rows;
 mod runs;
 mod stats;

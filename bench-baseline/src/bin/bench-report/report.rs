@@ -1,16 +1,17 @@
-//! The report itself: the main table, the per-round warm table, the replica, criterion and
-//! memory tables and the targets with their verdicts, laid out and worded as the earlier
-//! runs recorded in docs/BENCHMARKS.md, so that they stay comparable.
+//! The report itself: the main table, the per-round warm table ([`rounds`]), the replica,
+//! criterion and memory tables and the targets with their verdicts, laid out and worded as
+//! the earlier runs recorded in docs/BENCHMARKS.md, so that they stay comparable.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
 use crate::assertions::AssertionRuns;
+use crate::rounds;
 use crate::rows::Row;
 use crate::runs::{Env, Run, refused_delta};
 use crate::stats::{
-    fmt_rps, one_shot_verdict, ratio, verdict, verdict_within, with_errors, within, worst,
+    fmt_rps, one_shot_verdict, verdict, verdict_within, with_errors, within, worst,
 };
 use crate::tables;
 
@@ -183,59 +184,10 @@ pub fn build(dir: &Path) -> Result<String, String> {
     let crit_table = tables::criterion(&env, base);
     let rss_table = tables::memory(&env, workers);
 
-    // --- every warm run against its own round's baseline (the faster of the round's two),
-    // for the warm target, which holds for every run, not only the median ----------------
-    let mut round_bases = Vec::new();
-    let mut rounds_table = format!(
-        "| round | baseline req/s (faster of 2) | post, {small} clients | post, {total} | basic, {small} | basic, {total} |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
-    let busy_mark = |runs: &[&Run]| {
-        if runs.iter().any(|r| r.busy_secs > 0) {
-            "*"
-        } else {
-            ""
-        }
-    };
-    let mut warm_runs: Vec<(String, f64, f64)> = Vec::new(); // run name, ratio, p99
-    for round in 1..=rounds {
-        let (b2, b1) = (
-            run(&format!("baseline-{round}"))?,
-            run(&format!("baseline1-{round}"))?,
-        );
-        let round_base = b2.ok_rps().max(b1.ok_rps());
-        round_bases.push(round_base);
-        write!(
-            rounds_table,
-            "\n| {round} | {}{} |",
-            fmt_rps(round_base),
-            busy_mark(&[&b2, &b1])
-        )
-        .expect("String");
-        for name in ["post-small", "post-large", "basic-small", "basic-large"] {
-            let r = run(&format!("{name}-{round}"))?;
-            let (per_request, cores) = r.service_cpu(hz, r.summary.num("secs"));
-            write!(
-                rounds_table,
-                " {} × / p99 {} ms / {} µs, {cores:.2} cores{} |",
-                ratio(r.ok_rps(), round_base),
-                r.p99(),
-                per_request.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.0}")),
-                busy_mark(&[&r])
-            )
-            .expect("String");
-            let p99: f64 = r.p99().parse().unwrap_or(f64::INFINITY);
-            warm_runs.push((
-                format!("{name}-{round}"),
-                if round_base > 0.0 {
-                    r.ok_rps() / round_base
-                } else {
-                    0.0
-                },
-                p99,
-            ));
-        }
-    }
+    let rounds::WarmRounds {
+        table: rounds_table,
+        runs: warm_runs,
+    } = rounds::warm_rounds(dir, rounds, &small, &total, hz)?;
 
     // --- the fresh replica and the imported clients ---------------------------------------
     let replica_cpu = format!("{:.2}", env.num("replica_ticks") / hz);
