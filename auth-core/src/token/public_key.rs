@@ -22,6 +22,16 @@ pub(crate) enum PublicKey {
     RsaPss(rsa::RsaPublicKey),
 }
 
+/// The one Ed25519 check of a single signature: strict (RFC 8032 §5.1.7 with a canonical `s`,
+/// no small-order `R` or key), for a lone signature and for each one of a failed batch.
+pub(crate) fn ed25519_verifies(
+    key: &ed25519_dalek::VerifyingKey,
+    message: &[u8],
+    signature: &ed25519_dalek::Signature,
+) -> bool {
+    key.verify_strict(message, signature).is_ok()
+}
+
 impl PublicKey {
     /// An Ed25519 key from its 32 bytes; never a small-order point, under which anyone
     /// could make signatures that an equation with a cofactor (or a batch) accepts.
@@ -69,7 +79,7 @@ impl PublicKey {
     pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
             Self::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+                .is_ok_and(|signature| ed25519_verifies(key, message, &signature)),
             Self::P256(key) => {
                 use p256::ecdsa::signature::Verifier as _;
                 p256::ecdsa::Signature::from_slice(signature)
