@@ -282,13 +282,16 @@ impl Revocations {
     }
 
     /// Tells every verifier that a token expiring at `expires_at` was revoked (Redis keeps
-    /// it until the second after, every copy until it expires). Call after the database commit; a failure here is
-    /// repaired by the syncers, so it is logged, not returned.
+    /// it until the second after, every copy until it expires), announcing it even if Redis
+    /// had it already. Call after the database commit; a failure here is repaired by the
+    /// syncers, so it is logged, not returned.
     pub async fn publish_token_revoked(&self, jti: &TokenId, expires_at: Timestamp) {
         let jti = jti.as_str();
         self.inner.cache.token_revoked(jti, expires_at.as_secs());
         if let Some(shared) = &self.inner.shared
-            && let Err(error) = shared.token_revoked(jti, expires_at.as_secs(), true).await
+            && let Err(error) = shared
+                .token_revoked(jti, expires_at.as_secs(), shared::Announce::Always)
+                .await
         {
             tracing::warn!(%error, "could not publish a token revocation; the sync will retry");
         }
@@ -322,7 +325,10 @@ impl Revocations {
         if let Some(shared) = &self.inner.shared {
             let keep_ms = keep_cutoff_ms(cutoff, Timestamp::now(), self.inner.lifetime_secs);
             let wire = cutoff.to_wire();
-            if let Err(error) = shared.cutoff_raised(client_id, wire, keep_ms, true).await {
+            if let Err(error) = shared
+                .cutoff_raised(client_id, wire, keep_ms, shared::Announce::Always)
+                .await
+            {
                 tracing::warn!(%error, "could not publish a client revocation; the sync will retry");
             }
         }

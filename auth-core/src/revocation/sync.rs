@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::db;
-use super::shared::{Change, SharedCache, SharedError};
+use super::shared::{Announce, Change, SharedCache, SharedError};
 use crate::store::Store;
 use crate::time::Timestamp;
 
@@ -168,12 +168,14 @@ impl Syncer {
     async fn apply(&self, record: &Record, now: Timestamp) -> Result<bool, SharedError> {
         match record {
             Record::Token(jti, expires_at) => {
-                self.shared.token_revoked(jti, *expires_at, true).await
+                self.shared
+                    .token_revoked(jti, *expires_at, Announce::IfNews)
+                    .await
             }
             Record::Cutoff(client, cutoff) => {
                 let keep_ms = keep_ms(*cutoff, now, self.lifetime_secs);
                 self.shared
-                    .cutoff_raised(client, *cutoff, keep_ms, true)
+                    .cutoff_raised(client, *cutoff, keep_ms, Announce::IfNews)
                     .await
             }
         }

@@ -216,7 +216,10 @@ async fn a_follower_answers_from_its_copy_and_learns_each_change_by_one_message(
         .await
         .unwrap();
     let shared = fixture.writer.inner.shared.as_ref().unwrap();
-    shared.change(shared::Change::Rebuilt, true).await.unwrap();
+    shared
+        .change(shared::Change::Rebuilt, shared::Announce::Always)
+        .await
+        .unwrap();
     fixture.wait_for(silent, TokenStatus::RevokedToken).await;
     assert_eq!(
         fixture.loads("snapshot"),
@@ -224,6 +227,61 @@ async fn a_follower_answers_from_its_copy_and_learns_each_change_by_one_message(
         "at start and after the rebuild"
     );
     assert_eq!(fixture.loads("log"), 0.0);
+    fixture.clean_up().await;
+}
+
+/// A rebuild writes keys from the database and announces them only when it ends. A
+/// revocation committed while it runs may find its key written already: the process that
+/// made it still announces it, or every copy would go on accepting the token until the
+/// rebuild ends (never, if the rebuilding process dies). The syncer's repairs, which find
+/// most keys there, announce only what Redis lacked.
+#[tokio::test]
+async fn a_change_whose_key_a_rebuild_wrote_first_is_still_announced_by_its_maker() {
+    use redis::AsyncCommands as _;
+    let Some(mut fixture) = Fixture::start().await else {
+        return;
+    };
+    let shared = fixture.writer.inner.shared.as_ref().unwrap();
+    let token = fixture.token();
+    let expires = Timestamp::now().plus_secs(3600);
+    let jti = token.claims.jti.as_str();
+    let rebuilt = shared::Change::Token {
+        jti,
+        expires_at: expires.as_secs(),
+    };
+    shared.write_silently(&[rebuilt]).await.unwrap();
+    fixture
+        .writer
+        .publish_token_revoked(&token.claims.jti, expires)
+        .await;
+    fixture
+        .wait_for(token.clone(), TokenStatus::RevokedToken)
+        .await;
+
+    let older = fixture.token();
+    let cutoff = older.issued_at.as_micros() + 1;
+    let client = older.client_id.as_str();
+    let rebuilt = shared::Change::Cutoff {
+        client_id: client,
+        cutoff,
+        keep_ms: 3_600_000,
+    };
+    shared.write_silently(&[rebuilt]).await.unwrap();
+    let at = Cutoff::Before(Timestamp::from_micros(cutoff));
+    fixture.writer.publish_cutoff(client, at).await;
+    fixture
+        .wait_for(older, TokenStatus::RevokedByClientCutoff)
+        .await;
+
+    let seq_key = fixture.key("seq");
+    let before: u64 = fixture.redis.get(&seq_key).await.unwrap();
+    let repaired = shared
+        .token_revoked(jti, expires.as_secs(), shared::Announce::IfNews)
+        .await
+        .unwrap();
+    assert!(!repaired, "the key was there");
+    let after: u64 = fixture.redis.get(&seq_key).await.unwrap();
+    assert_eq!(after, before, "nothing announced");
     fixture.clean_up().await;
 }
 
@@ -328,7 +386,10 @@ async fn a_rebuild_announced_while_a_snapshot_loads_is_loaded_too() {
     }
     let _: () = pipe.query_async(&mut fixture.redis).await.unwrap();
     let shared = fixture.writer.inner.shared.as_ref().unwrap();
-    shared.change(shared::Change::Rebuilt, true).await.unwrap();
+    shared
+        .change(shared::Change::Rebuilt, shared::Announce::Always)
+        .await
+        .unwrap();
     // While the follower reads that snapshot, another rebuild writes a key and is
     // announced: it must be loaded too, without any further message.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -349,7 +410,10 @@ async fn a_rebuild_announced_while_a_snapshot_loads_is_loaded_too() {
         .set(fixture.key(&format!("jti:{}", late.claims.jti)), expires)
         .await
         .unwrap();
-    shared.change(shared::Change::Rebuilt, true).await.unwrap();
+    shared
+        .change(shared::Change::Rebuilt, shared::Announce::Always)
+        .await
+        .unwrap();
     fixture.wait_for(late, TokenStatus::RevokedToken).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while fixture.loads("snapshot") < 3.0 {

@@ -1,6 +1,6 @@
 //! One change of the shared cache, as one script call: the key written if it is news, and
-//! then numbered, chained, logged and published (see [`CHANGE_SCRIPT`]); with Sentinel,
-//! confirmed by a replica.
+//! then, as [`Announce`] says, numbered, chained, logged and published (see
+//! [`CHANGE_SCRIPT`]); with Sentinel, confirmed by a replica.
 
 use std::time::Duration;
 
@@ -12,23 +12,26 @@ const FAILOVER_PATIENCE: Duration = Duration::from_secs(5);
 const REPLICA_WAIT_MS: u64 = 250;
 
 /// One change: writes its key if it is news (a token not yet revoked, a cut-off that rises),
-/// then, if asked to, numbers it, chains it (`rev:chain`: the first 16 hex digits of the
-/// SHA-1 of the previous link and the change, so equal links at equal numbers mean equal
-/// histories), logs it and publishes it. KEYS: seq, log, chain, the change's key (for `j`
-/// and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`), publish
-/// (`1`/`0`), channel, log length, the publishing command (`PUBLISH`, or `SPUBLISH` on a
-/// Cluster: the channel shares the keys' hash tag, so it is the same shard's). Returns 1
-/// if it was news.
+/// then, as [`Announce`] asks, numbers it, chains it (`rev:chain`: the first 16 hex digits
+/// of the SHA-1 of the previous link and the change, so equal links at equal numbers mean
+/// equal histories), logs it and publishes it. KEYS: seq, log, chain, the change's key (for
+/// `j` and `c`). ARGV: kind, change, value, expiry (EXAT seconds for `j`, PX for `c`),
+/// announce (`always`, `news`, `never`), channel, log length, the publishing command
+/// (`PUBLISH`, or `SPUBLISH` on a Cluster: the channel shares the keys' hash tag, so it is
+/// the same shard's). Returns 1 if it was news.
 pub(super) const CHANGE_SCRIPT: &str = r"
-local kind = ARGV[1]
+local kind, announce, news = ARGV[1], ARGV[5], 1
 if kind == 'j' then
-  if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'EXAT', ARGV[4]) then return 0 end
+  if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'EXAT', ARGV[4]) then news = 0 end
 elseif kind == 'c' then
   local current = tonumber(redis.call('GET', KEYS[4]) or '0')
-  if tonumber(ARGV[3]) <= current then return 0 end
-  redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
+  if tonumber(ARGV[3]) <= current then
+    news = 0
+  else
+    redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
+  end
 end
-if ARGV[5] == '1' then
+if announce == 'always' or (announce == 'news' and news == 1) then
   local seq = redis.call('INCR', KEYS[1])
   local link = string.sub(redis.sha1hex((redis.call('GET', KEYS[3]) or '') .. ARGV[2]), 1, 16)
   redis.call('SET', KEYS[3], link)
@@ -42,8 +45,32 @@ if ARGV[5] == '1' then
   end
   redis.call(ARGV[8], ARGV[6], seq .. ' ' .. link .. ' ' .. ARGV[2])
 end
-return 1
+return news
 ";
+
+/// Whether a change is announced (numbered, logged, published).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Announce {
+    /// Always: the process that made the change. Its message must be out before its caller
+    /// hears back, even when the key is there already: a rebuild may have written it
+    /// silently from the database after the commit, and followers learn of a rebuild's
+    /// keys only when it ends.
+    Always,
+    /// Only if the key was news: the syncer's repairs, which find most keys there already.
+    IfNews,
+    /// Never: a rebuild, announced once at its end (`r`).
+    Never,
+}
+
+impl Announce {
+    fn as_arg(self) -> &'static str {
+        match self {
+            Self::Always => "always",
+            Self::IfNews => "news",
+            Self::Never => "never",
+        }
+    }
+}
 
 /// One change of the shared cache.
 pub(crate) enum Change<'a> {
@@ -67,7 +94,7 @@ pub(crate) enum Change<'a> {
 
 impl SharedCache {
     /// The [`CHANGE_SCRIPT`] call for one change.
-    fn invocation(&self, change: &Change<'_>, publish: bool) -> redis::ScriptInvocation<'_> {
+    fn invocation(&self, change: &Change<'_>, announce: Announce) -> redis::ScriptInvocation<'_> {
         let mut invocation = self.change.prepare_invoke();
         invocation
             .key(self.key(&["seq"]))
@@ -112,14 +139,14 @@ impl SharedCache {
             }
         }
         invocation
-            .arg(if publish { "1" } else { "0" })
+            .arg(announce.as_arg())
             .arg(self.channel())
             .arg(LOG_LENGTH)
             .arg(self.settings().publish_command());
         invocation
     }
 
-    /// Runs one change; true if it was news.
+    /// Runs one change, announced as `announce` says; true if it was news.
     ///
     /// With Sentinel, a change counts as written only once a replica has it too (`WAIT`):
     /// during a failover the old master may still accept writes that are never replicated
@@ -135,9 +162,9 @@ impl SharedCache {
     pub(crate) async fn change(
         &self,
         change: Change<'_>,
-        publish: bool,
+        announce: Announce,
     ) -> Result<bool, SharedError> {
-        let invocation = self.invocation(&change, publish);
+        let invocation = self.invocation(&change, announce);
         let sentinel = self.settings.is_sentinel();
         // Whether a failed write may succeed on a master elected meanwhile.
         let patient = sentinel || self.settings.is_cluster();
@@ -196,7 +223,10 @@ impl SharedCache {
         let mut conn = self.connection().await?;
         let mut pipe = redis::pipe();
         pipe.load_script(&self.change).ignore();
-        let invocations: Vec<_> = changes.iter().map(|c| self.invocation(c, false)).collect();
+        let invocations: Vec<_> = changes
+            .iter()
+            .map(|c| self.invocation(c, Announce::Never))
+            .collect();
         for invocation in &invocations {
             pipe.invoke_script(invocation).ignore();
         }
@@ -207,6 +237,8 @@ impl SharedCache {
     /// else).
     #[cfg(feature = "server")]
     pub(crate) async fn announce_rebuild(&self) -> Result<(), SharedError> {
-        self.change(Change::Rebuilt, true).await.map(drop)
+        self.change(Change::Rebuilt, Announce::Always)
+            .await
+            .map(drop)
     }
 }

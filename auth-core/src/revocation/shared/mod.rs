@@ -9,7 +9,8 @@
 //! database use it and rebuild the cache, those without fail closed until the rebuild is
 //! done.
 //!
-//! Every change is one script call that writes the key and, when it is news, numbers the
+//! Every change is one script call that writes the key and, when it is news (or always,
+//! for the process that made the change: see `change::Announce`), numbers the
 //! change (`rev:seq`), chains it to the ones before (`rev:chain`, see `change::CHANGE_SCRIPT`),
 //! appends it to the log (`rev:log`, a stream trimmed to about [`LOG_LENGTH`] entries, entry
 //! id `<seq>-0`, fields `m` the change and `c` its link) and publishes `<seq> <link>
@@ -222,7 +223,7 @@ mod follow;
 mod lease;
 mod snapshot;
 
-pub(crate) use change::Change;
+pub(crate) use change::{Announce, Change};
 pub(crate) use follow::Follower;
 #[cfg(test)]
 pub(crate) use follow::next_link;
