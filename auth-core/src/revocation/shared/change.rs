@@ -56,9 +56,12 @@ pub(crate) enum Announce {
     /// silently from the database after the commit, and followers learn of a rebuild's
     /// keys only when it ends.
     Always,
-    /// Only if the key was news: the syncer's repairs, which find most keys there already.
+    /// Only if the key was news: the syncer's repairs, which find most keys there already
+    /// (only processes with a database sync).
+    #[cfg(feature = "server")]
     IfNews,
     /// Never: a rebuild, announced once at its end (`r`).
+    #[cfg(feature = "server")]
     Never,
 }
 
@@ -66,7 +69,9 @@ impl Announce {
     fn as_arg(self) -> &'static str {
         match self {
             Self::Always => "always",
+            #[cfg(feature = "server")]
             Self::IfNews => "news",
+            #[cfg(feature = "server")]
             Self::Never => "never",
         }
     }
