@@ -16,6 +16,8 @@ mod custom_scopes;
 mod endpoints;
 mod escalation;
 mod federation;
+mod federation_changes;
+mod federation_clients;
 mod import_fidesops;
 mod invalidation;
 mod listing;
