@@ -27,22 +27,24 @@ impl Changes {
         event: Option<NewAuditEvent>,
     ) -> Result<(), StoreError> {
         let record = token.clone();
-        self.store
+        let first = self
+            .store
             .run(move |conn| {
                 let insert = |conn: &mut store::DbConnection| {
                     db::insert_revoked(conn, &record.jti, &record.client_id, record.expires_at, now)
                 };
                 match event {
                     Some(event) => store::transaction(conn, |conn| {
-                        insert(conn)?;
-                        audit::insert(conn, &event)
+                        let first = insert(conn)?;
+                        audit::insert(conn, &event)?;
+                        Ok(first)
                     }),
                     None => insert(conn),
                 }
             })
             .await?;
         self.revocations
-            .publish_token_revoked(&token.jti, token.expires_at)
+            .publish_token_revoked(&token.jti, token.expires_at, first)
             .await;
         Ok(())
     }

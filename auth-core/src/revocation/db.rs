@@ -41,20 +41,21 @@ pub fn status(
     Ok(decide(false, cutoff, token.issued_at))
 }
 
-/// Records a revoked token until it would have expired. Revoking twice is not an error.
+/// Records a revoked token until it would have expired; true if this call recorded it.
+/// Revoking twice is not an error.
 pub fn insert_revoked(
     conn: &mut DbConnection,
     jti: &TokenId,
     client_id: &ClientId,
     expires_at: Timestamp,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let exists: i64 = revoked_tokens::table
         .filter(revoked_tokens::jti.eq(jti.as_str()))
         .count()
         .get_result(conn)?;
     if exists > 0 {
-        return Ok(());
+        return Ok(false);
     }
     let inserted = diesel::insert_into(revoked_tokens::table)
         .values((
@@ -65,11 +66,11 @@ pub fn insert_revoked(
         ))
         .execute(conn);
     match inserted {
-        Ok(_)
-        | Err(diesel::result::Error::DatabaseError(
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => Ok(()),
+        )) => Ok(false),
         Err(error) => Err(error.into()),
     }
 }

@@ -282,15 +282,23 @@ impl Revocations {
     }
 
     /// Tells every verifier that a token expiring at `expires_at` was revoked (Redis keeps
-    /// it until the second after, every copy until it expires), announcing it even if Redis
-    /// had it already. Call after the database commit; a failure here is repaired by the
-    /// syncers, so it is logged, not returned.
-    pub async fn publish_token_revoked(&self, jti: &TokenId, expires_at: Timestamp) {
+    /// it until the second after, every copy until it expires). `first`: this process has
+    /// just recorded the revocation, and announces it even if Redis had it already (a
+    /// rebuild may have written it from the database); a revocation recorded before is
+    /// announced only if Redis lacks it, so revoking a token again sends nothing. Call
+    /// after the database commit; a failure here is repaired by the syncers, so it is
+    /// logged, not returned.
+    pub async fn publish_token_revoked(&self, jti: &TokenId, expires_at: Timestamp, first: bool) {
         let jti = jti.as_str();
         self.inner.cache.token_revoked(jti, expires_at.as_secs());
+        let announce = if first {
+            shared::Announce::Always
+        } else {
+            shared::Announce::IfNews
+        };
         if let Some(shared) = &self.inner.shared
             && let Err(error) = shared
-                .token_revoked(jti, expires_at.as_secs(), shared::Announce::Always)
+                .token_revoked(jti, expires_at.as_secs(), announce)
                 .await
         {
             tracing::warn!(%error, "could not publish a token revocation; the sync will retry");

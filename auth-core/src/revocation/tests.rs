@@ -137,7 +137,7 @@ impl Fixture {
     async fn revoke(&self, token: &VerifiedToken) {
         let expires = Timestamp::now().plus_secs(3600);
         self.writer
-            .publish_token_revoked(&token.claims.jti, expires)
+            .publish_token_revoked(&token.claims.jti, expires, true)
             .await;
     }
 
@@ -233,8 +233,8 @@ async fn a_follower_answers_from_its_copy_and_learns_each_change_by_one_message(
 /// A rebuild writes keys from the database and announces them only when it ends. A
 /// revocation committed while it runs may find its key written already: the process that
 /// made it still announces it, or every copy would go on accepting the token until the
-/// rebuild ends (never, if the rebuilding process dies). The syncer's repairs, which find
-/// most keys there, announce only what Redis lacked.
+/// rebuild ends (never, if the rebuilding process dies). A token revoked again, and the
+/// syncer's repairs, which find most keys there, announce only what Redis lacked.
 #[tokio::test]
 async fn a_change_whose_key_a_rebuild_wrote_first_is_still_announced_by_its_maker() {
     use redis::AsyncCommands as _;
@@ -252,7 +252,7 @@ async fn a_change_whose_key_a_rebuild_wrote_first_is_still_announced_by_its_make
     shared.write_silently(&[rebuilt]).await.unwrap();
     fixture
         .writer
-        .publish_token_revoked(&token.claims.jti, expires)
+        .publish_token_revoked(&token.claims.jti, expires, true)
         .await;
     fixture
         .wait_for(token.clone(), TokenStatus::RevokedToken)
@@ -273,8 +273,13 @@ async fn a_change_whose_key_a_rebuild_wrote_first_is_still_announced_by_its_make
         .wait_for(older, TokenStatus::RevokedByClientCutoff)
         .await;
 
+    // Revoked again, or repaired by a syncer: Redis has the key, nothing is announced.
     let seq_key = fixture.key("seq");
     let before: u64 = fixture.redis.get(&seq_key).await.unwrap();
+    fixture
+        .writer
+        .publish_token_revoked(&token.claims.jti, expires, false)
+        .await;
     let repaired = shared
         .token_revoked(jti, expires.as_secs(), shared::Announce::IfNews)
         .await

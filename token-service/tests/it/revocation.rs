@@ -211,7 +211,17 @@ async fn purge_removes_only_what_no_longer_matters(app: TestApp) {
                 now.plus_secs(-200),
             )?;
             db::insert_revoked(conn, &recent, &client, now.plus_secs(-1), now)?;
-            db::insert_revoked(conn, &live, &client, now.plus_secs(100), now)?;
+            assert!(db::insert_revoked(
+                conn,
+                &live,
+                &client,
+                now.plus_secs(100),
+                now
+            )?);
+            assert!(
+                !db::insert_revoked(conn, &live, &client, now.plus_secs(100), now)?,
+                "recorded before: not new"
+            );
             db::purge(conn, now, lifetime)
         })
         .await

@@ -56,9 +56,8 @@ pub(crate) enum Announce {
     /// silently from the database after the commit, and followers learn of a rebuild's
     /// keys only when it ends.
     Always,
-    /// Only if the key was news: the syncer's repairs, which find most keys there already
-    /// (only processes with a database sync).
-    #[cfg(feature = "server")]
+    /// Only if the key was news: a token revoked again, and the syncer's repairs, which
+    /// find most keys there already.
     IfNews,
     /// Never: a rebuild, announced once at its end (`r`).
     #[cfg(feature = "server")]
@@ -69,7 +68,6 @@ impl Announce {
     fn as_arg(self) -> &'static str {
         match self {
             Self::Always => "always",
-            #[cfg(feature = "server")]
             Self::IfNews => "news",
             #[cfg(feature = "server")]
             Self::Never => "never",
