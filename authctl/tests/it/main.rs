@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod apply;
+mod apply_more;
 mod bad_files;
 mod commands;
 mod support;
