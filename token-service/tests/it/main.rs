@@ -10,6 +10,7 @@ mod cold_lookups;
 mod credentials_cache;
 mod discovery;
 mod limits;
+mod logs;
 mod methods;
 mod openapi;
 mod pg_restart;
