@@ -1,6 +1,7 @@
 //! Workload identity on the admin side: trusted issuers (register, read, delete) and a
 //! client's keys and identities (replace), with what each accepts; who may change them and
-//! what a change revokes are in `federation_changes`. On PostgreSQL and on SQLite.
+//! what a change revokes are in `federation_changes`, whole clients in
+//! `federation_clients`. On PostgreSQL and on SQLite.
 
 use actix_web::http::StatusCode;
 use auth_core::token::SigningKey;
