@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod assertion_replay;
 mod assertions;
 mod brute_force;
 mod client_limits;
@@ -22,3 +23,4 @@ mod support;
 mod telemetry;
 mod token;
 mod workload;
+mod workload_issuers;

@@ -1,13 +1,13 @@
 //! Workload identity: a Kubernetes-style service-account token from a trusted issuer
 //! (`auth_core::testing::issuer::TestIssuer`, serving discovery and JWKS on loopback)
-//! authenticates the client its subject is bound to, with no secret.
+//! authenticates the client its subject is bound to, with no secret. Deleted issuers and
+//! https key endpoints are in `workload_issuers`.
 
 use std::time::Duration;
 
 use auth_core::ids::ClientId;
 use auth_core::store::federation::{self, Identity, TrustedIssuer};
 use auth_core::testing::Backend;
-use auth_core::testing::https_files::HttpsFiles;
 use auth_core::testing::issuer::TestIssuer;
 use auth_core::time::Timestamp;
 use serde_json::json;
@@ -15,11 +15,11 @@ use serde_json::json;
 use crate::support::{ISSUER, Reply, TestApp};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const HOUR: Duration = Duration::from_secs(3600);
+pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 
 impl TestApp {
     /// Registers `issuer` as trusted, its keys from its `jwks_uri` (or inline).
-    async fn trust(&self, issuer: &TestIssuer, inline: bool) -> String {
+    pub(crate) async fn trust(&self, issuer: &TestIssuer, inline: bool) -> String {
         if inline {
             self.register(issuer, None, Some(issuer.jwks().to_string()))
                 .await
@@ -29,7 +29,7 @@ impl TestApp {
     }
 
     /// Registers `issuer` with its keys at `jwks_uri` or inline (`jwks`).
-    async fn register(
+    pub(crate) async fn register(
         &self,
         issuer: &TestIssuer,
         jwks_uri: Option<String>,
@@ -54,7 +54,7 @@ impl TestApp {
     }
 
     /// A secret-less client with `scopes`, bound to `subjects` of `issuer`.
-    async fn workload_client(
+    pub(crate) async fn workload_client(
         &self,
         scopes: &str,
         issuer: &TestIssuer,
@@ -77,7 +77,7 @@ impl TestApp {
         id
     }
 
-    async fn token_for_workload(&self, platform_token: &str) -> Reply {
+    pub(crate) async fn token_for_workload(&self, platform_token: &str) -> Reply {
         self.token_form(&[
             ("grant_type", "client_credentials"),
             ("client_assertion_type", JWT_BEARER),
@@ -87,7 +87,7 @@ impl TestApp {
     }
 }
 
-fn service_account(name: &str) -> String {
+pub(crate) fn service_account(name: &str) -> String {
     TestIssuer::service_account("payments", name)
 }
 
@@ -377,59 +377,4 @@ async fn the_api_server_is_asked_with_the_pods_own_token() {
             .status,
         401
     );
-}
-
-/// Deleting the issuer's bindings stops its workloads at once.
-#[actix_web::test]
-async fn a_deleted_issuer_authenticates_nobody() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
-        return;
-    };
-    let issuer = TestIssuer::start().await;
-    let issuer_id = app.trust(&issuer, false).await;
-    let api = service_account("api");
-    app.workload_client("", &issuer, &[&api]).await;
-    let platform_token = issuer.mint(&api, &[ISSUER], HOUR);
-    assert_eq!(app.token_for_workload(&platform_token).await.status, 200);
-    let bound = app
-        .store
-        .run(move |conn| federation::delete_issuer(conn, &issuer_id))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(bound.len(), 1);
-    assert_eq!(app.token_for_workload(&platform_token).await.status, 401);
-}
-
-/// Keys served over https are fetched trusting the system's roots and `FEDERATION_CA_FILE`:
-/// with the CA that signed the server's certificate the workload authenticates; without
-/// it the fetch fails (an unknown CA) and nothing does.
-#[actix_web::test]
-async fn https_jwks_uris_trust_the_configured_ca() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(server) = HttpsFiles::start(dir.path()) else {
-        return;
-    };
-    let issuer = TestIssuer::start().await;
-    std::fs::write(dir.path().join("jwks.json"), issuer.jwks().to_string()).unwrap();
-    let ca = server.tls.ca.display().to_string();
-    let api = service_account("api");
-    let platform_token = issuer.mint(&api, &[ISSUER], HOUR);
-    for (trusting, vars) in [
-        (true, vec![("FEDERATION_CA_FILE", ca.as_str())]),
-        (false, vec![]),
-    ] {
-        let Some(app) = TestApp::spawn_with(Backend::Postgres, &vars).await else {
-            return;
-        };
-        app.register(&issuer, Some(server.url("jwks.json")), None)
-            .await;
-        app.workload_client("", &issuer, &[&api]).await;
-        let status = app.token_for_workload(&platform_token).await.status;
-        assert_eq!(
-            status,
-            if trusting { 200 } else { 401 },
-            "trusting the CA: {trusting}"
-        );
-    }
 }
