@@ -8,6 +8,7 @@ mod audit;
 mod audit_filters;
 mod authentication;
 mod authorization;
+mod bad_bodies;
 mod bad_input;
 mod client_limits;
 mod client_search;
