@@ -108,6 +108,15 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Writes a freshly generated Ed25519 signing key (PKCS#8 PEM) into `dir`, for a service
+/// under test's `OAUTH_SIGNING_KEY_FILE`; returns its path.
+pub fn signing_key_file(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("signing-key.pem");
+    let (_, pem) = crate::token::SigningKey::generate_ed25519().expect("an Ed25519 key");
+    std::fs::write(&path, pem).expect("write the signing key");
+    path
+}
+
 /// A fresh key prefix, so tests sharing one Redis never see each other's keys.
 pub fn redis_prefix() -> String {
     format!("test{}", random_token(9).replace(['-', '_'], "x"))

@@ -8,8 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use auth_core::testing::process::{Process, binary, free_port};
-use auth_core::testing::{Backend, TestDatabase};
-use auth_core::token::SigningKey;
+use auth_core::testing::{Backend, TestDatabase, signing_key_file};
 use serde_json::Value;
 
 pub const ROOT_ID: &str = "root";
@@ -55,8 +54,7 @@ impl Stack {
     pub fn start() -> Option<Self> {
         let db = TestDatabase::create(Backend::Postgres)?;
         let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("signing-key.pem");
-        std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+        let key = signing_key_file(dir.path());
         let common = |extra: &[(&str, String)]| -> Vec<(String, String)> {
             [
                 ("DATABASE_URL", db.url_string()),

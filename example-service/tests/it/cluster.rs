@@ -49,12 +49,7 @@ pub fn service_env(
 /// The variables only token-service may hold: admin-service processes never get them.
 pub const TOKEN_SERVICE_ONLY: [&str; 2] = ["OAUTH_SIGNING_KEY_FILE", "OAUTH_ROOT_CLIENT_SECRET"];
 
-/// Writes a fresh Ed25519 signing key into `dir`.
-pub fn signing_key_file(dir: &std::path::Path) -> PathBuf {
-    let key = dir.join("signing-key.pem");
-    std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
-    key
-}
+pub use auth_core::testing::signing_key_file;
 
 pub use auth_core::testing::redis_server::{RedisServer, ping as redis_ping};
 

@@ -1,8 +1,7 @@
 //! Logs of full flows, at debug level and in JSON, hold no secret, token or assertion.
 
 use auth_core::testing::process::{Process, binary, free_port};
-use auth_core::testing::{Backend, TestDatabase};
-use auth_core::token::SigningKey;
+use auth_core::testing::{Backend, TestDatabase, signing_key_file};
 
 use crate::support::{ROOT_ID, ROOT_SECRET, basic, form};
 use crate::telemetry::service_env;
@@ -13,8 +12,7 @@ async fn logs_of_full_flows_hold_no_secret_or_token() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key.pem");
-    std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+    let key = signing_key_file(dir.path());
     let (token_port, admin_port) = (free_port(), free_port());
     let debug = ("RUST_LOG", "debug".to_owned());
     let token_env = service_env(

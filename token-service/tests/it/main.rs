@@ -22,5 +22,6 @@ mod startup;
 mod support;
 mod telemetry;
 mod token;
+mod token_requests;
 mod workload;
 mod workload_issuers;

@@ -12,7 +12,7 @@ use auth_core::store::connection::ConnectionManager;
 use auth_core::store::{DatabaseUrl, migrate};
 use auth_core::testing::postgres::PostgresServer;
 use auth_core::testing::process::{Process, binary, free_port};
-use auth_core::token::SigningKey;
+use auth_core::testing::signing_key_file;
 use diesel::RunQueryDsl as _;
 
 use crate::support::{ROOT_ID, ROOT_SECRET, form};
@@ -63,8 +63,7 @@ async fn postgres_crash_under_load_loses_nothing_and_recovers() {
     drop(conn);
 
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key.pem");
-    std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+    let key = signing_key_file(dir.path());
     let (token_port, admin_port) = (free_port(), free_port());
     let env = |addr_var: &str, port: u16| -> Vec<(String, String)> {
         [

@@ -10,9 +10,9 @@ use auth_core::service::Service as _;
 use auth_core::store::{Store, clients};
 pub use auth_core::testing::http::{Reply, form};
 use auth_core::testing::http::{listener, read};
-use auth_core::testing::{Backend, TestDatabase};
+use auth_core::testing::{Backend, TestDatabase, signing_key_file};
 use auth_core::time::Timestamp;
-use auth_core::token::{SigningKey, TokenVerifier};
+use auth_core::token::TokenVerifier;
 use base64::Engine as _;
 use token_service::{AppState, Config};
 
@@ -57,9 +57,7 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
         let db = TestDatabase::create(backend)?;
         let dir = tempfile::tempdir().expect("temporary directory");
-        let key_path = dir.path().join("signing-key.pem");
-        let (_, pem) = SigningKey::generate_ed25519().expect("key");
-        std::fs::write(&key_path, pem).expect("write key");
+        let key_path = signing_key_file(dir.path());
 
         let mut env: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".into(), db.url_string()),

@@ -12,9 +12,8 @@ use auth_core::scopes::parse_scope_list;
 use auth_core::secret::{ClientSecret, SecretHash};
 use auth_core::store::{Store, clients};
 use auth_core::testing::process::{Process, binary, free_port};
-use auth_core::testing::{Backend, TestDatabase};
+use auth_core::testing::{Backend, TestDatabase, signing_key_file};
 use auth_core::time::Timestamp;
-use auth_core::token::SigningKey;
 
 use crate::support::{ROOT_ID, ROOT_SECRET, TestApp, form};
 
@@ -221,8 +220,7 @@ async fn spans_reach_an_otlp_receiver_under_the_callers_trace() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key.pem");
-    std::fs::write(&key, SigningKey::generate_ed25519().unwrap().1).unwrap();
+    let key = signing_key_file(dir.path());
     let (id, secret) = insert_client(&db, "client:read").await;
     let (receiver_port, received) = otlp_receiver().await;
     let port = free_port();

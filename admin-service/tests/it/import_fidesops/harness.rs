@@ -12,8 +12,7 @@ use auth_core::service::Service as _;
 use auth_core::store::connection::ConnectionManager;
 use auth_core::store::{DbConnection, Start, audit, clients, registry};
 use auth_core::testing::process::binary;
-use auth_core::testing::{Backend, TestDatabase};
-use auth_core::token::SigningKey;
+use auth_core::testing::{Backend, TestDatabase, signing_key_file};
 use diesel::RunQueryDsl as _;
 use serde_json::Value;
 
@@ -260,9 +259,7 @@ pub(super) struct TokenService {
 impl TokenService {
     pub(super) async fn start(target: &TestDatabase) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let key_path = dir.path().join("signing-key.pem");
-        let (_, pem) = SigningKey::generate_ed25519().expect("key");
-        std::fs::write(&key_path, pem).expect("write key");
+        let key_path = signing_key_file(dir.path());
         let env: HashMap<&str, String> = HashMap::from([
             ("DATABASE_URL", target.url_string()),
             ("DATABASE_POOL_SIZE", "2".into()),
