@@ -45,7 +45,7 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
             // private_key_jwt covers workload identity too: the same form fields, with a
             // trusted platform's token as the assertion.
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
-            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256", "RS256", "PS256"],
+            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256", "RS256", "PS256"],
             "scopes_supported": scopes,
         })))
 }

@@ -39,6 +39,19 @@ impl ClientKey {
         header.kid = Some(self.kid().to_owned());
         jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
     }
+
+    /// An Ed25519 signature under another `alg` name (jsonwebtoken writes only `EdDSA`).
+    pub(crate) fn sign_as(&self, alg: &str, claims: &Value) -> String {
+        let part = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        let input = format!(
+            "{}.{}",
+            part(json!({"alg": alg, "kid": self.kid()})),
+            part(claims.clone())
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &self.encoding, Algorithm::EdDSA);
+        format!("{input}.{}", signature.unwrap())
+    }
 }
 
 /// The DER inside a PEM document (PKCS#8 here).
@@ -153,7 +166,7 @@ async fn a_signed_assertion_gets_the_clients_token(app: TestApp) {
     );
     assert_eq!(
         metadata.body["token_endpoint_auth_signing_alg_values_supported"],
-        json!(["EdDSA", "ES256", "RS256", "PS256"])
+        json!(["EdDSA", "Ed25519", "ES256", "RS256", "PS256"])
     );
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod assertion_algorithms;
 mod assertion_replay;
 mod assertions;
 mod brute_force;

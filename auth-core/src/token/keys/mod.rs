@@ -161,7 +161,9 @@ impl VerifyingKey {
             }
             _ => return Err(KeyError::Unsupported),
         };
-        if input.alg.as_deref().is_some_and(|alg| alg != jwk.alg) {
+        // RFC 9864 names EdDSA over Ed25519 `Ed25519`; a JWK may say either.
+        let named = |alg: &str| alg == jwk.alg || (alg == "Ed25519" && jwk.alg == "EdDSA");
+        if input.alg.as_deref().is_some_and(|alg| !named(alg)) {
             return Err(KeyError::Unsupported);
         }
         let kid = input

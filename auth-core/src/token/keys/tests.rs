@@ -73,6 +73,7 @@ fn published_jwks_round_trip_into_verifying_keys() {
             .unwrap(),
     )
     .unwrap();
+    let (ed_again, ec_again) = (ed.clone(), ec.clone());
     for key in [ed, ec] {
         let published = serde_json::to_value(key.verifying_key().jwk()).unwrap();
         let input: JwkInput = serde_json::from_value(published).unwrap();
@@ -80,6 +81,23 @@ fn published_jwks_round_trip_into_verifying_keys() {
         assert_eq!(parsed.kid(), key.kid());
         assert_eq!(parsed.algorithm(), key.algorithm());
     }
+    // RFC 9864's name for EdDSA over Ed25519, for an Ed25519 key only.
+    let mut ed25519 = serde_json::to_value(ed_again.verifying_key().jwk()).unwrap();
+    ed25519["alg"] = "Ed25519".into();
+    let input: JwkInput = serde_json::from_value(ed25519).unwrap();
+    let parsed = VerifyingKey::from_jwk(&input).unwrap();
+    assert_eq!(parsed.algorithm(), Algorithm::EdDSA);
+    assert_eq!(
+        parsed.jwk.alg, "EdDSA",
+        "published under the name every verifier knows"
+    );
+    let mut not_ed25519 = serde_json::to_value(ec_again.verifying_key().jwk()).unwrap();
+    not_ed25519["alg"] = "Ed25519".into();
+    let input: JwkInput = serde_json::from_value(not_ed25519).unwrap();
+    assert!(
+        VerifyingKey::from_jwk(&input).is_err(),
+        "a P-256 key is not Ed25519"
+    );
     let hmac: JwkInput =
         serde_json::from_value(serde_json::json!({"kty": "oct", "k": "c2VjcmV0"})).unwrap();
     assert!(

@@ -82,7 +82,12 @@ impl<'a> Assertion<'a> {
         {
             return Err(Refusal::EmbeddedKey);
         }
-        let algorithm = Algorithm::from_str(&header.alg).map_err(|_| Refusal::Algorithm)?;
+        let algorithm = match header.alg.as_str() {
+            // RFC 9864's fully-specified name for EdDSA over Ed25519, the one EdDSA curve
+            // accepted: the same signatures, and the key must still be an Ed25519 one.
+            "Ed25519" => Algorithm::EdDSA,
+            alg => Algorithm::from_str(alg).map_err(|_| Refusal::Algorithm)?,
+        };
         if !matches!(
             algorithm,
             Algorithm::EdDSA | Algorithm::ES256 | Algorithm::RS256 | Algorithm::PS256
@@ -211,7 +216,7 @@ mod tests {
                 "{member}"
             );
         }
-        for alg in ["none", "HS256", "RS384", "nonsense"] {
+        for alg in ["none", "HS256", "RS384", "nonsense", "Ed448", "ed25519"] {
             let header = serde_json::json!({"alg": alg});
             assert!(
                 matches!(
@@ -221,6 +226,14 @@ mod tests {
                 "{alg}"
             );
         }
+    }
+
+    #[test]
+    fn rfc_9864_ed25519_is_eddsa() {
+        let header = serde_json::json!({"alg": "Ed25519", "kid": "k"});
+        let token = token(header, claims());
+        let parsed = Assertion::parse(&token).expect("an assertion");
+        assert_eq!(parsed.algorithm, Algorithm::EdDSA);
     }
 
     #[test]
