@@ -218,14 +218,18 @@ async fn a_rebuild_announced_while_a_snapshot_loads_is_loaded_too() {
     let Some(mut fixture) = Fixture::start_on(server.url()).await else {
         return;
     };
-    // Enough keys that a snapshot takes a while to read.
+    // Enough keys that a snapshot takes a while to read; written 10,000 at a time, as one
+    // pipeline of all of them could outlast the connection's response timeout on a busy
+    // machine (it did once in CI).
     let expires = Timestamp::now().plus_secs(3600).as_secs();
-    let mut pipe = redis::pipe();
-    for _ in 0..100_000 {
-        let key = fixture.key(&format!("jti:{}", crate::ids::random_id()));
-        pipe.set(key, expires).ignore();
+    for _ in 0..10 {
+        let mut pipe = redis::pipe();
+        for _ in 0..10_000 {
+            let key = fixture.key(&format!("jti:{}", crate::ids::random_id()));
+            pipe.set(key, expires).ignore();
+        }
+        let _: () = pipe.query_async(&mut fixture.redis).await.unwrap();
     }
-    let _: () = pipe.query_async(&mut fixture.redis).await.unwrap();
     let shared = fixture.writer.inner.shared.as_ref().unwrap();
     shared
         .change(shared::Change::Rebuilt, shared::Announce::Always)
